@@ -1,0 +1,57 @@
+# The commands users type. See README.md.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := synth
+
+# jsii prints a large end-of-life banner for Node 20 on every run. This silences that banner for
+# Node 20 only; any other warning or error from jsii or the CDK still prints.
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export DOTNET_CLI_TELEMETRY_OPTOUT := 1
+export DOTNET_NOLOGO := 1
+
+CDK := npx --no-install cdk
+CDK_OUT ?= cdk.out
+# HAProxy 3.0 (Debian 13), run through chroot: Amazon Linux 2023 ships up to 3.0, Debian 12 has 2.6.
+HAPROXY30_ROOT := $(CURDIR)/.tools/debian-trixie
+
+.PHONY: synth build test tools check-determinism clean
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+
+build:
+	dotnet build HaproxyCluster.sln --nologo -v quiet -clp:NoSummary
+
+# Synthesizes every environment's stack into $(CDK_OUT)/ (one stack: make synth ENV=prod).
+synth: node_modules/.package-lock.json build
+	$(CDK) synth --quiet --output $(CDK_OUT) $(if $(ENV),-c env=$(ENV))
+	@ls $(CDK_OUT)/*.template.json
+
+# Installs what the tests need when it is missing: Debian's haproxy 2.6 and shellcheck, and a
+# Debian 13 root holding haproxy 3.0.
+tools: node_modules/.package-lock.json $(HAPROXY30_ROOT)/usr/sbin/haproxy
+	@command -v haproxy >/dev/null && command -v shellcheck >/dev/null || { \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy shellcheck; }
+	@haproxy -v | head -n 1
+	@chroot $(HAPROXY30_ROOT) haproxy -v | head -n 1
+
+$(HAPROXY30_ROOT)/usr/sbin/haproxy:
+	@command -v debootstrap >/dev/null || { \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap; }
+	rm -rf $(HAPROXY30_ROOT)
+	debootstrap --variant=minbase --include=haproxy trixie $(HAPROXY30_ROOT) >/dev/null
+
+# Two syntheses of the same commit must give byte-identical output.
+check-determinism: synth
+	rm -rf $(CDK_OUT).again
+	$(CDK) synth --quiet --output $(CDK_OUT).again >/dev/null
+	diff -r $(CDK_OUT) $(CDK_OUT).again
+	rm -rf $(CDK_OUT).again
+	@echo "determinism: two syntheses are byte-identical"
+
+test: tools check-determinism
+	HAPROXY30_ROOT=$(HAPROXY30_ROOT) dotnet test HaproxyCluster.sln --nologo --no-build -v quiet
+
+clean:
+	rm -rf $(CDK_OUT) $(CDK_OUT).again node_modules
+	dotnet clean HaproxyCluster.sln --nologo -v quiet
