@@ -1,0 +1,60 @@
+namespace HaproxyCluster.Config;
+
+/// <summary>The <c>defaults</c> section: what every frontend and backend inherits.</summary>
+public sealed record DefaultSettings
+{
+    /// <summary>Time to open a connection to a server (<c>timeout connect</c>). Default: 5 s.</summary>
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Inactivity allowed on the client side (<c>timeout client</c>). Default: 30 s.</summary>
+    public TimeSpan ClientTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Inactivity allowed on the server side (<c>timeout server</c>). Default: 30 s.</summary>
+    public TimeSpan ServerTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Time a client has to send a whole request header (<c>timeout http-request</c>). Default: 10 s.</summary>
+    public TimeSpan HttpRequestTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Idle time allowed between two requests on one connection (<c>timeout http-keep-alive</c>). Default: 5 s.</summary>
+    public TimeSpan HttpKeepAliveTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Time a request may wait for a free server slot (<c>timeout queue</c>). Default: 30 s.</summary>
+    public TimeSpan QueueTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Inactivity allowed on a WebSocket or other tunnel (<c>timeout tunnel</c>). Default: 1 h.</summary>
+    public TimeSpan TunnelTimeout { get; init; } = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// Connection attempts to a server before giving up; with <c>option redispatch</c> the last
+    /// goes to another server. Default: 3.
+    /// </summary>
+    public int Retries { get; init; } = 3;
+
+    /// <summary>Connection reuse policy towards servers (<c>http-reuse</c>). Default: <c>safe</c>.</summary>
+    public HttpReuse HttpReuse { get; init; } = HttpReuse.Safe;
+
+    /// <summary>
+    /// Header that carries each request's unique id to the servers, and into the access log.
+    /// Default: <c>X-Request-ID</c>. Null: no request id.
+    /// </summary>
+    public string? RequestIdHeader { get; init; } = "X-Request-ID";
+
+    /// <summary>Whether access logs are one JSON object a line. Default: true. False: HAProxy's httplog format.</summary>
+    public bool JsonAccessLog { get; init; } = true;
+}
+
+/// <summary>Values of <c>http-reuse</c>.</summary>
+public enum HttpReuse
+{
+    /// <summary>Reuse idle connections only for requests that are safe to retry.</summary>
+    Safe,
+
+    /// <summary>Never share server connections between clients.</summary>
+    Never,
+
+    /// <summary>Share idle connections more widely (see HAProxy's manual).</summary>
+    Aggressive,
+
+    /// <summary>Share every connection whenever possible.</summary>
+    Always,
+}

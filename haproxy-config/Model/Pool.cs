@@ -1,0 +1,93 @@
+namespace HaproxyCluster.Config;
+
+/// <summary>A pool of servers: one HAProxy backend.</summary>
+public sealed record Pool
+{
+    /// <summary>
+    /// The pool's name, used by routes and in metrics: a letter, then letters, digits, '_', '-' or '.'.
+    /// </summary>
+    public required string Name { get; init; }
+
+    /// <summary>Servers with a fixed address or DNS name. Default: none (then <see cref="Discovery"/> is needed).</summary>
+    public ValueList<Server> Servers { get; init; } = [];
+
+    /// <summary>Servers found through DNS, for members that come and go. Default: none.</summary>
+    public DnsDiscovery? Discovery { get; init; }
+
+    /// <summary>How servers are checked. Default: see <see cref="HealthCheck"/>.</summary>
+    public HealthCheck HealthCheck { get; init; } = new();
+
+    /// <summary>How requests are spread over the servers. Default: round robin.</summary>
+    public Balance Balance { get; init; } = Balance.RoundRobin;
+
+    /// <summary>
+    /// Ramp-up time of a server that comes back, during which its weight grows from 0.
+    /// Default: 30 s. <see cref="TimeSpan.Zero"/>: none.
+    /// </summary>
+    public TimeSpan SlowStart { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// With <c>observe layer7</c>, consecutive bad responses after which a server is marked down.
+    /// Default: 10. Null: live traffic does not mark servers down.
+    /// </summary>
+    public int? ErrorLimit { get; init; } = 10;
+
+    /// <summary>Most concurrent connections per server; further requests queue. Default: 256.</summary>
+    public int MaxConnectionsPerServer { get; init; } = 256;
+
+    /// <summary>Most queued requests per server before HAProxy tries another. Default: 128.</summary>
+    public int MaxQueuePerServer { get; init; } = 128;
+
+    /// <summary>
+    /// Name of a cookie that pins a client to the server that first answered it.
+    /// Default: null, no stickiness.
+    /// </summary>
+    public string? StickyCookie { get; init; }
+}
+
+/// <summary>One server of a pool.</summary>
+/// <param name="Address">An IPv4 or IPv6 address, or a DNS name (resolved through <see cref="Resolvers"/>).</param>
+/// <param name="Port">The server's port, 1 to 65535.</param>
+public sealed record Server(string Address, int Port)
+{
+    /// <summary>The server's name in stats and cookies. Default: <c>s1</c>, <c>s2</c>, … by position.</summary>
+    public string? Name { get; init; }
+}
+
+/// <summary>Servers discovered through DNS: <c>server-template</c> slots filled from A/AAAA records.</summary>
+/// <param name="Hostname">The DNS name whose records are the servers.</param>
+/// <param name="Port">The servers' port.</param>
+/// <param name="Slots">Most servers the name may resolve to.</param>
+public sealed record DnsDiscovery(string Hostname, int Port, int Slots = 10);
+
+/// <summary>An HTTP health check of each server.</summary>
+public sealed record HealthCheck
+{
+    /// <summary>Path requested. Default: <c>/</c>.</summary>
+    public string Path { get; init; } = "/";
+
+    /// <summary>Status that counts as healthy. Default: 200.</summary>
+    public int ExpectStatus { get; init; } = 200;
+
+    /// <summary>Time between two checks. Default: 2 s.</summary>
+    public TimeSpan Interval { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Consecutive failed checks that mark a server down. Default: 3.</summary>
+    public int Fall { get; init; } = 3;
+
+    /// <summary>Consecutive good checks that mark a server up. Default: 2.</summary>
+    public int Rise { get; init; } = 2;
+}
+
+/// <summary>Load-balancing algorithms.</summary>
+public enum Balance
+{
+    /// <summary>Each server in turn, by weight.</summary>
+    RoundRobin,
+
+    /// <summary>The server with the fewest connections; for long requests.</summary>
+    LeastConn,
+
+    /// <summary>A hash of the client address, so a client keeps its server.</summary>
+    Source,
+}

@@ -1,0 +1,45 @@
+using System.Buffers;
+using System.Globalization;
+
+namespace HaproxyCluster.Config;
+
+/// <summary>How values are written as haproxy.cfg words.</summary>
+internal static class Cfg
+{
+    private static readonly SearchValues<char> BareChars =
+        SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._~/:=+@,-");
+
+    /// <summary>
+    /// One word, whatever it holds: bare when it is plainly safe, else in single quotes, where
+    /// HAProxy expands nothing (no <c>$VAR</c>, no <c>\</c> escape, no <c>#</c> comment). A quote
+    /// inside is written <c>'\''</c>: close, escaped quote, reopen, which HAProxy joins into one word.
+    /// Validation has already refused line breaks and other control characters.
+    /// </summary>
+    public static string Word(string value) =>
+        value.Length > 0 && !value.AsSpan().ContainsAnyExcept(BareChars)
+            ? value
+            : "'" + value.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
+
+    /// <summary>A literal for a log-format string (header values): '%' is written '%%'.</summary>
+    public static string LogFormatLiteral(string value) => Word(value.Replace("%", "%%", StringComparison.Ordinal));
+
+    /// <summary>
+    /// An ACL pattern. A pattern starting with '-' would read as a flag, so it follows '--'.
+    /// </summary>
+    public static string Pattern(string value) => value.StartsWith('-') ? "-- " + Word(value) : Word(value);
+
+    /// <summary>A duration in HAProxy's units, the largest that is exact: 1h, 30s, 1500ms.</summary>
+    public static string Duration(TimeSpan value)
+    {
+        var ms = (long)value.TotalMilliseconds;
+        return ms switch
+        {
+            _ when ms % 3_600_000 == 0 => Invariant($"{ms / 3_600_000}h"),
+            _ when ms % 60_000 == 0 => Invariant($"{ms / 60_000}m"),
+            _ when ms % 1000 == 0 => Invariant($"{ms / 1000}s"),
+            _ => Invariant($"{ms}ms"),
+        };
+    }
+
+    public static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}

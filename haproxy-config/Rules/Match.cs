@@ -1,0 +1,120 @@
+namespace HaproxyCluster.Config;
+
+/// <summary>
+/// A condition on a request. Build one with the factory methods and combine them with
+/// <c>&amp;</c>, <c>|</c> and <c>!</c>:
+/// <code>Match.Host("api.example.com") &amp; !Match.Source("10.0.0.0/8")</code>
+/// </summary>
+public abstract record Match
+{
+    /// <summary>The Host header, without port, equals <paramref name="host"/> (case-insensitive).</summary>
+    public static Match Host(string host) => new HostIs(host);
+
+    /// <summary>
+    /// The Host header ends with <paramref name="suffix"/>: <c>*.example.com</c> or <c>.example.com</c>
+    /// match <c>www.example.com</c> but not <c>example.com</c>.
+    /// </summary>
+    public static Match HostSuffix(string suffix) => new HostEndsWith(suffix);
+
+    /// <summary>The path equals <paramref name="path"/>.</summary>
+    public static Match Path(string path) => new PathIs(path);
+
+    /// <summary>The path starts with <paramref name="prefix"/>.</summary>
+    public static Match PathPrefix(string prefix) => new PathStartsWith(prefix);
+
+    /// <summary>The path matches the PCRE <paramref name="pattern"/>.</summary>
+    public static Match PathRegex(string pattern) => new PathMatches(pattern);
+
+    /// <summary>The method is one of <paramref name="methods"/>.</summary>
+    public static Match Method(params string[] methods) => new MethodIs(methods.ToValueList());
+
+    /// <summary>The request carries header <paramref name="name"/>.</summary>
+    public static Match HeaderPresent(string name) => new HeaderPresentMatch(name);
+
+    /// <summary>Header <paramref name="name"/> equals <paramref name="value"/>.</summary>
+    public static Match Header(string name, string value) => new HeaderIs(name, value);
+
+    /// <summary>Header <paramref name="name"/> matches the PCRE <paramref name="pattern"/>.</summary>
+    public static Match HeaderRegex(string name, string pattern) => new HeaderMatches(name, pattern);
+
+    /// <summary>
+    /// The query string has parameter <paramref name="name"/>, equal to <paramref name="value"/>
+    /// when one is given.
+    /// </summary>
+    public static Match QueryParam(string name, string? value = null) => new QueryParamIs(name, value);
+
+    /// <summary>
+    /// The client address is in one of <paramref name="cidrs"/>. Behind the NLB this is the address
+    /// PROXY protocol carries, not the NLB's.
+    /// </summary>
+    public static Match Source(params string[] cidrs) => new SourceIn(cidrs.ToValueList());
+
+    /// <summary>Both conditions hold.</summary>
+    public static Match operator &(Match left, Match right) => new AllOf([.. Flatten<AllOf>(left), .. Flatten<AllOf>(right)]);
+
+    /// <summary>Either condition holds.</summary>
+    public static Match operator |(Match left, Match right) => new AnyOf([.. Flatten<AnyOf>(left), .. Flatten<AnyOf>(right)]);
+
+    /// <summary>The condition does not hold.</summary>
+    public static Match operator !(Match match) => match is NotMatch not ? not.Inner : new NotMatch(match);
+
+    /// <summary>Same as <c>&amp;</c>, for languages without operator overloading.</summary>
+    public Match And(Match other) => this & other;
+
+    /// <summary>Same as <c>|</c>.</summary>
+    public Match Or(Match other) => this | other;
+
+    /// <summary>Same as <c>!</c>.</summary>
+    public Match Negate() => !this;
+
+    // a & b & c builds one AllOf of three, not nested pairs, so rendered conditions stay flat.
+    private static ValueList<Match> Flatten<TGroup>(Match match)
+        where TGroup : Match => match switch
+        {
+            AllOf all when typeof(TGroup) == typeof(AllOf) => all.Matches,
+            AnyOf any when typeof(TGroup) == typeof(AnyOf) => any.Matches,
+            _ => [match],
+        };
+}
+
+/// <summary>Host header equals a name.</summary>
+public sealed record HostIs(string Name) : Match;
+
+/// <summary>Host header ends with a suffix.</summary>
+public sealed record HostEndsWith(string Suffix) : Match;
+
+/// <summary>Path equals a value.</summary>
+public sealed record PathIs(string Value) : Match;
+
+/// <summary>Path starts with a prefix.</summary>
+public sealed record PathStartsWith(string Prefix) : Match;
+
+/// <summary>Path matches a regex.</summary>
+public sealed record PathMatches(string Pattern) : Match;
+
+/// <summary>Method is one of a list.</summary>
+public sealed record MethodIs(ValueList<string> Methods) : Match;
+
+/// <summary>A header is present.</summary>
+public sealed record HeaderPresentMatch(string Name) : Match;
+
+/// <summary>A header equals a value.</summary>
+public sealed record HeaderIs(string Name, string Value) : Match;
+
+/// <summary>A header matches a regex.</summary>
+public sealed record HeaderMatches(string Name, string Pattern) : Match;
+
+/// <summary>A query parameter is present, or equals a value.</summary>
+public sealed record QueryParamIs(string Name, string? Value) : Match;
+
+/// <summary>The client address is in one of some CIDR blocks.</summary>
+public sealed record SourceIn(ValueList<string> Cidrs) : Match;
+
+/// <summary>Every condition holds.</summary>
+public sealed record AllOf(ValueList<Match> Matches) : Match;
+
+/// <summary>At least one condition holds.</summary>
+public sealed record AnyOf(ValueList<Match> Matches) : Match;
+
+/// <summary>The condition does not hold.</summary>
+public sealed record NotMatch(Match Inner) : Match;

@@ -1,0 +1,193 @@
+using System.Globalization;
+using System.Net;
+using System.Text.RegularExpressions;
+
+namespace HaproxyCluster.Config;
+
+/// <summary>
+/// What each kind of user string may hold. Each check returns null when the value is fine, or a
+/// sentence naming the value and what is allowed. Together with <see cref="Cfg.Word"/> they make
+/// sure no string can add a line, a comment or a word to haproxy.cfg.
+/// </summary>
+internal static partial class Syntax
+{
+    public const int MaxTextLength = 1024;
+    public const int MaxBodyBytes = 8192;
+
+    /// <summary>Statuses HAProxy 2.6 and 3.0 both accept in <c>deny_status</c>.</summary>
+    public static readonly IReadOnlyList<int> DenyStatuses = [200, 400, 401, 403, 404, 405, 407, 408, 410, 413, 421, 422, 425, 429, 500, 501, 502, 503, 504];
+
+    /// <summary>Redirect statuses.</summary>
+    public static readonly IReadOnlyList<int> RedirectStatuses = [301, 302, 303, 307, 308];
+
+    public static string? PoolName(string? value) =>
+        value is not null && PoolNamePattern().IsMatch(value) && !value.StartsWith("fe_", StringComparison.Ordinal) && !value.StartsWith("st_", StringComparison.Ordinal)
+            ? null
+            : $"{Show(value)} is not a pool name; use a letter, then up to 63 letters, digits, '_', '-' or '.', not starting with 'fe_' or 'st_' (reserved)";
+
+    public static string? Slug(string? value) =>
+        value is not null && SlugPattern().IsMatch(value)
+            ? null
+            : $"{Show(value)} is not a valid name; use 1 to 64 lower-case letters, digits, '_' or '-', starting with a letter or digit";
+
+    public static string? Hostname(string? value) =>
+        value is not null && value.Length <= 253 && HostnamePattern().IsMatch(value)
+            ? null
+            : $"{Show(value)} is not a host name; use DNS labels of letters, digits and '-', joined by '.', such as api.example.com";
+
+    public static string? HostSuffix(string? value) =>
+        value is not null && (value.StartsWith("*.", StringComparison.Ordinal) || value.StartsWith('.')) && Hostname(value.TrimStart('*').TrimStart('.')) is null
+            ? null
+            : $"{Show(value)} is not a host suffix; use '*.example.com' or '.example.com'";
+
+    public static string? Address(string? value) =>
+        value is not null && (IPAddress.TryParse(value, out _) || Hostname(value) is null)
+            ? null
+            : $"{Show(value)} is neither an IP address nor a DNS name";
+
+    public static string? Port(int value) =>
+        value is >= 1 and <= 65535 ? null : $"{value} is not a port; use 1 to 65535";
+
+    public static string? Cidr(string? value)
+    {
+        if (value is null || !value.Contains('/', StringComparison.Ordinal) || !IPNetwork.TryParse(value, out var network))
+        {
+            return $"{Show(value)} is not a CIDR block; write it as address/prefix, such as 10.0.0.0/8 or 2001:db8::/32";
+        }
+
+        var canonical = network.ToString();
+        return canonical == value
+            ? null
+            : $"{Show(value)} has bits set past its prefix; did you mean {canonical}?";
+    }
+
+    public static string? Regex(string? value) =>
+        Printable(value, "a regex") ?? (Pcre.Check(value!) is { } reason ? $"{Show(value)} is not a valid PCRE regex: {reason}" : null);
+
+    public static string? HeaderName(string? value) =>
+        value is not null && HeaderNamePattern().IsMatch(value)
+            ? null
+            : $"{Show(value)} is not a header name; use 1 to 64 letters, digits, '-' or '_'";
+
+    public static string? HeaderValue(string? value) => Printable(value, "a header value", allowEmpty: true);
+
+    public static string? Path(string? value) =>
+        value is not null && value.StartsWith('/') && value.Length <= MaxTextLength && PathPattern().IsMatch(value)
+            ? null
+            : $"{Show(value)} is not a path; start with '/' and use only URL path characters (letters, digits and -._~!$&'()*+,;=:@%/), at most {MaxTextLength}";
+
+    /// <summary>A path prefix that is also safe inside a regex and a converter argument.</summary>
+    public static string? SimplePath(string? value) =>
+        value is not null && value.StartsWith('/') && value.Length <= 256 && SimplePathPattern().IsMatch(value)
+            ? null
+            : $"{Show(value)} is not a plain path prefix; start with '/' and use only letters, digits, '.', '_', '~', '-' and '/'";
+
+    public static string? Method(string? value) =>
+        value is not null && MethodPattern().IsMatch(value)
+            ? null
+            : $"{Show(value)} is not an HTTP method; use upper-case letters, such as GET or POST";
+
+    public static string? QueryName(string? value) =>
+        value is not null && QueryNamePattern().IsMatch(value)
+            ? null
+            : $"{Show(value)} is not a query parameter name; use 1 to 128 letters, digits, '.', '_', '~' or '-'";
+
+    public static string? QueryValue(string? value) =>
+        Printable(value, "a query value") ?? (value!.IndexOfAny([' ', '&', '#']) >= 0 ? $"{Show(value)} holds a space, '&' or '#', which a query value cannot; percent-encode it" : null);
+
+    public static string? ContentType(string? value) =>
+        value is not null && value.Length <= 256 && ContentTypePattern().IsMatch(value)
+            ? null
+            : $"{Show(value)} is not a content type; use type/subtype with optional '; name=value' parameters, such as 'text/html; charset=utf-8'";
+
+    public static string? AbsoluteFilePath(string? value) =>
+        value is not null && FilePathPattern().IsMatch(value)
+            ? null
+            : $"{Show(value)} is not an absolute file path of letters, digits, '.', '_', '-' and '/'";
+
+    public static string? LogTarget(string? value) =>
+        value is "stdout" or "stderr" || AbsoluteFilePath(value) is null || Endpoint(value) is null
+            ? null
+            : $"{Show(value)} is not a log target; use 'stdout', 'stderr', a socket path such as /dev/log, or address:port";
+
+    public static string? Endpoint(string? value) =>
+        value is not null && IPEndPoint.TryParse(value, out var endpoint) && endpoint.Port > 0 && value.Contains(':', StringComparison.Ordinal)
+            ? null
+            : $"{Show(value)} is not address:port, such as 169.254.169.253:53";
+
+    public static string? BindAddress(string? value) =>
+        value is "" || (value is not null && IPAddress.TryParse(value, out var ip) && ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork)
+            ? null
+            : $"{Show(value)} is not an IPv4 address; use one such as 127.0.0.1, or \"\" for every address";
+
+    public static string? Duration(TimeSpan value) =>
+        value > TimeSpan.Zero && value < TimeSpan.FromDays(24) && value.Ticks % TimeSpan.TicksPerMillisecond == 0
+            ? null
+            : $"{value} is not a usable duration; use whole milliseconds, more than 0 and less than 24 days";
+
+    public static string? Range(int value, int min, int max) =>
+        value >= min && value <= max ? null : $"{value} is out of range; use {min} to {max}";
+
+    public static string? OneOf(int value, IReadOnlyList<int> allowed) =>
+        allowed.Contains(value) ? null : $"{value} is not allowed here; use one of {string.Join(", ", allowed)}";
+
+    /// <summary>Quotes a value for a message, showing control characters, so a newline is visible.</summary>
+    public static string Show(string? value)
+    {
+        if (value is null)
+        {
+            return "null";
+        }
+
+        var shown = value.Length > 80 ? value[..77] + "..." : value;
+        var escaped = string.Concat(shown.Select(c => char.IsControl(c) ? $"\\u{(int)c:x4}" : c.ToString()));
+        return string.Create(CultureInfo.InvariantCulture, $"'{escaped}'");
+    }
+
+    private static string? Printable(string? value, string what, bool allowEmpty = false)
+    {
+        if (value is null || (!allowEmpty && value.Length == 0))
+        {
+            return $"{Show(value)} is empty; give {what}";
+        }
+
+        if (value.Length > MaxTextLength)
+        {
+            return $"{Show(value)} is {value.Length} characters long; {what} may have at most {MaxTextLength}";
+        }
+
+        return value.All(c => c is >= ' ' and <= '~')
+            ? null
+            : $"{Show(value)} holds a character outside printable ASCII (such as a newline, tab or non-ASCII letter); {what} may hold only printable ASCII";
+    }
+
+    [GeneratedRegex("^[A-Za-z][A-Za-z0-9_.-]{0,63}$")]
+    private static partial Regex PoolNamePattern();
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9_-]{0,63}$")]
+    private static partial Regex SlugPattern();
+
+    [GeneratedRegex("^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")]
+    private static partial Regex HostnamePattern();
+
+    [GeneratedRegex("^[A-Za-z0-9_-]{1,64}$")]
+    private static partial Regex HeaderNamePattern();
+
+    [GeneratedRegex("^[A-Za-z0-9\\-._~!$&'()*+,;=:@%/]+$")]
+    private static partial Regex PathPattern();
+
+    [GeneratedRegex("^[A-Za-z0-9._~/-]+$")]
+    private static partial Regex SimplePathPattern();
+
+    [GeneratedRegex("^[A-Z]{1,20}$")]
+    private static partial Regex MethodPattern();
+
+    [GeneratedRegex("^[A-Za-z0-9._~-]{1,128}$")]
+    private static partial Regex QueryNamePattern();
+
+    [GeneratedRegex("^[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+(?:; ?[A-Za-z0-9_-]+=[A-Za-z0-9_.-]+)*$")]
+    private static partial Regex ContentTypePattern();
+
+    [GeneratedRegex("^/[A-Za-z0-9._/-]{1,255}$")]
+    private static partial Regex FilePathPattern();
+}
