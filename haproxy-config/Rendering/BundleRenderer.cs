@@ -53,7 +53,9 @@ internal sealed class BundleRenderer(HaproxySpec spec, string configDirectory)
             _cfg.Line($"user {user}").Line($"group {user}");
         }
 
-        _cfg.Line($"log {global.LogTarget} local0")
+        // stdout and stderr take no syslog header, so HAProxy needs 'format raw' for them.
+        var format = global.LogTarget is "stdout" or "stderr" ? " format raw" : "";
+        _cfg.Line($"log {global.LogTarget}{format} local0")
             .Line($"stats socket {global.RuntimeSocketPath} mode 600 level admin expose-fd listeners")
             .Line("stats timeout 30s");
     }
@@ -65,7 +67,6 @@ internal sealed class BundleRenderer(HaproxySpec spec, string configDirectory)
             .Line("mode http")
             .Line("log global")
             .Line("option dontlognull")
-            .Line(d.JsonAccessLog ? $"log-format {Word(JsonLogFormat(d.RequestIdHeader is not null))}" : "option httplog")
             .Line($"timeout connect {Duration(d.ConnectTimeout)}")
             .Line($"timeout client {Duration(d.ClientTimeout)}")
             .Line($"timeout server {Duration(d.ServerTimeout)}")
@@ -106,6 +107,9 @@ internal sealed class BundleRenderer(HaproxySpec spec, string configDirectory)
         var listeners = spec.Listeners;
         _cfg.Section($"frontend {ConfigRenderer.HttpFrontend}")
             .Line(Bind(listeners.HttpPort, proxied: true) + " name http");
+        // Only this frontend logs; a log-format in defaults would warn on the frontends that don't.
+        var defaults = spec.Defaults;
+        _cfg.Line(defaults.JsonAccessLog ? $"log-format {Word(JsonLogFormat(defaults.RequestIdHeader is not null))}" : "option httplog");
         if (listeners.TlsOriginPort is { } tlsPort)
         {
             _cfg.Line(Bind(tlsPort, proxied: true) + $" name {ConfigRenderer.TlsOriginBindName}")

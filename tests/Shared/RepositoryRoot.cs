@@ -1,4 +1,4 @@
-namespace HaproxyCluster.Infra.Tests;
+namespace HaproxyCluster.Tests.Shared;
 
 /// <summary>The checkout's top folder, found from the test binary's location.</summary>
 internal static class RepositoryRoot

@@ -1,0 +1,76 @@
+using System.Diagnostics;
+
+namespace HaproxyCluster.Tests.Shared;
+
+/// <summary>
+/// Runs <c>haproxy -c</c> of both versions the project supports on config files: Debian 12's
+/// HAProxy 2.6 on this machine, and Debian 13's HAProxy 3.0 in the root <c>make tools</c> builds
+/// (HAPROXY30_ROOT), entered with chroot. A config passes only if both accept it with no warning.
+/// </summary>
+internal static class HaproxyCheck
+{
+    /// <summary>The Debian 13 root; <c>make test</c> sets HAPROXY30_ROOT, else the default place.</summary>
+    public static string Haproxy30Root { get; } =
+        Environment.GetEnvironmentVariable("HAPROXY30_ROOT") is { Length: > 0 } root
+            ? root
+            : System.IO.Path.Combine(RepositoryRoot.Path, ".tools", "debian-trixie");
+
+    /// <summary>
+    /// Checks every config, each with both versions, and returns one line per failure: the file,
+    /// the version and what HAProxy printed. Configs must live under /tmp, which is bind-mounted
+    /// into the 3.0 root so both versions read the same paths.
+    /// </summary>
+    public static IReadOnlyList<string> Failures(IReadOnlyCollection<string> configPaths)
+    {
+        if (configPaths.Any(p => !p.StartsWith("/tmp/", StringComparison.Ordinal)))
+        {
+            throw new ArgumentException("Configs must live under /tmp/ so the chrooted 3.0 can read them", nameof(configPaths));
+        }
+
+        if (!File.Exists(System.IO.Path.Combine(Haproxy30Root, "usr/sbin/haproxy")))
+        {
+            throw new InvalidOperationException($"No HAProxy 3.0 root at {Haproxy30Root}; run 'make tools' first.");
+        }
+
+        // One shell per version checks every file: a loop costs far less than a process per config.
+        var list = string.Join(' ', configPaths.Select(p => $"'{p}'"));
+        var loop = $"for f in {list}; do out=$(haproxy -c -f \"$f\" 2>&1); rc=$?; "
+            + "if [ $rc -ne 0 ] || printf '%s' \"$out\" | grep -qE 'WARNING|ALERT'; then printf 'FAIL %s rc=%s %s\\n' \"$f\" $rc \"$(printf '%s' \"$out\" | tr '\\n' ' ')\"; fi; done";
+        var failures = new List<string>();
+        failures.AddRange(Run("bash", ["-c", loop]).Select(l => "2.6 " + l));
+        var chrooted = $"mount --bind /tmp '{Haproxy30Root}/tmp' && chroot '{Haproxy30Root}' bash -c \"$0\"";
+        failures.AddRange(Run("unshare", ["--mount", "--propagation", "private", "bash", "-c", chrooted, loop]).Select(l => "3.0 " + l));
+        return failures;
+    }
+
+    /// <summary>Checks one config with both versions; throws with HAProxy's output when either refuses it.</summary>
+    public static void AssertValid(string configPath)
+    {
+        var failures = Failures([configPath]);
+        if (failures.Count > 0)
+        {
+            throw new Xunit.Sdk.XunitException($"haproxy -c refused {configPath}:\n{string.Join('\n', failures)}\n--- config ---\n{File.ReadAllText(configPath)}");
+        }
+    }
+
+    private static List<string> Run(string file, IReadOnlyList<string> args)
+    {
+        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        var lines = stdout.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries).ToList();
+        if (process.ExitCode != 0)
+        {
+            lines.Add($"FAIL {file} exited {process.ExitCode}: {stderr}");
+        }
+
+        return lines;
+    }
+}
