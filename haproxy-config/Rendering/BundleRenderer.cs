@@ -107,13 +107,17 @@ internal sealed class BundleRenderer(HaproxySpec spec, string configDirectory)
         var listeners = spec.Listeners;
         _cfg.Section($"frontend {ConfigRenderer.HttpFrontend}")
             .Line(Bind(listeners.HttpPort, proxied: true) + " name http");
+        if (listeners.TlsOriginPort is { } tlsPort)
+        {
+            _cfg.Line(Bind(tlsPort, proxied: true) + $" name {ConfigRenderer.TlsOriginBindName}");
+        }
+
         // Only this frontend logs; a log-format in defaults would warn on the frontends that don't.
         var defaults = spec.Defaults;
         _cfg.Line(defaults.JsonAccessLog ? $"log-format {Word(JsonLogFormat(defaults.RequestIdHeader is not null))}" : "option httplog");
-        if (listeners.TlsOriginPort is { } tlsPort)
+        if (listeners.TlsOriginPort is not null)
         {
-            _cfg.Line(Bind(tlsPort, proxied: true) + $" name {ConfigRenderer.TlsOriginBindName}")
-                .Line($"http-request set-header X-Forwarded-Proto https if {Acl.CameOverTls}")
+            _cfg.Line($"http-request set-header X-Forwarded-Proto https if {Acl.CameOverTls}")
                 .Line($"http-request set-header X-Forwarded-Proto http if !{Acl.CameOverTls}");
         }
         else

@@ -15,10 +15,14 @@ internal static class Cfg
     /// inside is written <c>'\''</c>: close, escaped quote, reopen, which HAProxy joins into one word.
     /// Validation has already refused line breaks and other control characters.
     /// </summary>
-    public static string Word(string value) =>
-        value.Length > 0 && !value.AsSpan().ContainsAnyExcept(BareChars)
-            ? value
-            : "'" + value.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
+    public static string Word(string value)
+    {
+        // HAProxy drops an empty word, shifting every word after it; validation keeps them out.
+        ArgumentException.ThrowIfNullOrEmpty(value);
+        return value.AsSpan().ContainsAnyExcept(BareChars)
+            ? "'" + value.Replace("'", "'\\''", StringComparison.Ordinal) + "'"
+            : value;
+    }
 
     /// <summary>A literal for a log-format string (header values): '%' is written '%%'.</summary>
     public static string LogFormatLiteral(string value) => Word(value.Replace("%", "%%", StringComparison.Ordinal));

@@ -27,7 +27,7 @@ internal sealed class Condition
     public static Condition From(Match? match) => match is null ? Always : new(Terms(match, negate: false));
 
     /// <summary>This condition and <paramref name="acl"/>, a rendered ACL such as <c>{ src 10.0.0.0/8 }</c>.</summary>
-    public Condition And(string acl) => new(_terms.Select(t => (IReadOnlyList<string>)[.. t, acl]).ToList());
+    public Condition And(string acl) => new(_terms.Select(t => t.Contains(acl) ? t : (IReadOnlyList<string>)[.. t, acl]).ToList());
 
     /// <summary>This condition and <paramref name="other"/>.</summary>
     public Condition And(Condition other) =>

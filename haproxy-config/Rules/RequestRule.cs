@@ -88,7 +88,7 @@ public abstract record RedirectTarget
 /// <param name="Name">Names the body's file under <c>/etc/haproxy/pages/</c>: lower-case letters, digits, '_' or '-'.</param>
 /// <param name="Status">The status code, 200 to 599 except 204 and 304, which have no body.</param>
 /// <param name="ContentType">The Content-Type header, such as <c>text/html; charset=utf-8</c>.</param>
-/// <param name="Body">The body, at most 8 KiB in UTF-8.</param>
+/// <param name="Body">The body, 1 byte to 8 KiB in UTF-8.</param>
 public sealed record FixedResponse(string Name, int Status, string ContentType, string Body);
 
 /// <summary>A change to one header.</summary>

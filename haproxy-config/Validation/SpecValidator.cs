@@ -205,9 +205,9 @@ internal sealed class SpecValidator
             : $"{response.Status} cannot carry a body; use 200 to 599, except 204 and 304");
         Add($"{at}.ContentType", Syntax.ContentType(response.ContentType));
         var bytes = response.Body is null ? -1 : System.Text.Encoding.UTF8.GetByteCount(response.Body);
-        Add($"{at}.Body", bytes is >= 0 and <= Syntax.MaxBodyBytes
+        Add($"{at}.Body", bytes is >= 1 and <= Syntax.MaxBodyBytes
             ? null
-            : $"is {(bytes < 0 ? "null" : $"{bytes} bytes")}; a fixed response body must be 0 to {Syntax.MaxBodyBytes} bytes of UTF-8 so it fits HAProxy's buffer");
+            : $"is {(bytes < 0 ? "null" : $"{bytes} bytes")}; a fixed response body must be 1 to {Syntax.MaxBodyBytes} bytes of UTF-8 so it fits HAProxy's buffer (for no body at all, use Rule.Deny with a status)");
     }
 
     private void HeaderEdit(string at, HeaderEdit edit)
@@ -377,7 +377,7 @@ internal sealed class SpecValidator
             case HostEndsWith m: Add($"{at}.Suffix", Syntax.HostSuffix(m.Suffix)); break;
             case PathIs m: Add($"{at}.Value", Syntax.Path(m.Value)); break;
             case PathStartsWith m: Add($"{at}.Prefix", Syntax.Path(m.Prefix)); break;
-            case PathMatches m: Add($"{at}.Pattern", Syntax.Regex(m.Pattern)); break;
+            case PathMatches m: Add($"{at}.Pattern", Syntax.Regex(m.Pattern) ?? Syntax.AclPattern(m.Pattern)); break;
             case MethodIs m:
                 if (m.Methods.IsEmpty)
                 {
@@ -393,15 +393,15 @@ internal sealed class SpecValidator
             case HeaderPresentMatch m: Add($"{at}.Name", Syntax.HeaderName(m.Name)); break;
             case HeaderIs m:
                 Add($"{at}.Name", Syntax.HeaderName(m.Name));
-                Add($"{at}.Value", Syntax.HeaderValue(m.Value));
+                Add($"{at}.Value", Syntax.HeaderValue(m.Value) ?? Syntax.AclPattern(m.Value));
                 break;
             case HeaderMatches m:
                 Add($"{at}.Name", Syntax.HeaderName(m.Name));
-                Add($"{at}.Pattern", Syntax.Regex(m.Pattern));
+                Add($"{at}.Pattern", Syntax.Regex(m.Pattern) ?? Syntax.AclPattern(m.Pattern));
                 break;
             case QueryParamIs m:
                 Add($"{at}.Name", Syntax.QueryName(m.Name));
-                Add($"{at}.Value", m.Value is null ? null : Syntax.QueryValue(m.Value));
+                Add($"{at}.Value", m.Value is null ? null : Syntax.QueryValue(m.Value) ?? Syntax.AclPattern(m.Value));
                 break;
             case SourceIn m: Cidrs($"{at}.Cidrs", m.Cidrs); break;
             case AllOf or AnyOf:

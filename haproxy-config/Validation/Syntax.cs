@@ -11,6 +11,9 @@ namespace HaproxyCluster.Config;
 /// </summary>
 internal static partial class Syntax
 {
+    // Every pattern ends with \z, not $: in .NET, $ also matches before a final '\n', which
+    // would let "X-Env\n" through as a header name (the property test found exactly that).
+
     public const int MaxTextLength = 1024;
     public const int MaxBodyBytes = 8192;
 
@@ -69,7 +72,12 @@ internal static partial class Syntax
             ? null
             : $"{Show(value)} is not a header name; use 1 to 64 letters, digits, '-' or '_'";
 
-    public static string? HeaderValue(string? value) => Printable(value, "a header value", allowEmpty: true);
+    /// <summary>HAProxy drops an empty word, so a header is never set to "" (delete it instead).</summary>
+    public static string? HeaderValue(string? value) => Printable(value, "a header value");
+
+    /// <summary>A pattern inside <c>{ … }</c>: a lone '}' would close the condition early.</summary>
+    public static string? AclPattern(string? value) =>
+        value == "}" ? "'}' alone cannot be a pattern: HAProxy reads it as the end of the condition; match it with a regex such as '^[}]$'" : null;
 
     public static string? Path(string? value) =>
         value is not null && value.StartsWith('/') && value.Length <= MaxTextLength && PathPattern().IsMatch(value)
@@ -144,9 +152,9 @@ internal static partial class Syntax
         return string.Create(CultureInfo.InvariantCulture, $"'{escaped}'");
     }
 
-    private static string? Printable(string? value, string what, bool allowEmpty = false)
+    private static string? Printable(string? value, string what)
     {
-        if (value is null || (!allowEmpty && value.Length == 0))
+        if (string.IsNullOrEmpty(value))
         {
             return $"{Show(value)} is empty; give {what}";
         }
@@ -161,33 +169,33 @@ internal static partial class Syntax
             : $"{Show(value)} holds a character outside printable ASCII (such as a newline, tab or non-ASCII letter); {what} may hold only printable ASCII";
     }
 
-    [GeneratedRegex("^[A-Za-z][A-Za-z0-9_.-]{0,63}$")]
+    [GeneratedRegex("^[A-Za-z][A-Za-z0-9_.-]{0,63}\\z")]
     private static partial Regex PoolNamePattern();
 
-    [GeneratedRegex("^[a-z0-9][a-z0-9_-]{0,63}$")]
+    [GeneratedRegex("^[a-z0-9][a-z0-9_-]{0,63}\\z")]
     private static partial Regex SlugPattern();
 
-    [GeneratedRegex("^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")]
+    [GeneratedRegex("^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\\z")]
     private static partial Regex HostnamePattern();
 
-    [GeneratedRegex("^[A-Za-z0-9_-]{1,64}$")]
+    [GeneratedRegex("^[A-Za-z0-9_-]{1,64}\\z")]
     private static partial Regex HeaderNamePattern();
 
-    [GeneratedRegex("^[A-Za-z0-9\\-._~!$&'()*+,;=:@%/]+$")]
+    [GeneratedRegex("^[A-Za-z0-9\\-._~!$&'()*+,;=:@%/]+\\z")]
     private static partial Regex PathPattern();
 
-    [GeneratedRegex("^[A-Za-z0-9._~/-]+$")]
+    [GeneratedRegex("^[A-Za-z0-9._~/-]+\\z")]
     private static partial Regex SimplePathPattern();
 
-    [GeneratedRegex("^[A-Z]{1,20}$")]
+    [GeneratedRegex("^[A-Z]{1,20}\\z")]
     private static partial Regex MethodPattern();
 
-    [GeneratedRegex("^[A-Za-z0-9._~-]{1,128}$")]
+    [GeneratedRegex("^[A-Za-z0-9._~-]{1,128}\\z")]
     private static partial Regex QueryNamePattern();
 
-    [GeneratedRegex("^[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+(?:; ?[A-Za-z0-9_-]+=[A-Za-z0-9_.-]+)*$")]
+    [GeneratedRegex("^[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+(?:; ?[A-Za-z0-9_-]+=[A-Za-z0-9_.-]+)*\\z")]
     private static partial Regex ContentTypePattern();
 
-    [GeneratedRegex("^/[A-Za-z0-9._/-]{1,255}$")]
+    [GeneratedRegex("^/[A-Za-z0-9._/-]{1,255}\\z")]
     private static partial Regex FilePathPattern();
 }

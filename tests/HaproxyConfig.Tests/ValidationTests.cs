@@ -1,0 +1,87 @@
+namespace HaproxyCluster.Config.Tests;
+
+public class ValidationTests
+{
+    private static readonly HaproxySpec Valid = new()
+    {
+        Pools = [new Pool { Name = "web", Servers = [new Server("10.0.1.10", 8080)] }, new Pool { Name = "api", Servers = [new Server("api.internal", 8080)] }],
+        DefaultPool = "web",
+    };
+
+    public static TheoryData<string, HaproxySpec, string, string> BadSpecs => new()
+    {
+        { "pool name", Valid with { Pools = [.. Valid.Pools, new Pool { Name = "bad name", Servers = [new Server("10.0.0.1", 80)] }] }, "Pools[2].Name", "'bad name' is not a pool name" },
+        { "reserved pool name", Valid with { Pools = [.. Valid.Pools, new Pool { Name = "fe_http", Servers = [new Server("10.0.0.1", 80)] }] }, "Pools[2].Name", "reserved" },
+        { "duplicate pool", Valid with { Pools = [.. Valid.Pools, Valid.Pools[0]] }, "Pools[2].Name", "'web' is used by an earlier pool too" },
+        { "empty pool", Valid with { Pools = [.. Valid.Pools, new Pool { Name = "empty" }] }, "Pools[2]", "has no servers and no Discovery" },
+        { "port", Valid with { Pools = [new Pool { Name = "web", Servers = [new Server("10.0.0.1", 70000)] }] }, "Pools[0].Servers[0].Port", "70000 is not a port; use 1 to 65535" },
+        { "server address", Valid with { Pools = [new Pool { Name = "web", Servers = [new Server("10.0.0.1 backup", 80)] }] }, "Pools[0].Servers[0].Address", "'10.0.0.1 backup' is neither an IP address nor a DNS name" },
+        { "unknown default pool", Valid with { DefaultPool = "wbe" }, "DefaultPool", "'wbe' is not a pool; known pools: api, web" },
+        { "unknown route pool", Valid with { Routes = [Route.To("nope", Match.Host("a.example.com"))] }, "Routes[0] (PoolRoute).Pool", "'nope' is not a pool" },
+        { "cidr", Valid with { RequestRules = [Rule.DenySources(["10.0.0.300/8"])] }, "RequestRules[0] (DenySourcesRule).Cidrs[0]", "'10.0.0.300/8' is not a CIDR block" },
+        { "cidr host bits", Valid with { RequestRules = [Rule.DenySources(["10.1.2.3/8"])] }, "RequestRules[0] (DenySourcesRule).Cidrs[0]", "did you mean 10.0.0.0/8?" },
+        { "regex", Valid with { Routes = [Route.To("api", Match.PathRegex("^/(unclosed"))] }, "Routes[0] (PoolRoute).When.Pattern", "is not a valid PCRE regex: missing closing parenthesis" },
+        { "regex PCRE refuses", Valid with { Routes = [Route.To("api", Match.PathRegex("(?<=a+)b"))] }, "Routes[0] (PoolRoute).When.Pattern", "lookbehind" },
+        { "header name", Valid with { RequestRules = [Rule.SetHeader("X Bad", "v")] }, "RequestRules[0] (RequestHeaderRule).Edit.Name", "'X Bad' is not a header name" },
+        { "header value newline", Valid with { RequestRules = [Rule.SetHeader("X-A", "v\n    http-request deny")] }, "RequestRules[0] (RequestHeaderRule).Edit.Value", "'v\\u000a    http-request deny' holds a character outside printable ASCII" },
+        { "header name ending in a newline", Valid with { ResponseHeaders = [HeaderEdit.Set("X-Env\n", "v")] }, "ResponseHeaders[0].Name", "'X-Env\\u000a' is not a header name" },
+        { "empty header value", Valid with { RequestRules = [Rule.SetHeader("X-A", "")] }, "RequestRules[0] (RequestHeaderRule).Edit.Value", "'' is empty" },
+        { "lone brace pattern", Valid with { Routes = [Route.To("api", Match.Header("X-A", "}"))] }, "Routes[0] (PoolRoute).When.Value", "'}' alone cannot be a pattern" },
+        { "deny status", Valid with { RequestRules = [Rule.Deny(Match.Path("/x"), 418)] }, "RequestRules[0] (DenyRule).Status", "418 is not allowed here; use one of 200, 400, 401" },
+        { "redirect status", Valid with { RequestRules = [Rule.Redirect(RedirectTarget.Host("b.example.com"), Match.Host("a.example.com"), 300)] }, "RequestRules[0] (RedirectRule).Status", "use one of 301, 302, 303, 307, 308" },
+        { "fixed response status", Valid with { RequestRules = [Rule.Respond(new FixedResponse("x", 204, "text/plain", "hi"), Match.Path("/x"))] }, "RequestRules[0] (RespondRule).Response.Status", "204 cannot carry a body" },
+        { "unreachable rule", Valid with { RequestRules = [Rule.Respond(new FixedResponse("down", 503, "text/plain", "down"), when: null), Rule.SetHeader("X-A", "b")] }, "RequestRules[1] (RequestHeaderRule)", "can never run: RequestRules[0] has no condition" },
+        { "unreachable route", Valid with { Routes = [Route.Split(null, new WeightedPool("web", 1), new WeightedPool("api", 1)), Route.To("api", Match.Host("a.example.com"))] }, "Routes[1] (PoolRoute)", "can never match: Routes[0] has no condition" },
+        { "https redirect without tls bind", Valid with { Listeners = new Listeners { TlsOriginPort = null }, RequestRules = [Rule.RedirectToHttps()] }, "RequestRules[0] (RedirectRule).Target", "every request would loop" },
+        { "too many rate limits", Valid with { RequestRules = [.. Enumerable.Range(1, 4).Select(i => Rule.RateLimit($"r{i}", 10, TimeSpan.FromSeconds(1)))] }, "RequestRules[3] (RateLimitRule)", "is rate limit number 4; HAProxy 2.6 tracks at most 3" },
+        { "rate limit period", Valid with { RequestRules = [Rule.RateLimit("r", 10, TimeSpan.FromMilliseconds(1500))] }, "RequestRules[0] (RateLimitRule).Period", "is not a whole number of seconds" },
+        { "duplicate table key", Valid with { Routes = [Route.HostTable("sites", new TableEntry("a.example.com", "web"), new TableEntry("A.example.com", "api"))] }, "Routes[0] (HostTableRoute).Entries[1].Key", "'A.example.com' is in the table twice" },
+        { "port clash", Valid with { Listeners = new Listeners { AdminPort = 80 } }, "Listeners.AdminPort", "80 is also HttpPort" },
+        { "condition too large", Valid with { Routes = [Route.To("api", Enumerable.Range(0, 5).Select(i => Match.Path($"/a{i}") | Match.Path($"/b{i}")).Aggregate((a, b) => a & b))] }, "Routes[0] (PoolRoute).When", "expands to 32 alternatives" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadSpecs))]
+    public void Each_mistake_is_reported_with_its_property_value_and_fix(string mistake, HaproxySpec spec, string property, string message)
+    {
+        var error = Assert.Throws<ConfigValidationException>(spec.Validate);
+
+        var found = Assert.Single(error.Errors, e => e.Property == property);
+        Assert.True(found.Message.Contains(message, StringComparison.Ordinal), $"{mistake}: '{found.Message}' lacks '{message}'");
+    }
+
+    [Fact]
+    public void Every_problem_is_reported_at_once()
+    {
+        var spec = Valid with
+        {
+            DefaultPool = "missing",
+            Pools = [new Pool { Name = "web", Servers = [new Server("10.0.0.1", 0)] }],
+            RequestRules = [Rule.SetHeader("X-A", "line\nbreak"), Rule.DenySources(["nope"])],
+            Routes = [Route.To("ghost", Match.Path("no-slash"))],
+        };
+
+        var error = Assert.Throws<ConfigValidationException>(spec.Validate);
+
+        Assert.Equal(
+            ["Pools[0].Servers[0].Port", "DefaultPool", "RequestRules[0] (RequestHeaderRule).Edit.Value", "RequestRules[1] (DenySourcesRule).Cidrs[0]", "Routes[0] (PoolRoute).Pool", "Routes[0] (PoolRoute).When.Value"],
+            error.Errors.Select(e => e.Property));
+        Assert.StartsWith("The HAProxy spec has 6 problems:\n  - Pools[0].Servers[0].Port: 0 is not a port", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Render_refuses_an_invalid_spec_before_writing_anything()
+    {
+        var spec = Valid with { DefaultPool = "missing" };
+
+        Assert.Throws<ConfigValidationException>(() => ConfigRenderer.Render(spec));
+    }
+
+    [Fact]
+    public void A_valid_spec_passes()
+    {
+        Valid.Validate();
+
+        Assert.Contains("backend api", ConfigRenderer.Render(Valid).Config, StringComparison.Ordinal);
+    }
+}
