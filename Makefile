@@ -12,6 +12,7 @@ export DOTNET_NOLOGO := 1
 CDK := npx --no-install cdk
 CDK_OUT ?= cdk.out
 # HAProxy 3.0 (Debian 13), run through chroot: Amazon Linux 2023 ships up to 3.0, Debian 12 has 2.6.
+# The bootstrap script also runs in it (through an overlay), so it holds curl too.
 HAPROXY30_ROOT := $(CURDIR)/.tools/debian-trixie
 
 .PHONY: synth build test tools check-determinism clean
@@ -29,17 +30,17 @@ synth: node_modules/.package-lock.json build
 
 # Installs what the tests need when it is missing: Debian's haproxy 2.6 and shellcheck, and a
 # Debian 13 root holding haproxy 3.0.
-tools: node_modules/.package-lock.json $(HAPROXY30_ROOT)/usr/sbin/haproxy
+tools: node_modules/.package-lock.json $(HAPROXY30_ROOT)/usr/bin/curl
 	@command -v haproxy >/dev/null && command -v shellcheck >/dev/null || { \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy shellcheck; }
 	@haproxy -v | head -n 1
 	@chroot $(HAPROXY30_ROOT) haproxy -v | head -n 1
 
-$(HAPROXY30_ROOT)/usr/sbin/haproxy:
+$(HAPROXY30_ROOT)/usr/bin/curl:
 	@command -v debootstrap >/dev/null || { \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap; }
 	rm -rf $(HAPROXY30_ROOT)
-	debootstrap --variant=minbase --include=haproxy trixie $(HAPROXY30_ROOT) >/dev/null
+	debootstrap --variant=minbase --include=haproxy,curl trixie $(HAPROXY30_ROOT) >/dev/null
 
 # Two syntheses of the same commit must give byte-identical output.
 check-determinism: synth

@@ -1,3 +1,5 @@
+using HaproxyCluster.Config;
+
 namespace HaproxyCluster.Infra;
 
 /// <summary>
@@ -35,6 +37,11 @@ public sealed record ClusterEnvironment
 
     /// <summary>Listener settings of the NLB.</summary>
     public ListenerSettings Listeners { get; init; } = new();
+
+    /// <summary>
+    /// What every HAProxy node does: its pools (backends) and the L7 rules, validated at synth.
+    /// </summary>
+    public required HaproxySpec Haproxy { get; init; }
 
     /// <summary>The stack's name: <c>HaproxyCluster-&lt;Name&gt;</c>.</summary>
     public string StackName => $"HaproxyCluster-{Name}";

@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace HaproxyCluster.Config.Tests.Support;
+namespace HaproxyCluster.Tests.Shared;
 
 /// <summary>A parsed HTTP response.</summary>
 internal sealed record Reply(int Status, IReadOnlyDictionary<string, string> Headers, string Body)

@@ -1,0 +1,114 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using HaproxyCluster.Config;
+
+namespace HaproxyCluster.Tests.Shared;
+
+/// <summary>
+/// A real HTTP server on a kernel-chosen loopback port, standing in for one application server.
+/// It answers every request with 200 and a body naming itself, then the path and every request
+/// header it got, and closes the connection. It serves on its own thread, not the thread pool,
+/// so tests that block a pool thread (waiting on a process) cannot starve HAProxy's health checks.
+/// </summary>
+internal sealed class Backend : IDisposable
+{
+    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+    private volatile bool _stopped;
+
+    public Backend(string name)
+    {
+        Name = name;
+        _listener.Start();
+        Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
+        new Thread(Serve) { IsBackground = true, Name = $"backend {name}:{Port}" }.Start();
+    }
+
+    public string Name { get; }
+
+    public int Port { get; }
+
+    public Server Server => new("127.0.0.1", Port);
+
+    /// <summary>Stops listening; connections are refused from now on, as from a dead server.</summary>
+    public void Dispose()
+    {
+        _stopped = true;
+        _listener.Stop();
+    }
+
+    private void Serve()
+    {
+        while (!_stopped)
+        {
+            try
+            {
+                using var client = _listener.AcceptTcpClient();
+                Answer(client);
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException or InvalidOperationException)
+            {
+                if (_stopped)
+                {
+                    return;
+                }
+            }
+            catch (IOException)
+            {
+                // A health check or client that hung up early: nothing to answer.
+            }
+        }
+    }
+
+    private void Answer(TcpClient client)
+    {
+        client.ReceiveTimeout = 5000;
+        var stream = client.GetStream();
+        var lines = ReadHead(stream).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
+        var body = new StringBuilder().Append(Name).Append('\n').Append("path: ").Append(lines[0].Split(' ')[1]).Append('\n');
+        foreach (var header in lines.Skip(1).Order(StringComparer.OrdinalIgnoreCase))
+        {
+            body.Append(header).Append('\n');
+        }
+
+        var bytes = Encoding.UTF8.GetBytes(body.ToString());
+        var head = $"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nServer: test-backend\r\nContent-Length: {bytes.Length}\r\nConnection: close\r\n\r\n";
+        stream.Write(Encoding.ASCII.GetBytes(head));
+        stream.Write(bytes);
+    }
+
+    private static string ReadHead(NetworkStream stream)
+    {
+        var buffer = new byte[16384];
+        var length = 0;
+        while (length < buffer.Length)
+        {
+            var read = stream.Read(buffer.AsSpan(length));
+            if (read == 0)
+            {
+                break;
+            }
+
+            length += read;
+            var text = Encoding.UTF8.GetString(buffer, 0, length);
+            var end = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
+            if (end >= 0)
+            {
+                return text[..end];
+            }
+        }
+
+        throw new IOException("request head never ended");
+    }
+}
+
+/// <summary>Free loopback ports, asked of the kernel.</summary>
+internal static class FreePort
+{
+    public static int Next()
+    {
+        using var socket = new TcpListener(IPAddress.Loopback, 0);
+        socket.Start();
+        return ((IPEndPoint)socket.LocalEndpoint).Port;
+    }
+}

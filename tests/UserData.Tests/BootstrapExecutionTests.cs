@@ -1,0 +1,195 @@
+using HaproxyCluster.Config;
+using HaproxyCluster.UserData.Tests.Support;
+
+namespace HaproxyCluster.UserData.Tests;
+
+/// <summary>
+/// The generated user data, run for real under bash in a sandboxed node (see <see cref="NodeSandbox"/>),
+/// with a real HAProxy serving a real backend.
+/// </summary>
+public sealed class BootstrapExecutionTests : IDisposable
+{
+    private const string Stack = "HaproxyCluster-test";
+    private const string Resource = "NodesAsgABCD1234";
+    private readonly Backend _backend = new("web");
+    private readonly HaproxySpec _spec;
+
+    public BootstrapExecutionTests()
+    {
+        _spec = new HaproxySpec
+        {
+            Pools = [new Pool { Name = "web", Servers = [_backend.Server], HealthCheck = new HealthCheck { Interval = TimeSpan.FromMilliseconds(300) } }],
+            DefaultPool = "web",
+            Listeners = new Listeners
+            {
+                BindAddress = "127.0.0.1",
+                HttpPort = FreePort.Next(),
+                TlsOriginPort = FreePort.Next(),
+                HealthPort = FreePort.Next(),
+                AdminPort = FreePort.Next(),
+            },
+            Global = new GlobalSettings { MaxConnections = 2000 }, // the test machine allows 20,000 open files
+        };
+    }
+
+    private BundleArchive GoodBundle => BundleArchive.Create(ConfigRenderer.Render(_spec));
+
+    [Fact]
+    public void Good_bundle_starts_haproxy_and_signals_success_once()
+    {
+        using var node = new NodeSandbox(GoodBundle.Bytes);
+
+        var (exitCode, output) = node.Run(Script(GoodBundle.Sha256));
+
+        Assert.True(exitCode == 0, output);
+        Assert.Equal([$"cfn-signal -e 0 --stack {Stack} --resource {Resource} --region eu-west-1"], node.Calls("cfn-signal"));
+        Assert.NotNull(node.HaproxyPid);
+        Assert.Equal(200, Health().Status);
+        Assert.Equal(ConfigRenderer.Render(_spec).Config, node.ReadFile("/etc/haproxy/haproxy.cfg"));
+        // IMDSv2 only: a token first, then metadata calls that carry it (the stub refuses any other).
+        Assert.Single(node.Calls("imds-token"));
+        Assert.All(node.Calls("imds"), call => Assert.Contains("X-aws-ec2-metadata-token: test-token", call, StringComparison.Ordinal));
+        Assert.Contains("aws s3 cp s3://assets-bucket/bundle.tar", Assert.Single(node.Calls("aws")), StringComparison.Ordinal);
+        Assert.Contains("dnf install -y haproxy aws-cfn-bootstrap amazon-cloudwatch-agent rsyslog", node.Calls("dnf"));
+        Assert.Contains("net.ipv4.tcp_tw_reuse = 1", node.ReadFile("/etc/sysctl.d/90-haproxy.conf"), StringComparison.Ordinal);
+        Assert.Contains("LimitNOFILE=200000", node.ReadFile("/etc/systemd/system/haproxy.service.d/override.conf"), StringComparison.Ordinal);
+        Assert.Contains("\"log_group_name\":\"/haproxy-cluster/test\"", node.ReadFile("/opt/aws/amazon-cloudwatch-agent/etc/haproxy-cluster.json"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Running_twice_leaves_the_same_state()
+    {
+        using var node = new NodeSandbox(GoodBundle.Bytes);
+        var script = Script(GoodBundle.Sha256);
+        Assert.Equal(0, node.Run(script).ExitCode);
+        var firstPid = node.HaproxyPid;
+        var firstFiles = Snapshot(node);
+
+        var (exitCode, output) = node.Run(script);
+
+        Assert.True(exitCode == 0, output);
+        Assert.Equal(firstFiles, Snapshot(node));
+        Assert.Equal(firstPid, node.HaproxyPid); // reloaded in place, not restarted
+        Assert.Equal(200, Health().Status);
+        Assert.All(node.Calls("cfn-signal"), call => Assert.StartsWith("cfn-signal -e 0 ", call, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Config_that_fails_haproxy_check_is_never_run_and_signals_failure()
+    {
+        var broken = BrokenBundle();
+        using var node = new NodeSandbox(broken.Bytes);
+
+        var (exitCode, output) = node.Run(Script(broken.Sha256));
+
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains("not-a-haproxy-keyword", output, StringComparison.Ordinal);
+        AssertSignalledFailureOnly(node);
+        Assert.Null(node.HaproxyPid);
+    }
+
+    [Fact]
+    public void Config_that_fails_haproxy_check_leaves_the_previous_good_config_serving()
+    {
+        using var node = new NodeSandbox(GoodBundle.Bytes);
+        Assert.Equal(0, node.Run(Script(GoodBundle.Sha256)).ExitCode);
+        var goodPid = node.HaproxyPid;
+        var broken = BrokenBundle();
+        node.Bundle = broken.Bytes;
+
+        var (exitCode, _) = node.Run(Script(broken.Sha256));
+
+        Assert.NotEqual(0, exitCode);
+        Assert.EndsWith($"cfn-signal -e 1 --stack {Stack} --resource {Resource} --region eu-west-1 --reason bootstrap failed (exit 1), see /var/log/haproxy-bootstrap.log", node.Calls("cfn-signal")[^1], StringComparison.Ordinal);
+        Assert.Equal(goodPid, node.HaproxyPid);
+        Assert.Equal(200, Health().Status);
+        Assert.Equal(ConfigRenderer.Render(_spec).Config, node.ReadFile("/etc/haproxy/haproxy.cfg"));
+    }
+
+    [Fact]
+    public void Bundle_with_the_wrong_sha256_is_refused()
+    {
+        using var node = new NodeSandbox(GoodBundle.Bytes);
+
+        var (exitCode, output) = node.Run(Script(new string('0', 64)));
+
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains($"expected {new string('0', 64)}", output, StringComparison.Ordinal);
+        AssertSignalledFailureOnly(node);
+        Assert.Null(node.HaproxyPid);
+    }
+
+    [Fact]
+    public void Failing_install_step_signals_failure_before_anything_is_fetched()
+    {
+        using var node = new NodeSandbox(GoodBundle.Bytes);
+        node.BreakDnf();
+
+        var (exitCode, output) = node.Run(Script(GoodBundle.Sha256));
+
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains("repository unreachable", output, StringComparison.Ordinal);
+        AssertSignalledFailureOnly(node);
+        Assert.Empty(node.Calls("aws"));
+        Assert.Null(node.HaproxyPid);
+    }
+
+    public void Dispose() => _backend.Dispose();
+
+    private static void AssertSignalledFailureOnly(NodeSandbox node)
+    {
+        var signal = Assert.Single(node.Calls("cfn-signal"));
+        Assert.StartsWith($"cfn-signal -e 1 --stack {Stack} --resource {Resource} --region eu-west-1 ", signal, StringComparison.Ordinal);
+    }
+
+    private BundleArchive BrokenBundle()
+    {
+        var bundle = ConfigRenderer.Render(_spec);
+        var files = bundle.Files.Select(f => f.Path == ConfigBundle.ConfigFileName ? f with { Content = f.Content + "    not-a-haproxy-keyword\n" } : f);
+        return BundleArchive.Create(new ConfigBundle(files.ToValueList()));
+    }
+
+    private string Script(string sha256) => BootstrapScript.Build(new BootstrapSettings
+    {
+        StackName = Stack,
+        SignalResource = Resource,
+        Region = "eu-west-1",
+        BundleUri = "s3://assets-bucket/bundle.tar",
+        BundleSha256 = sha256,
+        LogGroupName = "/haproxy-cluster/test",
+        HealthPort = _spec.Listeners.HealthPort,
+        HealthPath = _spec.Listeners.HealthPath,
+        HealthAttempts = 20,
+        HealthIntervalSeconds = 1,
+    });
+
+    private Reply Health() => ProxiedHttp.SendAsync(_spec.Listeners.HealthPort, _spec.Listeners.HealthPath).GetAwaiter().GetResult();
+
+    /// <summary>Every file the script wrote, but the logs that grow with each run, with its content.</summary>
+    private static SortedDictionary<string, string> Snapshot(NodeSandbox node)
+    {
+        var files = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (var path in Directory.GetFiles(node.Upper, "*", SearchOption.AllDirectories))
+        {
+            var relative = Path.GetRelativePath(node.Upper, path);
+            if (!relative.StartsWith("var/log", StringComparison.Ordinal) && !relative.StartsWith("run/", StringComparison.Ordinal) && !relative.StartsWith("tmp/", StringComparison.Ordinal))
+            {
+                files[relative] = ContentHash(path);
+            }
+        }
+
+        return files;
+    }
+
+    private static string ContentHash(string path)
+    {
+        try
+        {
+            return Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(path)));
+        }
+        catch (IOException)
+        {
+            return "overlay whiteout"; // a file the script deleted from the root's /etc/haproxy
+        }
+    }
+}

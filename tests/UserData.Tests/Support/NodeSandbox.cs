@@ -1,0 +1,151 @@
+using System.Diagnostics;
+
+namespace HaproxyCluster.UserData.Tests.Support;
+
+/// <summary>
+/// A throwaway node for running the real bootstrap script: the Debian 13 root of
+/// <c>make tools</c> (HAProxy 3.0, like Amazon Linux 2023's) under an overlay, entered with chroot,
+/// so the script's writes land in this sandbox's upper layer and the shared root stays pristine.
+/// The AWS- and OS-specific commands are stubs on PATH that record their arguments and act
+/// locally: <c>aws s3 cp</c> copies a local bundle, <c>systemctl start haproxy</c> starts the real
+/// HAProxy, IMDS calls get fixed answers (only when they carry an IMDSv2 token). HAProxy shares
+/// the host's loopback, so tests reach it on the ports the bundle names.
+/// </summary>
+internal sealed class NodeSandbox : IDisposable
+{
+    private static readonly Dictionary<string, string> Stubs = new()
+    {
+        ["dnf"] = """
+            record dnf "$@"
+            [ ! -f /etc/stub-dnf-fails ] || { echo "dnf: repository unreachable" >&2; exit 1; }
+            """,
+        ["cfn-signal"] = """record cfn-signal "$@" """,
+        ["sysctl"] = """record sysctl "$@" """,
+        ["amazon-cloudwatch-agent-ctl"] = """record amazon-cloudwatch-agent-ctl "$@" """,
+        ["aws"] = """
+            record aws "$@"
+            [ "$1 $2" = "s3 cp" ] && cp /srv/bundle.tar "$4"
+            """,
+        ["curl"] = """
+            # IMDS answers here, and only to IMDSv2 (a token header); anything else is the real curl.
+            for arg in "$@"; do
+              case "$arg" in
+                http://169.254.169.254/latest/api/token) record imds-token "$@"; echo test-token; exit 0 ;;
+                http://169.254.169.254/*)
+                  record imds "$@"
+                  for header in "$@"; do
+                    [ "$header" != 'X-aws-ec2-metadata-token: test-token' ] || { echo i-0123456789abcdef0; exit 0; }
+                  done
+                  exit 22 ;;
+              esac
+            done
+            exec /usr/bin/curl "$@"
+            """,
+        ["systemctl"] = """
+            record systemctl "$@"
+            pidfile=/run/haproxy.pid
+            running() { [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; }
+            [ "${2:-}" = haproxy ] || exit 0
+            case "$1" in
+              start|restart|reload-or-restart)
+                if [ "$1" = reload-or-restart ] && running; then kill -USR2 "$(cat "$pidfile")"; sleep 1; exit 0; fi
+                if running; then kill "$(cat "$pidfile")"; sleep 0.5; fi
+                mkdir -p /run/haproxy
+                exec haproxy -W -D -f /etc/haproxy/haproxy.cfg -p "$pidfile" ;;
+              stop) if running; then kill "$(cat "$pidfile")"; sleep 0.5; fi; rm -f "$pidfile" ;;
+              is-active) running ;;
+            esac
+            """,
+    };
+
+    private readonly string _root = Directory.CreateTempSubdirectory("node-sandbox-").FullName;
+
+    public NodeSandbox(byte[] bundle)
+    {
+        foreach (var dir in new[] { "upper/usr/local/bin", "upper/srv", "upper/root", "upper/var/log", "work", "merged" })
+        {
+            Directory.CreateDirectory(Path.Combine(_root, dir));
+        }
+
+        foreach (var (name, body) in Stubs)
+        {
+            var path = Path.Combine(Upper, "usr/local/bin", name);
+            File.WriteAllText(path, "#!/bin/bash\nrecord() { printf '%s\\n' \"$*\" >> /var/log/stub-calls.log; }\n" + body + "\n");
+            File.SetUnixFileMode(path, (UnixFileMode)0b111_101_101);
+        }
+
+        Bundle = bundle;
+    }
+
+    /// <summary>The archive <c>aws s3 cp</c> hands the script.</summary>
+    public byte[] Bundle
+    {
+        set => File.WriteAllBytes(Path.Combine(Upper, "srv/bundle.tar"), value);
+    }
+
+    /// <summary>The overlay's upper layer: every file the script wrote, at its path on the node.</summary>
+    public string Upper => Path.Combine(_root, "upper");
+
+    /// <summary>Makes the next <c>dnf install</c> fail, as when a repository is unreachable.</summary>
+    public void BreakDnf()
+    {
+        Directory.CreateDirectory(Path.Combine(Upper, "etc"));
+        File.WriteAllText(Path.Combine(Upper, "etc/stub-dnf-fails"), "");
+    }
+
+    /// <summary>Runs <paramref name="script"/> as the node's user data; returns its exit code and output.</summary>
+    public (int ExitCode, string Output) Run(string script)
+    {
+        Directory.CreateDirectory(Path.Combine(Upper, "etc"));
+        File.WriteAllText(Path.Combine(Upper, "root/user-data.sh"), script);
+        var merged = Path.Combine(_root, "merged");
+        var mount = $"mount -t overlay overlay -o lowerdir={HaproxyCheck.Haproxy30Root},upperdir={Upper},workdir={_root}/work {merged}"
+            + $" && mount --bind /proc {merged}/proc && mount --bind /dev {merged}/dev"
+            + $" && exec timeout 180 chroot {merged} /bin/bash /root/user-data.sh";
+        var start = new ProcessStartInfo("unshare") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in new[] { "--mount", "--propagation", "private", "bash", "-c", mount })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        var stdout = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        return (process.ExitCode, stdout + stderr.Result);
+    }
+
+    /// <summary>The calls the stubs recorded, in order, for command <paramref name="name"/>.</summary>
+    public IReadOnlyList<string> Calls(string name)
+    {
+        var log = Path.Combine(Upper, "var/log/stub-calls.log");
+        return File.Exists(log) ? File.ReadAllLines(log).Where(l => l.StartsWith(name + " ", StringComparison.Ordinal)).ToList() : [];
+    }
+
+    /// <summary>The pid of the HAProxy master the stub started, if it still runs.</summary>
+    public int? HaproxyPid
+    {
+        get
+        {
+            var pidFile = Path.Combine(Upper, "run/haproxy.pid");
+            return File.Exists(pidFile) && int.TryParse(File.ReadAllText(pidFile).Trim(), out var pid) && Directory.Exists($"/proc/{pid}")
+                ? pid
+                : null;
+        }
+    }
+
+    /// <summary>The text of a file as the script left it on the node.</summary>
+    public string ReadFile(string nodePath) => File.ReadAllText(Path.Combine(Upper, nodePath.TrimStart('/')));
+
+    public void Dispose()
+    {
+        if (HaproxyPid is { } pid)
+        {
+            using var haproxy = Process.GetProcessById(pid);
+            haproxy.Kill(entireProcessTree: true);
+            haproxy.WaitForExit(5000);
+        }
+
+        Directory.Delete(_root, recursive: true);
+    }
+}

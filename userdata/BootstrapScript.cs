@@ -1,0 +1,115 @@
+using System.Globalization;
+using System.Reflection;
+using System.Text;
+using System.Text.RegularExpressions;
+using HaproxyCluster.Config;
+
+namespace HaproxyCluster.UserData;
+
+/// <summary>
+/// Builds the node's user data: generated settings, then the fixed body in <c>bootstrap.sh</c>.
+/// Every setting is checked and single-quoted, so no value can add a command.
+/// </summary>
+public static partial class BootstrapScript
+{
+    /// <summary>EC2's limit on user data.</summary>
+    public const int MaxBytes = 16_384;
+
+    private static readonly Lazy<string> Body = new(() =>
+    {
+        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream("bootstrap.sh")!;
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        return reader.ReadToEnd();
+    });
+
+    /// <summary>The script for <paramref name="settings"/>.</summary>
+    /// <exception cref="ConfigValidationException">A setting is not valid; every problem is listed.</exception>
+    public static string Build(BootstrapSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var errors = Check(settings);
+        if (errors.Count > 0)
+        {
+            throw new ConfigValidationException(errors);
+        }
+
+        var script = new StringBuilder()
+            .Append("#!/bin/bash\n")
+            .Append("# HaproxyCluster node bootstrap, generated at synth time from C#. Do not edit.\n")
+            .Append("set -euo pipefail\n\n")
+            .Append(Setting("STACK_NAME", settings.StackName))
+            .Append(Setting("SIGNAL_RESOURCE", settings.SignalResource))
+            .Append(Setting("REGION", settings.Region))
+            .Append(Setting("BUNDLE_URI", settings.BundleUri))
+            .Append(Setting("BUNDLE_SHA256", settings.BundleSha256))
+            .Append(Setting("LOG_GROUP", settings.LogGroupName))
+            .Append(Setting("HEALTH_PORT", Number(settings.HealthPort)))
+            .Append(Setting("HEALTH_PATH", settings.HealthPath))
+            .Append(Setting("HEALTH_ATTEMPTS", Number(settings.HealthAttempts)))
+            .Append(Setting("HEALTH_INTERVAL", Number(settings.HealthIntervalSeconds)))
+            .Append('\n')
+            .Append(Body.Value)
+            .ToString();
+
+        var size = Encoding.UTF8.GetByteCount(script);
+        return size <= MaxBytes
+            ? script
+            : throw new ConfigValidationException([new ValidationError("UserData", $"is {size} bytes, more than EC2's {MaxBytes}")]);
+    }
+
+    private static string Setting(string name, string value) => $"readonly {name}='{value}'\n";
+
+    private static string Number(int value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private static List<ValidationError> Check(BootstrapSettings s)
+    {
+        var errors = new List<ValidationError>();
+        void Require(string property, string? value, Regex pattern, string allowed)
+        {
+            if (value is null || !pattern.IsMatch(value))
+            {
+                errors.Add(new ValidationError(property, $"'{value}' is not valid; use {allowed}"));
+            }
+        }
+
+        Require(nameof(s.StackName), s.StackName, StackName(), "a CloudFormation stack name: a letter, then letters, digits and '-'");
+        Require(nameof(s.SignalResource), s.SignalResource, LogicalId(), "a logical id of letters and digits");
+        Require(nameof(s.Region), s.Region, Region(), "a region such as eu-west-1");
+        Require(nameof(s.BundleUri), s.BundleUri, S3Uri(), "s3://bucket/key with a plain bucket name and key");
+        Require(nameof(s.BundleSha256), s.BundleSha256, Sha256(), "64 lower-case hex digits");
+        Require(nameof(s.LogGroupName), s.LogGroupName, LogGroup(), "a log group name of letters, digits and _ - / . #");
+        Require(nameof(s.HealthPath), s.HealthPath, HealthPath(), "a path of letters, digits and - . _ ~ /");
+        if (s.HealthPort is < 1 or > 65535)
+        {
+            errors.Add(new ValidationError(nameof(s.HealthPort), $"{s.HealthPort} is not a port; use 1 to 65535"));
+        }
+
+        if (s.HealthAttempts is < 1 or > 600 || s.HealthIntervalSeconds is < 1 or > 60)
+        {
+            errors.Add(new ValidationError(nameof(s.HealthAttempts), $"{s.HealthAttempts} attempts every {s.HealthIntervalSeconds} s is out of range; use 1 to 600 attempts, 1 to 60 s apart"));
+        }
+
+        return errors;
+    }
+
+    [GeneratedRegex(@"^[A-Za-z][A-Za-z0-9-]{0,127}\z")]
+    private static partial Regex StackName();
+
+    [GeneratedRegex(@"^[A-Za-z0-9]{1,255}\z")]
+    private static partial Regex LogicalId();
+
+    [GeneratedRegex(@"^[a-z]{2}(-[a-z]+)+-[0-9]\z")]
+    private static partial Regex Region();
+
+    [GeneratedRegex(@"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/[A-Za-z0-9!_.*()/-]{1,1024}\z")]
+    private static partial Regex S3Uri();
+
+    [GeneratedRegex(@"^[0-9a-f]{64}\z")]
+    private static partial Regex Sha256();
+
+    [GeneratedRegex(@"^[A-Za-z0-9_/.#-]{1,512}\z")]
+    private static partial Regex LogGroup();
+
+    [GeneratedRegex(@"^/[A-Za-z0-9._~/-]{0,255}\z")]
+    private static partial Regex HealthPath();
+}

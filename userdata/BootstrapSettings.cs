@@ -1,0 +1,35 @@
+namespace HaproxyCluster.UserData;
+
+/// <summary>What the bootstrap script needs to know about the node's stack, bundle and health endpoint.</summary>
+public sealed record BootstrapSettings
+{
+    /// <summary>The CloudFormation stack to signal.</summary>
+    public required string StackName { get; init; }
+
+    /// <summary>Logical id of the resource whose creation or update policy waits for the signal (the ASG).</summary>
+    public required string SignalResource { get; init; }
+
+    /// <summary>The stack's region.</summary>
+    public required string Region { get; init; }
+
+    /// <summary>Where the bundle archive lives: <c>s3://bucket/key</c>.</summary>
+    public required string BundleUri { get; init; }
+
+    /// <summary>The archive's SHA-256 (<see cref="BundleArchive.Sha256"/>); the script refuses any other file.</summary>
+    public required string BundleSha256 { get; init; }
+
+    /// <summary>CloudWatch Logs group for the access and bootstrap logs.</summary>
+    public required string LogGroupName { get; init; }
+
+    /// <summary>Port of HAProxy's health endpoint.</summary>
+    public required int HealthPort { get; init; }
+
+    /// <summary>Path of HAProxy's health endpoint.</summary>
+    public required string HealthPath { get; init; }
+
+    /// <summary>Health probes before the script gives up. Default: 60.</summary>
+    public int HealthAttempts { get; init; } = 60;
+
+    /// <summary>Seconds between health probes. Default: 2, so up to two minutes in all.</summary>
+    public int HealthIntervalSeconds { get; init; } = 2;
+}
