@@ -1,10 +1,9 @@
 using Amazon.CDK;
-using Amazon.CDK.AWS.EC2;
 using Constructs;
 
 namespace HaproxyCluster.Infra;
 
-/// <summary>One environment's stack: its network and its HAProxy cluster.</summary>
+/// <summary>One environment's stack: a <see cref="HaproxyCluster"/> configured from its <see cref="ClusterEnvironment"/>.</summary>
 public sealed class ClusterStack : Stack
 {
     private ClusterStack(Construct scope, ClusterEnvironment environment)
@@ -14,21 +13,22 @@ public sealed class ClusterStack : Stack
             Description = $"HAProxy cluster behind a Network Load Balancer ({environment.Name})",
         })
     {
-        Vpc = new Vpc(this, "Vpc", new VpcProps
+        Cluster = new HaproxyCluster(this, "Cluster", new HaproxyClusterProps
         {
-            IpAddresses = IpAddresses.Cidr(environment.VpcCidr),
-            AvailabilityZones = [.. environment.AvailabilityZones],
-            NatGateways = environment.AvailabilityZones.Count,
-            SubnetConfiguration =
-            [
-                new SubnetConfiguration { Name = "public", SubnetType = SubnetType.PUBLIC, CidrMask = 24 },
-                new SubnetConfiguration { Name = "nodes", SubnetType = SubnetType.PRIVATE_WITH_EGRESS, CidrMask = 22 },
-            ],
+            EnvironmentName = environment.Name,
+            Haproxy = environment.Haproxy,
+            VpcCidr = environment.VpcCidr,
+            AvailabilityZones = environment.AvailabilityZones,
+            InstanceType = environment.InstanceType,
+            MinCapacity = environment.MinCapacity,
+            MaxCapacity = environment.MaxCapacity,
+            CertificateArn = environment.Listeners.CertificateArn,
+            InternetFacing = environment.Listeners.InternetFacing,
         });
     }
 
-    /// <summary>The VPC the cluster runs in.</summary>
-    public Vpc Vpc { get; }
+    /// <summary>The environment's cluster.</summary>
+    public HaproxyCluster Cluster { get; }
 
     /// <summary>Adds the stack of <paramref name="environment"/> to <paramref name="app"/>.</summary>
     public static ClusterStack Create(App app, ClusterEnvironment environment) => new(app, environment);

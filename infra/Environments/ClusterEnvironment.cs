@@ -50,9 +50,6 @@ public sealed record ClusterEnvironment
 /// <summary>What the NLB listens on.</summary>
 public sealed record ListenerSettings
 {
-    /// <summary>Plain TCP listener port. Default: 80.</summary>
-    public int HttpPort { get; init; } = 80;
-
     /// <summary>
     /// ARN of the ACM certificate for the TLS listener on port 443. Default: none, so no TLS listener.
     /// </summary>

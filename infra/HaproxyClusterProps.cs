@@ -1,0 +1,58 @@
+using Amazon.CDK.AWS.EC2;
+using Amazon.CDK.AWS.Logs;
+using HaproxyCluster.Config;
+
+namespace HaproxyCluster.Infra;
+
+/// <summary>Properties of a <see cref="HaproxyCluster"/>.</summary>
+public sealed record HaproxyClusterProps
+{
+    /// <summary>
+    /// Short name of the deployment (<c>dev</c>, <c>prod</c>): it names the log group
+    /// (<c>/haproxy-cluster/NAME</c>), the alarms and the node files folder.
+    /// </summary>
+    public required string EnvironmentName { get; init; }
+
+    /// <summary>What every HAProxy node does. Validated when the construct is created.</summary>
+    public required HaproxySpec Haproxy { get; init; }
+
+    /// <summary>An existing VPC with public and private (with egress) subnets. Default: a new VPC.</summary>
+    public IVpc? Vpc { get; init; }
+
+    /// <summary>
+    /// Address range of the new VPC; ignored when <see cref="Vpc"/> is given. Default: <c>10.0.0.0/16</c>.
+    /// </summary>
+    public string VpcCidr { get; init; } = "10.0.0.0/16";
+
+    /// <summary>
+    /// Zones to spread the NLB and the nodes over; at least two. Default: the stack's first three.
+    /// </summary>
+    public IReadOnlyList<string>? AvailabilityZones { get; init; }
+
+    /// <summary>EC2 instance type of the nodes. Default: <c>t3.small</c>.</summary>
+    public string InstanceType { get; init; } = "t3.small";
+
+    /// <summary>Fewest nodes; the rolling update keeps this many in service. Default: 3.</summary>
+    public int MinCapacity { get; init; } = 3;
+
+    /// <summary>Most nodes; must exceed <see cref="MinCapacity"/> so a rolling update has room for one more. Default: 6.</summary>
+    public int MaxCapacity { get; init; } = 6;
+
+    /// <summary>Average CPU the group scales to hold. Default: 50 %.</summary>
+    public int TargetCpuPercent { get; init; } = 50;
+
+    /// <summary>Whether the NLB is reachable from the internet. Default: true. False: internal, reachable from the VPC.</summary>
+    public bool InternetFacing { get; init; } = true;
+
+    /// <summary>ACM certificate for a TLS listener on 443, terminated at the NLB. Default: no TLS listener.</summary>
+    public string? CertificateArn { get; init; }
+
+    /// <summary>How long HAProxy's logs are kept. Default: one month.</summary>
+    public RetentionDays LogRetention { get; init; } = RetentionDays.ONE_MONTH;
+
+    /// <summary>How long NLB access logs are kept in their bucket. Default: 90 days.</summary>
+    public int AccessLogDays { get; init; } = 90;
+
+    /// <summary>HAProxy 5xx responses per minute that raise the 5xx alarm. Default: 10.</summary>
+    public int Http5xxPerMinuteAlarm { get; init; } = 10;
+}
