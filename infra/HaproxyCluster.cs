@@ -409,21 +409,12 @@ public sealed class HaproxyCluster : Construct
         {
             LogGroup = LogGroup,
             FilterPattern = FilterPattern.NumberValue("$.status", ">=", 500),
-            MetricNamespace = "HaproxyCluster",
+            MetricNamespace = $"HaproxyCluster/{env}",
             MetricName = "Http5xx",
             MetricValue = "1",
             DefaultValue = 0,
-            Dimensions = new Dictionary<string, string> { ["Environment"] = "$.frontend" },
         });
-        _ = filter;
-        var http5xx = new Metric(new MetricProps
-        {
-            Namespace = "HaproxyCluster",
-            MetricName = "Http5xx",
-            DimensionsMap = new Dictionary<string, string> { ["Environment"] = ConfigRenderer.HttpFrontend },
-            Statistic = "Sum",
-            Period = Duration.Minutes(1),
-        });
+        var http5xx = filter.Metric(new MetricOptions { Statistic = "Sum", Period = Duration.Minutes(1) });
         var errors = new Alarm(this, "Http5xxRate", new AlarmProps
         {
             AlarmName = $"haproxy-cluster-{env}-5xx",

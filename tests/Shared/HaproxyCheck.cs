@@ -33,15 +33,32 @@ internal static class HaproxyCheck
         }
 
         // One shell per version checks every file: a loop costs far less than a process per config.
-        var list = string.Join(' ', configPaths.Select(p => $"'{p}'"));
-        var loop = $"for f in {list}; do out=$(haproxy -c -f \"$f\" 2>&1); rc=$?; "
-            + "if [ $rc -ne 0 ] || printf '%s' \"$out\" | grep -qE 'WARNING|ALERT'; then printf 'FAIL %s rc=%s %s\\n' \"$f\" $rc \"$(printf '%s' \"$out\" | tr '\\n' ' ')\"; fi; done";
+        var loop = CheckLoop(configPaths);
         var failures = new List<string>();
         failures.AddRange(Run("bash", ["-c", loop]).Select(l => "2.6 " + l));
         var chrooted = $"mount --bind /tmp '{Haproxy30Root}/tmp' && chroot '{Haproxy30Root}' bash -c \"$0\"";
         failures.AddRange(Run("unshare", ["--mount", "--propagation", "private", "bash", "-c", chrooted, loop]).Select(l => "3.0 " + l));
         return failures;
     }
+
+    /// <summary>
+    /// Checks a bundle exactly as a node holds it: <paramref name="etcHaproxy"/> is mounted over
+    /// /etc/haproxy (in a private mount namespace), so the paths haproxy.cfg names are the real ones.
+    /// </summary>
+    public static IReadOnlyList<string> InstalledBundleFailures(string etcHaproxy)
+    {
+        var loop = CheckLoop(["/etc/haproxy/haproxy.cfg"]);
+        var failures = new List<string>();
+        failures.AddRange(Run("unshare", ["--mount", "--propagation", "private", "bash", "-c", $"mount --bind '{etcHaproxy}' /etc/haproxy && bash -c \"$0\"", loop]).Select(l => "2.6 " + l));
+        failures.AddRange(Run("unshare", ["--mount", "--propagation", "private", "bash", "-c",
+            $"mount --bind '{etcHaproxy}' '{Haproxy30Root}/etc/haproxy' && chroot '{Haproxy30Root}' bash -c \"$0\"", loop]).Select(l => "3.0 " + l));
+        return failures;
+    }
+
+    /// <summary>A shell loop printing one FAIL line per config that haproxy -c refuses or warns about.</summary>
+    private static string CheckLoop(IEnumerable<string> configPaths) =>
+        $"for f in {string.Join(' ', configPaths.Select(p => $"'{p}'"))}; do out=$(haproxy -c -f \"$f\" 2>&1); rc=$?; "
+        + "if [ $rc -ne 0 ] || printf '%s' \"$out\" | grep -qE 'WARNING|ALERT'; then printf 'FAIL %s rc=%s %s\\n' \"$f\" $rc \"$(printf '%s' \"$out\" | tr '\\n' ' ')\"; fi; done";
 
     /// <summary>Checks one config with both versions; throws with HAProxy's output when either refuses it.</summary>
     public static void AssertValid(string configPath)

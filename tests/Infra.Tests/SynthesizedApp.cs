@@ -1,0 +1,34 @@
+using System.Text.Json;
+using Amazon.CDK;
+using Amazon.CDK.Assertions;
+
+namespace HaproxyCluster.Infra.Tests;
+
+/// <summary>
+/// Every environment's stack, synthesized once for a whole test class into a temporary folder:
+/// starting jsii and synthesizing cost seconds.
+/// </summary>
+public sealed class SynthesizedApp : IDisposable
+{
+    public SynthesizedApp()
+    {
+        // The committed lookups, as the CDK CLI would pass them, so no AWS call is needed.
+        var context = JsonSerializer.Deserialize<Dictionary<string, string[]>>(
+            File.ReadAllText(Path.Combine(RepositoryRoot.Path, "cdk.context.json")))!
+            .ToDictionary(entry => entry.Key, entry => (object)entry.Value);
+        Outdir = Directory.CreateTempSubdirectory("cdk-out-").FullName;
+        var app = new App(new AppProps { Context = context, Outdir = Outdir });
+        Stacks = Environments.All.ToDictionary(e => e.Name, e => ClusterStack.Create(app, e));
+
+        // Template.FromStack synthesizes the whole app once, so every stack must exist before the first call.
+        Templates = Stacks.ToDictionary(s => s.Key, s => Template.FromStack(s.Value));
+    }
+
+    public string Outdir { get; }
+
+    public IReadOnlyDictionary<string, ClusterStack> Stacks { get; }
+
+    public IReadOnlyDictionary<string, Template> Templates { get; }
+
+    public void Dispose() => Directory.Delete(Outdir, recursive: true);
+}
