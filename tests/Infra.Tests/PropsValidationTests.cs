@@ -1,0 +1,48 @@
+using Amazon.CDK;
+using HaproxyCluster.Config;
+
+namespace HaproxyCluster.Infra.Tests;
+
+public class PropsValidationTests
+{
+    private static readonly HaproxyClusterProps Valid = new()
+    {
+        EnvironmentName = "test",
+        Haproxy = Environments.Dev.Haproxy,
+        AvailabilityZones = ["eu-west-1a", "eu-west-1b"],
+    };
+
+    public static TheoryData<string, HaproxyClusterProps, string, string> BadProps => new()
+    {
+        { "max not above min", Valid with { MinCapacity = 3, MaxCapacity = 3 }, "MaxCapacity", "maxCapacity (3) should be > minCapacity (3)" },
+        { "one zone", Valid with { AvailabilityZones = ["eu-west-1a"] }, "AvailabilityZones", "1 availability zone(s) given; use at least 2" },
+        { "bad certificate", Valid with { CertificateArn = "arn:aws:iam::123456789012:server-certificate/x" }, "CertificateArn", "is not an ACM certificate ARN" },
+        { "bad name", Valid with { EnvironmentName = "Prod Env" }, "EnvironmentName", "'Prod Env' is not an environment name" },
+        { "bound to loopback", Valid with { Haproxy = Valid.Haproxy with { Listeners = new Listeners { BindAddress = "127.0.0.1" } } }, "Haproxy.Listeners.BindAddress", "would hide the node from the NLB" },
+        { "no proxy protocol", Valid with { Haproxy = Valid.Haproxy with { Listeners = new Listeners { AcceptProxy = false } } }, "Haproxy.Listeners.AcceptProxy", "send PROXY protocol v2" },
+        { "bad rule", Valid with { Haproxy = Valid.Haproxy with { DefaultPool = "nope" } }, "Haproxy.DefaultPool", "'nope' is not a pool" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadProps))]
+    public void Wrong_props_fail_at_synth_with_the_property_value_and_fix(string mistake, HaproxyClusterProps props, string property, string message)
+    {
+        var stack = new Stack(new App(), "Test", new StackProps { Env = new Amazon.CDK.Environment { Account = "123456789012", Region = "eu-west-1" } });
+
+        var error = Assert.Throws<ConfigValidationException>(() => new HaproxyCluster(stack, "Cluster", props));
+
+        var found = Assert.Single(error.Errors, e => e.Property == property);
+        Assert.True(found.Message.Contains(message, StringComparison.Ordinal), $"{mistake}: '{found.Message}' lacks '{message}'");
+    }
+
+    [Fact]
+    public void Every_wrong_prop_is_reported_at_once()
+    {
+        var stack = new Stack(new App(), "Test", new StackProps { Env = new Amazon.CDK.Environment { Account = "123456789012", Region = "eu-west-1" } });
+        var props = Valid with { MaxCapacity = 1, AvailabilityZones = ["eu-west-1a"], Haproxy = Valid.Haproxy with { DefaultPool = "nope" } };
+
+        var error = Assert.Throws<ConfigValidationException>(() => new HaproxyCluster(stack, "Cluster", props));
+
+        Assert.Equal(["MaxCapacity", "AvailabilityZones", "Haproxy.DefaultPool"], error.Errors.Select(e => e.Property));
+    }
+}
