@@ -15,7 +15,7 @@ CDK_OUT ?= cdk.out
 # The bootstrap script also runs in it (through an overlay), so it holds curl too.
 HAPROXY30_ROOT := $(CURDIR)/.tools/debian-trixie
 
-.PHONY: synth build test tools check-determinism clean
+.PHONY: synth build test tools check-determinism nag format-check clean
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -50,7 +50,15 @@ check-determinism: synth
 	rm -rf $(CDK_OUT).again
 	@echo "determinism: two syntheses are byte-identical"
 
-test: tools check-determinism
+# cdk-nag's AwsSolutions pack over every synthesized template (scripts/nag.js says how).
+nag: synth
+	node scripts/nag.js $(CDK_OUT)
+
+# The code is formatted as .editorconfig says.
+format-check:
+	dotnet format HaproxyCluster.sln --verify-no-changes --no-restore
+
+test: tools check-determinism nag format-check
 	HAPROXY30_ROOT=$(HAPROXY30_ROOT) dotnet test HaproxyCluster.sln --nologo --no-build -v quiet
 
 clean:

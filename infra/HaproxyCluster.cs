@@ -165,7 +165,20 @@ public sealed class HaproxyCluster : Construct
         }
     }
 
-    private Vpc NewVpc(HaproxyClusterProps props) => new(this, "Vpc", new VpcProps
+    private Vpc NewVpc(HaproxyClusterProps props)
+    {
+        var vpc = new Vpc(this, "Vpc", VpcProps(props));
+
+        // The VPC's default security group is emptied by a custom resource CDK adds to the stack.
+        if (Stack.Of(this).Node.TryFindChild("Custom::VpcRestrictDefaultSGCustomResourceProvider")?.Node.TryFindChild("Role") is CfnResource providerRole)
+        {
+            NagSuppressions.Add(providerRole, ("AwsSolutions-IAM4", "CDK's own provider for restricting the default security group; AWSLambdaBasicExecutionRole only lets it write its logs."));
+        }
+
+        return vpc;
+    }
+
+    private static VpcProps VpcProps(HaproxyClusterProps props) => new()
     {
         IpAddresses = IpAddresses.Cidr(props.VpcCidr),
         AvailabilityZones = props.AvailabilityZones?.ToArray(),
@@ -186,7 +199,7 @@ public sealed class HaproxyCluster : Construct
         {
             ["Rejected"] = new FlowLogOptions { TrafficType = FlowLogTrafficType.REJECT },
         },
-    });
+    };
 
     private (SecurityGroup Nlb, SecurityGroup Nodes) SecurityGroups()
     {
@@ -201,6 +214,11 @@ public sealed class HaproxyCluster : Construct
         if (_props.CertificateArn is not null)
         {
             nlb.AddIngressRule(clients, Port.Tcp(443), "HTTPS from clients");
+        }
+
+        if (_props.InternetFacing)
+        {
+            NagSuppressions.Add(nlb, ("AwsSolutions-EC23", "An internet-facing load balancer: its listener ports (80, 443), and only those, are open to everyone."));
         }
 
         var nodes = new SecurityGroup(this, "NodeSecurityGroup", new SecurityGroupProps
@@ -316,18 +334,22 @@ public sealed class HaproxyCluster : Construct
             ManagedPolicies = [ManagedPolicy.FromAwsManagedPolicyName("AmazonSSMManagedInstanceCore")],
         });
         NagSuppressions.Add(role, ("AwsSolutions-IAM4", "AmazonSSMManagedInstanceCore is AWS's least-privilege policy for Session Manager, which replaces SSH."));
-        asset.GrantRead(role);
+        // Exactly this bundle object; asset.GrantRead would allow the whole asset bucket.
+        role.AddToPolicy(new PolicyStatement(new PolicyStatementProps
+        {
+            Actions = ["s3:GetObject"],
+            Resources = [asset.Bucket.ArnForObjects(asset.S3ObjectKey)],
+        }));
         LogGroup.GrantWrite(role);
         role.AddToPolicy(new PolicyStatement(new PolicyStatementProps
         {
             Actions = ["logs:DescribeLogStreams", "logs:DescribeLogGroups"],
             Resources = [LogGroup.LogGroupArn],
         }));
-        var stack = Stack.Of(this);
         role.AddToPolicy(new PolicyStatement(new PolicyStatementProps
         {
             Actions = ["cloudformation:SignalResource"],
-            Resources = [stack.FormatArn(new ArnComponents { Service = "cloudformation", Resource = "stack", ResourceName = $"{stack.StackName}/*" })],
+            Resources = [Aws.STACK_ID],
         }));
 
         var instanceType = new InstanceType(_props.InstanceType);

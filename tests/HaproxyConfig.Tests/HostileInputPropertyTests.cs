@@ -72,15 +72,22 @@ public class HostileInputPropertyTests(ITestOutputHelper output)
         from n in Hostile(Name) from r in Gen.Int[1, 50] from s in Gen.Int[1, 60] select Rule.RateLimit(n, r, TimeSpan.FromSeconds(s)),
         from h in Hostile(Host) from w in Condition from s in Gen.OneOfConst(301, 302, 307, 308, 200) select Rule.Redirect(RedirectTarget.Host(h), w, s),
         from a in Hostile(PathText) from b in Hostile(PathText) from w in Condition select Rule.Redirect(RedirectTarget.ReplacePrefix(a + "/", b + "/"), w),
-        from n in Hostile(Name) from body in Hostile(Printable) from t in Hostile(Gen.OneOfConst("text/plain", "text/html; charset=utf-8")) from w in Condition
+        from n in Hostile(Name)
+        from body in Hostile(Printable)
+        from t in Hostile(Gen.OneOfConst("text/plain", "text/html; charset=utf-8"))
+        from w in Condition
         select Rule.Respond(new FixedResponse(n, 503, t, body), w));
 
     private static readonly Gen<Route> RouteGen = Gen.OneOf(
         from p in PoolName from w in Condition select Route.To(p, w),
         from w in Condition from a in Gen.Int[0, 100] from b in Gen.Int[0, 100] select Route.Split(w, new WeightedPool("web", a), new WeightedPool("api", b)),
-        from n in Hostile(Name) from keys in Hostile(Host).Array[1, 4] from p in PoolName
+        from n in Hostile(Name)
+        from keys in Hostile(Host).Array[1, 4]
+        from p in PoolName
         select Route.HostTable(n, keys.Select((k, i) => new TableEntry(i % 2 == 0 ? k : "*." + k, p)).ToArray()),
-        from n in Hostile(Name) from keys in Hostile(PathText).Array[1, 4] from p in PoolName
+        from n in Hostile(Name)
+        from keys in Hostile(PathText).Array[1, 4]
+        from p in PoolName
         select Route.PathPrefixTable(n, keys.Select(k => new TableEntry(k, p)).ToArray()));
 
     private static readonly Gen<HaproxySpec> Specs =
@@ -163,6 +170,8 @@ public class HostileInputPropertyTests(ITestOutputHelper output)
 
     private static Gen<string> Hostile(Gen<string> valid) => Gen.Frequency(
         (40, valid),
-        (1, from v in valid from piece in Gen.OneOfConst(HostilePieces) from spot in Gen.Int[0, 2]
+        (1, from v in valid
+            from piece in Gen.OneOfConst(HostilePieces)
+            from spot in Gen.Int[0, 2]
             select spot switch { 0 => piece + v, 1 => v + piece, _ => v.Insert(v.Length / 2, piece) }));
 }
