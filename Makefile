@@ -15,7 +15,7 @@ CDK_OUT ?= cdk.out
 # The bootstrap script also runs in it (through an overlay), so it holds curl too.
 HAPROXY30_ROOT := $(CURDIR)/.tools/debian-trixie
 
-.PHONY: synth build test tools check-determinism nag format-check clean
+.PHONY: synth build test tools check-determinism nag format-check workflows-check diff diff-test clean
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -50,6 +50,10 @@ check-determinism: synth
 	rm -rf $(CDK_OUT).again
 	@echo "determinism: two syntheses are byte-identical"
 
+# What a change does, offline: make diff BASE=<git ref> (default origin/main, else HEAD~1).
+diff: node_modules/.package-lock.json
+	BASE=$(BASE) scripts/diff.sh
+
 # cdk-nag's AwsSolutions pack over every synthesized template (scripts/nag.js says how).
 nag: synth
 	node scripts/nag.js $(CDK_OUT)
@@ -58,7 +62,16 @@ nag: synth
 format-check:
 	dotnet format HaproxyCluster.sln --verify-no-changes --no-restore
 
-test: tools check-determinism nag format-check
+# The GitHub workflows are valid workflow files.
+workflows-check: node_modules/.package-lock.json
+	for f in .github/workflows/*.yml; do npx --no-install action-validator "$$f"; done
+	@echo "workflows: $$(ls .github/workflows/*.yml | wc -l) files valid"
+
+# make diff, proved on a scratch clone (scripts/test-diff.sh).
+diff-test: node_modules/.package-lock.json
+	scripts/test-diff.sh
+
+test: tools check-determinism nag format-check workflows-check diff-test
 	HAPROXY30_ROOT=$(HAPROXY30_ROOT) dotnet test HaproxyCluster.sln --nologo --no-build -v quiet
 
 clean:

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Proves `make diff` on a scratch clone: one commit changes a rule, the next changes a port that
+# forces a new target group. The diff must name the changed haproxy.cfg line and resource, and
+# flag the replacement loudly.
+set -euo pipefail
+top=$(git rev-parse --show-toplevel)
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+git clone --quiet "$top" "$scratch/repo"
+cd "$scratch/repo"
+export GIT_AUTHOR_NAME=test GIT_AUTHOR_EMAIL=test@example.invalid GIT_COMMITTER_NAME=test GIT_COMMITTER_EMAIL=test@example.invalid
+
+failures=0
+expect() { # expect <output file> <fixed string> <what>
+  if grep -qF -- "$2" "$1"; then echo "diff-test: ok: $3"; else echo "diff-test: FAILED: $3 (no '$2')"; failures=$((failures + 1)); fi
+}
+
+sed -i 's/Rule.SetHeader("X-Environment", "dev")/Rule.SetHeader("X-Environment", "dev-changed")/' infra/Environments/Environments.cs
+git commit --quiet -am "dev: change one rule"
+make diff BASE=HEAD~1 > "$scratch/rule.txt" 2>&1
+expect "$scratch/rule.txt" "-    http-request set-header X-Environment dev" "the old haproxy.cfg line"
+expect "$scratch/rule.txt" "+    http-request set-header X-Environment dev-changed" "the new haproxy.cfg line"
+expect "$scratch/rule.txt" "[~] AWS::EC2::LaunchTemplate Cluster/LaunchTemplate ClusterLaunchTemplateD946544B" "the changed launch template"
+expect "$scratch/rule.txt" "summary: dev: changed; no resource replaced" "the dev summary"
+expect "$scratch/rule.txt" "summary: prod: unchanged" "the prod summary"
+
+perl -0pi -e 's/DefaultPool = "web",/DefaultPool = "web",\n            Listeners = new Listeners { HttpPort = 8080 },/' infra/Environments/Environments.cs
+git commit --quiet -am "dev: move HAProxy's HTTP port"
+make diff BASE=HEAD~1 > "$scratch/port.txt" 2>&1
+expect "$scratch/port.txt" "AWS::ElasticLoadBalancingV2::TargetGroup ClusterHttpTargets20BAFCB8 (replace)" "the replaced target group"
+expect "$scratch/port.txt" "!!! dev: this change REPLACES the load balancer or a target group" "the loud warning"
+
+if [ "$failures" -ne 0 ]; then
+  echo "--- rule diff ---"; cat "$scratch/rule.txt"
+  echo "--- port diff ---"; cat "$scratch/port.txt"
+  exit 1
+fi
+echo "diff-test: make diff names changed lines and resources and flags replacements"
