@@ -15,7 +15,7 @@ CDK_OUT ?= cdk.out
 # The bootstrap script also runs in it (through an overlay), so it holds curl too.
 HAPROXY30_ROOT := $(CURDIR)/.tools/debian-trixie
 
-.PHONY: synth build test tools check-determinism nag format-check workflows-check diff diff-test clean
+.PHONY: synth build test tools check-determinism nag format-check workflows-check diff diff-test local local-down chaos chaos-short bench clean
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -28,11 +28,11 @@ synth: node_modules/.package-lock.json build
 	$(CDK) synth --quiet --output $(CDK_OUT) $(if $(ENV),-c env=$(ENV))
 	@ls $(CDK_OUT)/*.template.json
 
-# Installs what the tests need when it is missing: Debian's haproxy 2.6 and shellcheck, and a
-# Debian 13 root holding haproxy 3.0.
+# Installs what the tests need when it is missing: Debian's haproxy 2.6, shellcheck, wrk and
+# gnuplot, and a Debian 13 root holding haproxy 3.0.
 tools: node_modules/.package-lock.json $(HAPROXY30_ROOT)/usr/bin/curl
-	@command -v haproxy >/dev/null && command -v shellcheck >/dev/null || { \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy shellcheck; }
+	@command -v haproxy >/dev/null && command -v shellcheck >/dev/null && command -v wrk >/dev/null && command -v gnuplot >/dev/null || { \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy shellcheck wrk gnuplot-nox iproute2; }
 	@haproxy -v | head -n 1
 	@chroot $(HAPROXY30_ROOT) haproxy -v | head -n 1
 
@@ -49,6 +49,21 @@ check-determinism: synth
 	diff -r $(CDK_OUT) $(CDK_OUT).again
 	rm -rf $(CDK_OUT).again
 	@echo "determinism: two syntheses are byte-identical"
+
+# The whole request path on this machine: make local ENV=<env> (default dev); make local-down.
+local: build tools
+	scripts/local.sh up $(or $(ENV),dev)
+
+local-down:
+	scripts/local.sh down
+
+# Faults under load through the local cluster (phases and budgets in scripts/chaos.sh).
+chaos: build tools
+	ENV=$(or $(ENV),dev) scripts/chaos.sh
+
+# The same in seconds, for make test: 6 s of load a phase, the front checking nodes every second.
+chaos-short: build tools
+	ENV=dev CHAOS_SECONDS=6 HEALTH_INTERVAL=1s scripts/chaos.sh
 
 # What a change does, offline: make diff BASE=<git ref> (default origin/main, else HEAD~1).
 diff: node_modules/.package-lock.json
@@ -71,7 +86,7 @@ workflows-check: node_modules/.package-lock.json
 diff-test: node_modules/.package-lock.json
 	scripts/test-diff.sh
 
-test: tools check-determinism nag format-check workflows-check diff-test
+test: tools check-determinism nag format-check workflows-check diff-test chaos-short
 	HAPROXY30_ROOT=$(HAPROXY30_ROOT) dotnet test HaproxyCluster.sln --nologo --no-build -v quiet
 
 clean:

@@ -30,6 +30,13 @@ public sealed record DefaultSettings
     /// </summary>
     public int Retries { get; init; } = 3;
 
+    /// <summary>
+    /// Failures after which a request is retried, on another server with <c>option redispatch</c>
+    /// (<c>retry-on</c>): a refused connection, or a server that closed without answering, as one
+    /// that dies mid-request does. Default: <c>conn-failure empty-response</c>.
+    /// </summary>
+    public string RetryOn { get; init; } = "conn-failure empty-response";
+
     /// <summary>Connection reuse policy towards servers (<c>http-reuse</c>). Default: <c>safe</c>.</summary>
     public HttpReuse HttpReuse { get; init; } = HttpReuse.Safe;
 

@@ -76,6 +76,7 @@ internal sealed class BundleRenderer(HaproxySpec spec, string configDirectory)
             .Line($"timeout tunnel {Duration(d.TunnelTimeout)}")
             .Line(Invariant($"retries {d.Retries}"))
             .Line("option redispatch 1")
+            .Line($"retry-on {d.RetryOn}")
             .Line($"http-reuse {d.HttpReuse.ToString().ToLowerInvariant()}")
             .Line("option forwardfor");
         if (d.RequestIdHeader is { } header)

@@ -463,6 +463,7 @@ internal sealed class SpecValidator
         Add("Defaults.QueueTimeout", Syntax.Duration(d.QueueTimeout));
         Add("Defaults.TunnelTimeout", Syntax.Duration(d.TunnelTimeout));
         Add("Defaults.Retries", Syntax.Range(d.Retries, 0, 100));
+        Add("Defaults.RetryOn", Syntax.RetryOn(d.RetryOn));
         Add("Defaults.HttpReuse", Enum.IsDefined(d.HttpReuse) ? null : $"{d.HttpReuse} is not an HttpReuse value");
         Add("Defaults.RequestIdHeader", d.RequestIdHeader is null ? null : Syntax.HeaderName(d.RequestIdHeader));
 

@@ -133,6 +133,21 @@ internal static partial class Syntax
             ? null
             : $"{value} is not a usable duration; use whole milliseconds, more than 0 and less than 24 days";
 
+    /// <summary>Keywords of <c>retry-on</c> that HAProxy 2.6 and 3.0 both know.</summary>
+    public static readonly IReadOnlyList<string> RetryOnKeywords =
+    [
+        "none", "conn-failure", "empty-response", "junk-response", "response-timeout", "0rtt-rejected",
+        "404", "408", "425", "500", "501", "502", "503", "504", "all-retryable-errors",
+    ];
+
+    public static string? RetryOn(string? value)
+    {
+        var words = value?.Split(' ', StringSplitOptions.RemoveEmptyEntries) ?? [];
+        return words.Length > 0 && words.Length <= 16 && words.All(RetryOnKeywords.Contains) && value == string.Join(' ', words)
+            ? null
+            : $"{Show(value)} is not a retry-on list; use space-separated keywords from: {string.Join(", ", RetryOnKeywords)}";
+    }
+
     public static string? Range(int value, int min, int max) =>
         value >= min && value <= max ? null : $"{value} is out of range; use {min} to {max}";
 

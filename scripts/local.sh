@@ -1,0 +1,172 @@
+#!/usr/bin/env bash
+# The whole request path on one machine, made of real processes:
+#   front  : HAProxy in TCP mode on 127.0.0.1 standing in for the NLB (PROXY v2, health checks
+#            of each node's health endpoint with the target group's interval and thresholds)
+#   nodes  : three HAProxy nodes running the environment's rendered config, each in its own
+#            network namespace (hc-node1..3, "zones" a, b, a), reached over a bridge
+#   backends: two small HAProxy-served HTTP backends per pool, on the bridge address
+# Usage: scripts/local.sh up|down [ENV]. Sourced by chaos.sh for its helpers.
+set -euo pipefail
+
+readonly LOCAL_DIR=${LOCAL_DIR:-/tmp/haproxy-cluster-local}
+readonly BRIDGE=hc-br0
+readonly BRIDGE_ADDRESS=10.99.0.1
+readonly NODES=3
+readonly FRONT_HTTP=18080 FRONT_TLS=18443 FRONT_STATS=18404
+readonly FIRST_BACKEND_PORT=19000
+# The target group's health check: every 10 s, 2 to fall, 2 to rise (chaos's short run speeds it up).
+HEALTH_INTERVAL=${HEALTH_INTERVAL:-10s}
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+node_ns() { echo "hc-node$1"; }
+node_address() { echo "10.99.0.1$1"; }
+node_zone() { if [ $(($1 % 2)) -eq 1 ]; then echo a; else echo b; fi; }
+
+start_backend() { # start_backend <pool> <index> <port>
+  local cfg="$LOCAL_DIR/backends/$1-$2.cfg"
+  cat > "$cfg" <<CFG
+global
+    maxconn 4000
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 10s
+    timeout server 10s
+frontend backend
+    bind $BRIDGE_ADDRESS:$3
+    http-request return status 200 content-type text/plain string "$1 server $2"
+CFG
+  haproxy -db -f "$cfg" > "$LOCAL_DIR/backends/$1-$2.log" 2>&1 &
+  echo $! > "$LOCAL_DIR/backends/$1-$2.pid"
+}
+
+start_node() { # start_node <n>
+  ip netns exec "$(node_ns "$1")" haproxy -W -db -f "$LOCAL_DIR/node$1/haproxy.cfg" >> "$LOCAL_DIR/node$1/haproxy.log" 2>&1 &
+  echo $! > "$LOCAL_DIR/node$1/master.pid"
+}
+
+reload_node() { kill -USR2 "$(cat "$LOCAL_DIR/node$1/master.pid")"; }
+
+kill_node() { # every process in the node's namespace, as when AWS loses the instance
+  local pid
+  for pid in $(ip netns pids "$(node_ns "$1")"); do kill -9 "$pid"; done
+}
+
+# A column of the front's stats for node <n> (backend "nodes"): front_stat <n> <column>, such as
+# status (UP, DOWN, "UP 1/2"), scur (open connections) or srv_abrt (connections the node broke).
+front_stat() {
+  curl -fsS "http://127.0.0.1:$FRONT_STATS/;csv" | awk -F, -v n="node$1" -v column="$2" '
+    NR == 1 { sub(/^# /, ""); for (i = 1; i <= NF; i++) index_of[$i] = i; next }
+    $1 == "nodes" && $2 == n { print $(index_of[column]) }'
+}
+
+front_status() { front_stat "$1" status; }
+
+start_front() {
+  {
+    cat <<CFG
+global
+    maxconn 8000
+    log stdout format raw local0
+defaults
+    mode tcp
+    log global
+    # accept time (epoch ms), node, termination state: chaos.sh reads which sessions a dead node broke.
+    log-format "%Ts%ms %s %ts"
+    timeout connect 2s
+    timeout client 30s
+    timeout server 30s
+    retries 3
+    option redispatch
+frontend nlb_tcp_80
+    bind 127.0.0.1:$FRONT_HTTP
+    default_backend nodes
+frontend nlb_tls_443
+    bind 127.0.0.1:$FRONT_TLS
+    default_backend nodes_tls
+listen stats
+    mode http
+    bind 127.0.0.1:$FRONT_STATS
+    stats enable
+    stats uri /
+CFG
+    for backend in nodes nodes_tls; do
+      local port=80
+      [ "$backend" = nodes ] || port=8443
+      printf 'backend %s\n    balance roundrobin\n    option httpchk GET /haproxy-health\n    http-check expect status 200\n' "$backend"
+      printf '    default-server send-proxy-v2 check check-send-proxy port 8081 inter %s fall 2 rise 2\n' "$HEALTH_INTERVAL"
+      for n in $(seq 1 $NODES); do printf '    server node%s %s:%s\n' "$n" "$(node_address "$n")" "$port"; done
+    done
+  } > "$LOCAL_DIR/front.cfg"
+  haproxy -c -q -f "$LOCAL_DIR/front.cfg"
+  haproxy -db -f "$LOCAL_DIR/front.cfg" > "$LOCAL_DIR/front.log" 2> "$LOCAL_DIR/front.err" &
+  echo $! > "$LOCAL_DIR/front.pid"
+}
+
+wait_until() { # wait_until <seconds> <command...>
+  local deadline=$((SECONDS + $1))
+  shift
+  until "$@" > /dev/null 2>&1; do
+    [ $SECONDS -lt $deadline ] || return 1
+    sleep 0.2
+  done
+}
+
+node_up_in_front() { [ "$(front_status "$1")" = UP ]; }
+node_down_in_front() { [ "$(front_status "$1")" = DOWN ]; }
+
+up() {
+  local env=$1
+  down > /dev/null 2>&1 || true
+  mkdir -p "$LOCAL_DIR/backends"
+  echo "local: rendering $env's bundle for $NODES nodes"
+  dotnet run --project "$top/local" --no-build -- nodes "$env" "$LOCAL_DIR" "$NODES" "$BRIDGE_ADDRESS" "$FIRST_BACKEND_PORT" > /dev/null
+
+  ip link add "$BRIDGE" type bridge
+  ip addr add "$BRIDGE_ADDRESS/24" dev "$BRIDGE"
+  ip link set "$BRIDGE" up
+  for n in $(seq 1 $NODES); do
+    ip netns add "$(node_ns "$n")"
+    ip link add "hc-veth$n" type veth peer name eth0 netns "$(node_ns "$n")"
+    ip link set "hc-veth$n" master "$BRIDGE" up
+    ip netns exec "$(node_ns "$n")" ip addr add "$(node_address "$n")/24" dev eth0
+    ip netns exec "$(node_ns "$n")" ip link set eth0 up
+    ip netns exec "$(node_ns "$n")" ip link set lo up
+  done
+
+  while IFS=$'\t' read -r pool index _ port; do start_backend "$pool" "$index" "$port"; done < "$LOCAL_DIR/backends.tsv"
+  for n in $(seq 1 $NODES); do
+    haproxy -c -q -f "$LOCAL_DIR/node$n/haproxy.cfg"
+    start_node "$n"
+  done
+  start_front
+  for n in $(seq 1 $NODES); do
+    wait_until 60 node_up_in_front "$n" || { echo "local: node$n never became healthy in the front" >&2; return 1; }
+    echo "local: node$n (zone $(node_zone "$n"), $(node_address "$n")) is UP behind the front"
+  done
+  echo "local: try  curl -H 'Host: app.example.com' http://127.0.0.1:$FRONT_HTTP/   (TLS-origin listener: :$FRONT_TLS, front stats: http://127.0.0.1:$FRONT_STATS/)"
+  echo "local: stop with  make local-down"
+}
+
+down() {
+  for pidfile in "$LOCAL_DIR"/front.pid "$LOCAL_DIR"/backends/*.pid "$LOCAL_DIR"/node*/master.pid; do
+    if [ -f "$pidfile" ]; then kill "$(cat "$pidfile")" 2> /dev/null || true; fi
+  done
+  for n in $(seq 1 $NODES); do
+    if ip netns list | grep -qw "$(node_ns "$n")"; then
+      kill_node "$n" 2> /dev/null || true
+      ip netns del "$(node_ns "$n")"
+    fi
+  done
+  ip link del "$BRIDGE" 2> /dev/null || true
+  rm -rf "$LOCAL_DIR"
+  echo "local: everything removed (namespaces, bridge, processes, $LOCAL_DIR)"
+}
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+  case "${1:-}" in
+    up) up "${2:-dev}" ;;
+    down) down ;;
+    *) echo "usage: $0 up [ENV] | down" >&2; exit 2 ;;
+  esac
+fi
