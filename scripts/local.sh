@@ -50,7 +50,11 @@ reload_node() { kill -USR2 "$(cat "$LOCAL_DIR/node$1/master.pid")"; }
 kill_node() { # every process in the node's namespace, as when AWS loses the instance
   local pid
   for pid in $(ip netns pids "$(node_ns "$1")"); do kill -9 "$pid"; done
+  # Returns once they are gone: until then the kernel still completes connections to them.
+  wait_until 10 node_has_no_process "$1"
 }
+
+node_has_no_process() { [ -z "$(ip netns pids "$(node_ns "$1")")" ]; }
 
 # A column of the front's stats for node <n> (backend "nodes"): front_stat <n> <column>, such as
 # status (UP, DOWN, "UP 1/2"), scur (open connections) or srv_abrt (connections the node broke).
@@ -71,11 +75,12 @@ global
 defaults
     mode tcp
     log global
-    # accept time (epoch ms), node, termination state: chaos.sh reads which sessions a dead node broke.
-    log-format "%Ts%ms %s %ts"
+    # accept time (epoch ms), node, termination state, bytes from the node: chaos.sh reads
+    # which sessions a dead node broke.
+    log-format "%Ts%ms %s %ts %B"
     timeout connect 2s
-    timeout client 30s
-    timeout server 30s
+    timeout client 10s
+    timeout server 10s
     retries 3
     option redispatch
 frontend nlb_tcp_80
@@ -114,6 +119,7 @@ wait_until() { # wait_until <seconds> <command...>
 
 node_up_in_front() { [ "$(front_status "$1")" = UP ]; }
 node_down_in_front() { [ "$(front_status "$1")" = DOWN ]; }
+node_idle_in_front() { [ "$(front_stat "$1" scur)" = 0 ]; }
 
 up() {
   local env=$1

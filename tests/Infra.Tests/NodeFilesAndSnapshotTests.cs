@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 
 namespace HaproxyCluster.Infra.Tests;
@@ -47,7 +46,7 @@ public class NodeFilesAndSnapshotTests(SynthesizedApp app) : IClassFixture<Synth
         Assert.Equal(carried, file);
         Assert.InRange(System.Text.Encoding.UTF8.GetByteCount(file), 1, UserData.BootstrapScript.MaxBytes);
         Assert.Contains($"readonly BUNDLE_SHA256='{UserData.BundleArchive.Create(app.Stacks[env].Cluster.Bundle).Sha256}'", file, StringComparison.Ordinal);
-        var (exitCode, output) = Shellcheck(Path.Combine(app.Outdir, "node-files", env, "user-data.sh"));
+        var (exitCode, output) = Command.Shellcheck(Path.Combine(app.Outdir, "node-files", env, "user-data.sh"));
         Assert.True(exitCode == 0, output);
     }
 
@@ -61,19 +60,5 @@ public class NodeFilesAndSnapshotTests(SynthesizedApp app) : IClassFixture<Synth
         Assert.Superset(new HashSet<string> { "DenySourcesRule", "DenyRule", "AllowOnlySourcesRule", "RateLimitRule", "RedirectRule", "RespondRule", "RequestHeaderRule" }, rules);
         Assert.Superset(new HashSet<string> { "PoolRoute", "SplitRoute", "HostTableRoute", "PathPrefixTableRoute" }, routes);
         Assert.Contains(specs.SelectMany(s => s.Pools), p => p.Discovery is not null);
-    }
-
-    private static (int ExitCode, string Output) Shellcheck(string path)
-    {
-        var start = new ProcessStartInfo("shellcheck") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[] { "--severity=style", path })
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        return (process.ExitCode, output);
     }
 }

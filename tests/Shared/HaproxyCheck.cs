@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace HaproxyCluster.Tests.Shared;
 
 /// <summary>
@@ -70,22 +68,14 @@ internal static class HaproxyCheck
         }
     }
 
+    /// <summary>The FAIL lines a check loop printed, plus one if the loop itself could not run.</summary>
     private static List<string> Run(string file, IReadOnlyList<string> args)
     {
-        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in args)
+        var (exitCode, output) = Command.Run(file, args);
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.StartsWith("FAIL ", StringComparison.Ordinal)).ToList();
+        if (exitCode != 0)
         {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        var lines = stdout.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries).ToList();
-        if (process.ExitCode != 0)
-        {
-            lines.Add($"FAIL {file} exited {process.ExitCode}: {stderr}");
+            lines.Add($"FAIL {file} exited {exitCode}: {output}");
         }
 
         return lines;

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 using HaproxyCluster.Config;
 
@@ -101,7 +100,7 @@ public class BootstrapScriptTests
             var tar = Path.Combine(folder, "bundle.tar");
             File.WriteAllBytes(tar, first.Bytes);
             Directory.CreateDirectory(Path.Combine(folder, "out"));
-            Assert.Equal(0, Run("tar", "-xf", tar, "-C", Path.Combine(folder, "out")).ExitCode);
+            Assert.Equal(0, Command.Run("tar", "-xf", tar, "-C", Path.Combine(folder, "out")).ExitCode);
             foreach (var file in bundle.Files)
             {
                 Assert.Equal(file.Content, File.ReadAllText(Path.Combine(folder, "out", file.Path)));
@@ -113,32 +112,17 @@ public class BootstrapScriptTests
         }
     }
 
-    internal static (int ExitCode, string Output) Shellcheck(string script)
+    private static (int ExitCode, string Output) Shellcheck(string script)
     {
         var path = Path.GetTempFileName();
         try
         {
             File.WriteAllText(path, script);
-            return Run("shellcheck", "--severity=style", "--shell=bash", path);
+            return Command.Shellcheck(path);
         }
         finally
         {
             File.Delete(path);
         }
-    }
-
-    private static (int ExitCode, string Output) Run(string file, params string[] args)
-    {
-        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        var stdout = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        return (process.ExitCode, stdout + stderr.Result);
     }
 }

@@ -102,17 +102,7 @@ internal sealed class NodeSandbox : IDisposable
         var mount = $"mount -t overlay overlay -o lowerdir={HaproxyCheck.Haproxy30Root},upperdir={Upper},workdir={_root}/work {merged}"
             + $" && mount --bind /proc {merged}/proc && mount --bind /dev {merged}/dev"
             + $" && exec timeout 180 chroot {merged} /bin/bash /root/user-data.sh";
-        var start = new ProcessStartInfo("unshare") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[] { "--mount", "--propagation", "private", "bash", "-c", mount })
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        var stdout = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        return (process.ExitCode, stdout + stderr.Result);
+        return Command.Run("unshare", "--mount", "--propagation", "private", "bash", "-c", mount);
     }
 
     /// <summary>The calls the stubs recorded, in order, for command <paramref name="name"/>.</summary>
