@@ -54,7 +54,7 @@ public sealed class HaproxyCluster : Construct
         Alarms = new Topic(this, "Alarms", new TopicProps { EnforceSSL = true, MasterKey = Amazon.CDK.AWS.KMS.Alias.FromAliasName(this, "SnsKey", "alias/aws/sns") });
         LogGroup = new LogGroup(this, "Logs", new LogGroupProps
         {
-            LogGroupName = $"/haproxy-cluster/{props.EnvironmentName}",
+            LogGroupName = LogGroupNameOf(props),
             Retention = props.LogRetention,
             RemovalPolicy = RemovalPolicy.RETAIN,
         });
@@ -77,7 +77,7 @@ public sealed class HaproxyCluster : Construct
             Region = stack.Region,
             BundleUri = (string)stack.Resolve(asset.S3ObjectUrl),
             BundleSha256 = archive.Sha256,
-            LogGroupName = LogGroup.LogGroupName is var name && Token.IsUnresolved(name) ? $"/haproxy-cluster/{props.EnvironmentName}" : name,
+            LogGroupName = LogGroupNameOf(props),
             HealthPort = _listeners.HealthPort,
             HealthPath = _listeners.HealthPath,
         });
@@ -121,6 +121,8 @@ public sealed class HaproxyCluster : Construct
 
     /// <summary>The CloudWatch dashboard.</summary>
     public Dashboard? Dashboard { get; private set; }
+
+    private static string LogGroupNameOf(HaproxyClusterProps props) => $"/haproxy-cluster/{props.EnvironmentName}";
 
     private static void Validate(HaproxyClusterProps props)
     {
@@ -307,7 +309,7 @@ public sealed class HaproxyCluster : Construct
         });
         targets.SetAttribute("deregistration_delay.connection_termination.enabled", "true");
 
-        var listener = LoadBalancer.AddListener($"{name}Listener", new BaseNetworkListenerProps
+        LoadBalancer.AddListener($"{name}Listener", new BaseNetworkListenerProps
         {
             Port = listenerPort,
             Protocol = certificateArn is null ? Protocol.TCP : Protocol.TLS,
@@ -315,7 +317,6 @@ public sealed class HaproxyCluster : Construct
             SslPolicy = certificateArn is null ? null : SslPolicy.RECOMMENDED_TLS,
             DefaultTargetGroups = [targets],
         });
-        _ = listener;
         return targets;
     }
 

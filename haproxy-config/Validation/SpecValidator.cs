@@ -113,7 +113,8 @@ internal sealed class SpecValidator
 
     private void RequestRules()
     {
-        var names = new HashSet<string>(StringComparer.Ordinal);
+        var rateLimitNames = new HashSet<string>(StringComparer.Ordinal);
+        var pageNames = new HashSet<string>(StringComparer.Ordinal);
         var rateLimits = 0;
         int? endsEveryRequest = null;
         for (var i = 0; i < _spec.RequestRules.Count; i++)
@@ -141,7 +142,7 @@ internal sealed class SpecValidator
                     break;
                 case RateLimitRule limit:
                     Add($"{at}.Name", Syntax.Slug(limit.Name));
-                    Unique(names, $"{at}.Name", "rate limit", limit.Name);
+                    Unique(rateLimitNames, $"{at}.Name", "rate limit", limit.Name);
                     Add($"{at}.Requests", Syntax.Range(limit.Requests, 1, 1_000_000));
                     Add($"{at}.Period", limit.Period.Ticks % TimeSpan.TicksPerSecond == 0 && limit.Period >= TimeSpan.FromSeconds(1) && limit.Period <= TimeSpan.FromDays(1)
                         ? null
@@ -158,7 +159,7 @@ internal sealed class SpecValidator
                     Redirect($"{at}.Target", redirect.Target);
                     break;
                 case RespondRule respond:
-                    FixedResponse($"{at}.Response", respond.Response, names);
+                    FixedResponse($"{at}.Response", respond.Response, pageNames);
                     break;
                 case RequestHeaderRule header:
                     HeaderEdit($"{at}.Edit", header.Edit);
@@ -199,7 +200,7 @@ internal sealed class SpecValidator
     private void FixedResponse(string at, FixedResponse response, HashSet<string> names)
     {
         Add($"{at}.Name", Syntax.Slug(response.Name));
-        Unique(names, $"{at}.Name", "fixed response", "page:" + response.Name);
+        Unique(names, $"{at}.Name", "fixed response", response.Name);
         Add($"{at}.Status", response.Status is >= 200 and <= 599 and not 204 and not 304
             ? null
             : $"{response.Status} cannot carry a body; use 200 to 599, except 204 and 304");
@@ -324,7 +325,7 @@ internal sealed class SpecValidator
     {
         if (name is not null && !seen.Add(name))
         {
-            Add(at, $"'{name.Replace("page:", "", StringComparison.Ordinal)}' names an earlier {what} too; names must be unique");
+            Add(at, $"'{name}' names an earlier {what} too; names must be unique");
         }
     }
 
@@ -363,7 +364,7 @@ internal sealed class SpecValidator
         {
             Add(at, $"expands to {condition.TermCount} alternatives (HAProxy conditions have no parentheses), more than {Config.Condition.MaxTerms}; split the rule into several, or use a routing table");
         }
-        else if (condition.WordCount * 1 + extraWords + 6 > MaxWordsPerLine)
+        else if (condition.WordCount + extraWords + 6 > MaxWordsPerLine)
         {
             Add(at, $"makes a line of about {condition.WordCount + extraWords + 6} words, more than the {MaxWordsPerLine} HAProxy safely reads; split the rule or shorten its lists");
         }
