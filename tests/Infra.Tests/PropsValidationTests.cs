@@ -46,3 +46,25 @@ public class PropsValidationTests
         Assert.Equal(["MaxCapacity", "AvailabilityZones", "Haproxy.DefaultPool"], error.Errors.Select(e => e.Property));
     }
 }
+
+public class ExistingVpcTests
+{
+    [Fact]
+    public void Cluster_uses_a_vpc_passed_in_instead_of_making_one()
+    {
+        // GIVEN a stack that already has a VPC
+        var stack = new Stack(new App(), "Shared", new StackProps { Env = new Amazon.CDK.Environment { Account = "123456789012", Region = "eu-west-1" } });
+        var vpc = new Amazon.CDK.AWS.EC2.Vpc(stack, "Existing", new Amazon.CDK.AWS.EC2.VpcProps { AvailabilityZones = ["eu-west-1a", "eu-west-1b"], NatGateways = 1 });
+
+        // WHEN the cluster is given it
+        _ = new HaproxyCluster(stack, "Cluster", new HaproxyClusterProps { EnvironmentName = "shared", Haproxy = Environments.Dev.Haproxy, Vpc = vpc });
+
+        // THEN no second VPC appears, and the target groups live in the given VPC
+        var template = Amazon.CDK.Assertions.Template.FromStack(stack);
+        template.ResourceCountIs("AWS::EC2::VPC", 1);
+        template.HasResourceProperties("AWS::ElasticLoadBalancingV2::TargetGroup", new Dictionary<string, object>
+        {
+            ["VpcId"] = new Dictionary<string, object> { ["Ref"] = stack.Resolve(stack.GetLogicalId((Amazon.CDK.CfnElement)vpc.Node.DefaultChild!)) },
+        });
+    }
+}
