@@ -15,7 +15,7 @@ CDK_OUT ?= cdk.out
 # The bootstrap script also runs in it (through an overlay), so it holds curl too.
 HAPROXY30_ROOT := $(CURDIR)/.tools/debian-trixie
 
-.PHONY: synth build test tools check-determinism nag format-check workflows-check diff diff-test local local-down chaos chaos-short bench clean
+.PHONY: synth build test tools check-determinism nag format-check scripts-check workflows-check diff diff-test local local-down chaos chaos-short bench bench-smoke clean
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -33,8 +33,8 @@ synth: node_modules/.package-lock.json build
 tools: node_modules/.package-lock.json $(HAPROXY30_ROOT)/usr/bin/curl
 	@command -v haproxy >/dev/null && command -v shellcheck >/dev/null && command -v wrk >/dev/null && command -v gnuplot >/dev/null || { \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy shellcheck wrk gnuplot-nox iproute2; }
-	@haproxy -v | head -n 1
-	@chroot $(HAPROXY30_ROOT) haproxy -v | head -n 1
+	@haproxy -v | awk "NR == 1"
+	@chroot $(HAPROXY30_ROOT) haproxy -v | awk "NR == 1"
 
 $(HAPROXY30_ROOT)/usr/bin/curl:
 	@command -v debootstrap >/dev/null || { \
@@ -70,6 +70,14 @@ chaos-short: build tools
 bench: build tools
 	ENV=$(or $(ENV),dev) scripts/bench.sh
 
+# The bench script runs end to end (one 1-second round; its figures mean nothing at that length).
+bench-smoke: build tools
+	ENV=dev BENCH_ROUNDS=1 BENCH_SECONDS=1 scripts/bench.sh
+
+# Every script passes shellcheck at its strictest severity.
+scripts-check: tools
+	shellcheck --severity=style scripts/*.sh
+
 # What a change does, offline: make diff BASE=<git ref> (default origin/main, else HEAD~1).
 diff: node_modules/.package-lock.json
 	BASE=$(BASE) scripts/diff.sh
@@ -91,7 +99,7 @@ workflows-check: node_modules/.package-lock.json
 diff-test: node_modules/.package-lock.json
 	scripts/test-diff.sh
 
-test: tools check-determinism nag format-check workflows-check diff-test chaos-short
+test: tools check-determinism nag format-check scripts-check workflows-check diff-test chaos-short bench-smoke
 	HAPROXY30_ROOT=$(HAPROXY30_ROOT) dotnet test HaproxyCluster.sln --nologo --no-build -v quiet
 
 clean:
