@@ -65,7 +65,7 @@ for stack in $stacks; do
   line="summary: $env: $state"
   if [ -n "$replaced" ]; then
     line="$line; replaces or destroys $(printf '%s' "$replaced" | wc -l | tr -d ' ') resource(s): $(printf '%s' "$replaced" | tr '\n' ';' | sed 's/;$//; s/;/; /g')"
-    if printf '%s\n' "$replaced" | grep -qE 'AWS::ElasticLoadBalancingV2::(LoadBalancer|TargetGroup)'; then
+    if [[ $replaced == *AWS::ElasticLoadBalancingV2::LoadBalancer* || $replaced == *AWS::ElasticLoadBalancingV2::TargetGroup* ]]; then
       line="$line
 !!! $env: this change REPLACES the load balancer or a target group: a new NLB gets a new DNS name, a new target group drops every connection. Check that this is intended."
     fi

@@ -159,7 +159,7 @@ down() {
     if [ -f "$pidfile" ]; then kill "$(cat "$pidfile")" 2> /dev/null || true; fi
   done
   for n in $(seq 1 $NODES); do
-    if ip netns list | grep -qw "$(node_ns "$n")"; then
+    if [ -e "/run/netns/$(node_ns "$n")" ]; then
       kill_node "$n" 2> /dev/null || true
       ip netns del "$(node_ns "$n")"
     fi
