@@ -33,7 +33,9 @@ public sealed record DefaultSettings
     /// <summary>
     /// Failures after which a request is retried, on another server with <c>option redispatch</c>
     /// (<c>retry-on</c>): a refused connection, or a server that closed without answering, as one
-    /// that dies mid-request does. Default: <c>conn-failure empty-response</c>.
+    /// that dies mid-request does. Default: <c>conn-failure empty-response</c>. Failures after the
+    /// request was sent are retried for idempotent methods only (GET, HEAD, OPTIONS, TRACE, PUT,
+    /// DELETE): a POST may have been acted on.
     /// </summary>
     public string RetryOn { get; init; } = "conn-failure empty-response";
 

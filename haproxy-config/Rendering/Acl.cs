@@ -26,6 +26,9 @@ internal static class Acl
     /// <summary>The client address (from PROXY protocol behind the NLB) is in one of <paramref name="cidrs"/>.</summary>
     public static string Source(IEnumerable<string> cidrs) => Braced($"src {string.Join(' ', cidrs)}");
 
+    /// <summary>The request's method is idempotent (RFC 9110, 9.2.2), so sending it twice is safe.</summary>
+    public const string IdempotentMethod = "{ method GET HEAD OPTIONS TRACE PUT DELETE }";
+
     /// <summary>The request reached the bind for traffic the NLB decrypted.</summary>
     public static string CameOverTls => Braced($"so_name {ConfigRenderer.TlsOriginBindName}");
 

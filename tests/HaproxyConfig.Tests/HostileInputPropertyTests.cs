@@ -158,7 +158,8 @@ public class HostileInputPropertyTests(ITestOutputHelper output)
         var frontend = statements.SkipWhile(w => w is not ["frontend", ConfigRenderer.HttpFrontend]).Skip(1)
             .TakeWhile(w => w[0] is not ("frontend" or "backend")).ToList();
         var requestRules = frontend.Where(w => w[0] == "http-request").ToList();
-        var expected = 2 + spec.RequestRules.Sum(r => r is RateLimitRule ? 2 : 1);
+        // X-Forwarded-Proto (two lines) and idempotent-only L7 retries come with every config.
+        var expected = 3 + spec.RequestRules.Sum(r => r is RateLimitRule ? 2 : 1);
         Assert.Equal(expected, requestRules.Count);
         Assert.Equal(spec.ResponseHeaders.Count, frontend.Count(w => w[0] == "http-response"));
 

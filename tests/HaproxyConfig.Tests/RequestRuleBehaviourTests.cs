@@ -122,10 +122,14 @@ public class RequestRuleBehaviourTests(PolicyCluster cluster) : IClassFixture<Po
     public async Task Forwarded_headers_and_request_id_reach_the_backend()
     {
         var reply = await Haproxy.GetAsync("/", client: IPAddress.Parse("192.0.2.77"));
+        var next = await Haproxy.GetAsync("/", client: IPAddress.Parse("192.0.2.77"));
 
         Assert.Equal("192.0.2.77", reply.SeenHeader("X-Forwarded-For"));
         Assert.Equal("http", reply.SeenHeader("X-Forwarded-Proto"));
-        Assert.Matches("^[0-9A-F]{8}", reply.SeenHeader("X-Request-ID") ?? "");
+        const string UuidV4 = "^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$";
+        Assert.Matches(UuidV4, reply.SeenHeader("X-Request-ID") ?? "");
+        Assert.Matches(UuidV4, next.SeenHeader("X-Request-ID") ?? "");
+        Assert.NotEqual(reply.SeenHeader("X-Request-ID"), next.SeenHeader("X-Request-ID"));
     }
 
     [Fact]

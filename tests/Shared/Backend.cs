@@ -14,11 +14,19 @@ namespace HaproxyCluster.Tests.Shared;
 internal sealed class Backend : IDisposable
 {
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+    private readonly string? _onlyPath;
     private volatile bool _stopped;
+    private int _hungUp;
 
-    public Backend(string name)
+    /// <param name="name">Named in every answer, so a test sees which server answered.</param>
+    /// <param name="onlyPath">
+    /// When set, only requests for this path are answered; on any other the server reads the request
+    /// and closes without a byte, as one that crashes mid-request.
+    /// </param>
+    public Backend(string name, string? onlyPath = null)
     {
         Name = name;
+        _onlyPath = onlyPath;
         _listener.Start();
         Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
         new Thread(Serve) { IsBackground = true, Name = $"backend {name}:{Port}" }.Start();
@@ -29,6 +37,9 @@ internal sealed class Backend : IDisposable
     public int Port { get; }
 
     public Server Server => new("127.0.0.1", Port);
+
+    /// <summary>Requests the server closed on without answering.</summary>
+    public int HungUp => Volatile.Read(ref _hungUp);
 
     /// <summary>Stops listening; connections are refused from now on, as from a dead server.</summary>
     public void Dispose()
@@ -65,6 +76,12 @@ internal sealed class Backend : IDisposable
         client.ReceiveTimeout = 5000;
         var stream = client.GetStream();
         var lines = ReadHead(stream).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
+        if (_onlyPath is not null && lines[0].Split(' ')[1] != _onlyPath)
+        {
+            Interlocked.Increment(ref _hungUp);
+            return;
+        }
+
         var body = new StringBuilder().Append(Name).Append('\n').Append("path: ").Append(lines[0].Split(' ')[1]).Append('\n');
         foreach (var header in lines.Skip(1).Order(StringComparer.OrdinalIgnoreCase))
         {
