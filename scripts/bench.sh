@@ -5,11 +5,16 @@
 # with a 10,000-host table; same HAProxy binary, same backends, wrk on loopback.
 # The generated configs log every request (JSON, to a file) and apply every rule the environment
 # has; wrk cannot send PROXY headers, so only accept-proxy is off.
+# It also prices the three costliest defaults: the 10-host config again with exactly one of them
+# removed (L7 retries, the access log, the request id), so the table shows what each one costs.
+# This machine's throughput drifts between seconds, so every ratio is taken inside one round (the
+# configs of a round run back to back) and the median over the rounds is reported.
 # Writes bench-results/bench.csv and bench-results/bench.png; the last line holds the ratios.
 set -euo pipefail
+export LC_ALL=C
 top=$(cd "$(dirname "$0")/.." && pwd)
-readonly ENVIRONMENT=${ENV:-dev} ROUNDS=${BENCH_ROUNDS:-3} SECONDS_PER_RUN=${BENCH_SECONDS:-5} CONNECTIONS=${BENCH_CONNECTIONS:-32}
-readonly FIRST_BACKEND_PORT=19500 MINIMAL_PORT=18100 GENERATED_PORT=18110 LARGE_PORT=18120
+readonly ENVIRONMENT=${ENV:-dev} ROUNDS=${BENCH_ROUNDS:-5} SECONDS_PER_RUN=${BENCH_SECONDS:-3} CONNECTIONS=${BENCH_CONNECTIONS:-32}
+readonly FIRST_BACKEND_PORT=19500 MINIMAL_PORT=18100 GENERATED_PORT=18110 LARGE_PORT=18120 VARIANT_PORT=18130
 work=$(mktemp -d)
 results="$top/bench-results"
 mkdir -p "$results"
@@ -27,6 +32,18 @@ render() { # render <folder> <hosts> <http port>
   haproxy -c -q -f "$1/haproxy.cfg"
 }
 
+# variant <name> <sed script>: the 10-host config with exactly the lines the script edits changed,
+# on its own ports.
+variant() {
+  local port=$((VARIANT_PORT + 10 * ${#variants[@]}))
+  mkdir -p "$work/$1"
+  sed -e "s/:$GENERATED_PORT /:$port /; s/:$((GENERATED_PORT + 1)) /:$((port + 1)) /; s/:$((GENERATED_PORT + 2))\$/:$((port + 2))/; s/:$((GENERATED_PORT + 3))\$/:$((port + 3))/" \
+    -e "s#$work/generated/admin.sock#$work/$1/admin.sock#" -e "$2" "$work/generated/haproxy.cfg" > "$work/$1/haproxy.cfg"
+  haproxy -c -q -f "$work/$1/haproxy.cfg"
+  variants+=("$1")
+  ports[$1]=$port
+}
+
 start() { # start <config> <log>
   haproxy -db -f "$1" > "$2" 2>&1 &
   pids+=($!)
@@ -34,6 +51,11 @@ start() { # start <config> <log>
 
 render "$work/generated" 10 "$GENERATED_PORT"
 render "$work/large" 10000 "$LARGE_PORT"
+declare -A ports=([minimal]=$MINIMAL_PORT [generated-10-hosts]=$GENERATED_PORT [generated-10000-hosts]=$LARGE_PORT)
+variants=()
+variant without-l7-retries 's/^    retry-on .*/    retry-on conn-failure/'
+variant without-access-log '/^    log /d; /^    log-format /d'
+variant without-request-id '/^    unique-id-/d; s/,"request_id":"%ID"//'
 while IFS=$'\t' read -r _ _ address port; do
   printf 'defaults\n    mode http\n    timeout connect 2s\n    timeout client 10s\n    timeout server 10s\nfrontend backend\n    bind %s:%s\n    http-request return status 200 content-type text/plain string ok\n' "$address" "$port" > "$work/backend-$port.cfg"
   start "$work/backend-$port.cfg" /dev/null
@@ -54,6 +76,7 @@ CFG
 start "$work/minimal.cfg" "$work/minimal.log"
 start "$work/generated/haproxy.cfg" "$work/generated.log"
 start "$work/large/haproxy.cfg" "$work/large.log"
+for name in "${variants[@]}"; do start "$work/$name/haproxy.cfg" "$work/$name.log"; done
 sleep 2
 
 to_ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) printf "%.3f", v / 1000; else if (v ~ /ms$/) printf "%.3f", v + 0; else printf "%.3f", v * 1000 }'; }
@@ -70,20 +93,27 @@ run() { # run <round> <name> <port> <host>
   printf '%s,%s,%s,%s,%s\n' "$1" "$2" "$rps" "$p50" "$p99" >> "$results/bench.csv"
 }
 
+configs=(minimal generated-10-hosts generated-10000-hosts "${variants[@]}")
 echo "round,config,requests_per_s,p50_ms,p99_ms" > "$results/bench.csv"
 for round in $(seq 1 "$ROUNDS"); do
-  run "$round" minimal "$MINIMAL_PORT" app.example.com
-  run "$round" generated-10-hosts "$GENERATED_PORT" tenant9.bench.example.com
-  run "$round" generated-10000-hosts "$LARGE_PORT" tenant9999.bench.example.com
+  for config in "${configs[@]}"; do
+    host=tenant9.bench.example.com
+    [ "$config" = generated-10000-hosts ] && host=tenant9999.bench.example.com
+    run "$round" "$config" "${ports[$config]}" "$host"
+  done
 done
 
+middle() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 median() { # median <config> <column>
-  awk -F, -v c="$1" -v k="$2" '$2 == c { print $k }' "$results/bench.csv" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+  awk -F, -v c="$1" -v k="$2" '$2 == c { print $k }' "$results/bench.csv" | middle
+}
+ratio() { # ratio <config> <baseline>: the median over the rounds of config/baseline in that round
+  awk -F, -v a="$1" -v b="$2" '$2 == a { x[$1] = $3 } $2 == b { y[$1] = $3 } END { for (r in x) printf "%.4f\n", x[r] / y[r] }' "$results/bench.csv" | middle
 }
 
-printf '\n%-24s %14s %10s %10s   (median of %s runs of %s s, %s connections)\n' config requests/s p50_ms p99_ms "$ROUNDS" "$SECONDS_PER_RUN" "$CONNECTIONS"
-for config in minimal generated-10-hosts generated-10000-hosts; do
-  printf '%-24s %14s %10s %10s\n' "$config" "$(median "$config" 3)" "$(median "$config" 4)" "$(median "$config" 5)"
+printf '\n%-24s %12s %10s %10s %12s   (medians of %s rounds of %s s runs, %s connections)\n' config requests/s p50_ms p99_ms vs_minimal "$ROUNDS" "$SECONDS_PER_RUN" "$CONNECTIONS"
+for config in "${configs[@]}"; do
+  printf '%-24s %12s %10s %10s %12.2f\n' "$config" "$(median "$config" 3)" "$(median "$config" 4)" "$(median "$config" 5)" "$(ratio "$config" minimal)"
 done
 awk -F, 'NR > 1 { printf "%s-%s %s\n", $2, $1, $3 }' "$results/bench.csv" > "$work/plot.dat"
 gnuplot <<PLOT
@@ -97,7 +127,7 @@ set ylabel "requests/s"
 set yrange [0:*]
 plot "$work/plot.dat" using 0:2:xtic(1) with boxes notitle
 PLOT
-ratio=$(awk -v a="$(median generated-10-hosts 3)" -v b="$(median minimal 3)" 'BEGIN { printf "%.2f", a / b }')
-scale=$(awk -v a="$(median generated-10000-hosts 3)" -v b="$(median generated-10-hosts 3)" 'BEGIN { printf "%.2f", a / b }')
+ratio=$(printf '%.2f' "$(ratio generated-10-hosts minimal)")
+scale=$(printf '%.2f' "$(ratio generated-10000-hosts generated-10-hosts)")
 echo "bench: wrote $results/bench.csv and $results/bench.png"
 echo "bench: generated/minimal throughput ratio $ratio, 10k/10 hosts ratio $scale"
