@@ -115,17 +115,22 @@ printf '\n%-24s %12s %10s %10s %12s   (medians of %s rounds of %s s runs, %s con
 for config in "${configs[@]}"; do
   printf '%-24s %12s %10s %10s %12.2f\n' "$config" "$(median "$config" 3)" "$(median "$config" 4)" "$(median "$config" 5)" "$(ratio "$config" minimal)"
 done
-awk -F, 'NR > 1 { printf "%s-%s %s\n", $2, $1, $3 }' "$results/bench.csv" > "$work/plot.dat"
+# One bar per config at its median, with every run as a point over it.
+for i in "${!configs[@]}"; do
+  printf '%s %s %s\n' "$i" "${configs[$i]}" "$(median "${configs[$i]}" 3)" >> "$work/medians.dat"
+  awk -F, -v c="${configs[$i]}" -v i="$i" '$2 == c { print i, $3 }' "$results/bench.csv" >> "$work/runs.dat"
+done
 gnuplot <<PLOT
 set terminal pngcairo size 900,500 noenhanced
 set output "$results/bench.png"
-set title "HAProxy requests/s per run (ENV=$ENVIRONMENT, wrk -c$CONNECTIONS, ${SECONDS_PER_RUN}s runs, alternating)"
+set title "HAProxy requests/s (ENV=$ENVIRONMENT, wrk -c$CONNECTIONS, $ROUNDS rounds of ${SECONDS_PER_RUN}s runs): bar = median, dot = one run"
 set style fill solid 0.6
 set boxwidth 0.7
-set xtics rotate by -30
+set xtics rotate by -20
 set ylabel "requests/s"
 set yrange [0:*]
-plot "$work/plot.dat" using 0:2:xtic(1) with boxes notitle
+set key off
+plot "$work/medians.dat" using 1:3:xtic(2) with boxes, "$work/runs.dat" using 1:2 with points pt 7 ps 0.8 lc rgb "black"
 PLOT
 ratio=$(printf '%.2f' "$(ratio generated-10-hosts minimal)")
 scale=$(printf '%.2f' "$(ratio generated-10000-hosts generated-10-hosts)")
