@@ -28,19 +28,19 @@ synth: node_modules/.package-lock.json build
 	$(CDK) synth --quiet --output $(CDK_OUT) $(if $(ENV),-c env=$(ENV))
 	@ls $(CDK_OUT)/*.template.json
 
-# Installs what the tests need when it is missing: Debian's haproxy 2.6, shellcheck, wrk and
-# gnuplot, and a Debian 13 root holding haproxy 3.0.
-tools: node_modules/.package-lock.json $(HAPROXY30_ROOT)/usr/bin/curl
-	@command -v haproxy >/dev/null && command -v shellcheck >/dev/null && command -v wrk >/dev/null && command -v gnuplot >/dev/null || { \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy shellcheck wrk gnuplot-nox iproute2; }
+# Installs what the tests need when it is missing: Debian's haproxy 2.6, shellcheck, wrk, gnuplot
+# and socat (the bench's log receiver), and a Debian 13 root holding haproxy 3.0 and rsyslog.
+tools: node_modules/.package-lock.json $(HAPROXY30_ROOT)/usr/sbin/rsyslogd
+	@command -v haproxy >/dev/null && command -v shellcheck >/dev/null && command -v wrk >/dev/null && command -v gnuplot >/dev/null && command -v socat >/dev/null || { \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy shellcheck wrk gnuplot-nox iproute2 socat; }
 	@haproxy -v | awk "NR == 1"
 	@chroot $(HAPROXY30_ROOT) haproxy -v | awk "NR == 1"
 
-$(HAPROXY30_ROOT)/usr/bin/curl:
+$(HAPROXY30_ROOT)/usr/sbin/rsyslogd:
 	@command -v debootstrap >/dev/null || { \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap; }
 	rm -rf $(HAPROXY30_ROOT)
-	debootstrap --variant=minbase --include=haproxy,curl trixie $(HAPROXY30_ROOT) >/dev/null
+	debootstrap --variant=minbase --include=haproxy,curl,rsyslog trixie $(HAPROXY30_ROOT) >/dev/null
 
 # Two syntheses of the same commit must give byte-identical output.
 check-determinism: synth

@@ -80,6 +80,7 @@ public sealed class HaproxyCluster : Construct
             LogGroupName = LogGroupNameOf(props),
             HealthPort = _listeners.HealthPort,
             HealthPath = _listeners.HealthPath,
+            SyslogPort = props.Haproxy.Global.LoopbackTcpLogPort ?? GlobalSettings.NodeSyslogPort,
         });
         ((CfnLaunchTemplate)launchTemplate.Node.DefaultChild!).AddPropertyOverride("LaunchTemplateData.UserData", Fn.Base64(UserDataScript));
 

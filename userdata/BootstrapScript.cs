@@ -43,6 +43,7 @@ public static partial class BootstrapScript
             .Append(Setting("BUNDLE_URI", settings.BundleUri))
             .Append(Setting("BUNDLE_SHA256", settings.BundleSha256))
             .Append(Setting("LOG_GROUP", settings.LogGroupName))
+            .Append(Setting("SYSLOG_PORT", Number(settings.SyslogPort)))
             .Append(Setting("HEALTH_PORT", Number(settings.HealthPort)))
             .Append(Setting("HEALTH_PATH", settings.HealthPath))
             .Append(Setting("HEALTH_ATTEMPTS", Number(settings.HealthAttempts)))
@@ -79,10 +80,16 @@ public static partial class BootstrapScript
         Require(nameof(s.BundleSha256), s.BundleSha256, Sha256(), "64 lower-case hex digits");
         Require(nameof(s.LogGroupName), s.LogGroupName, LogGroup(), "a log group name of letters, digits and _ - / . #");
         Require(nameof(s.HealthPath), s.HealthPath, HealthPath(), "a path of letters, digits and - . _ ~ /");
-        if (s.HealthPort is < 1 or > 65535)
+        void RequirePort(string property, int port)
         {
-            errors.Add(new ValidationError(nameof(s.HealthPort), $"{s.HealthPort} is not a port; use 1 to 65535"));
+            if (port is < 1 or > 65535)
+            {
+                errors.Add(new ValidationError(property, $"{port} is not a port; use 1 to 65535"));
+            }
         }
+
+        RequirePort(nameof(s.HealthPort), s.HealthPort);
+        RequirePort(nameof(s.SyslogPort), s.SyslogPort);
 
         if (s.HealthAttempts is < 1 or > 600 || s.HealthIntervalSeconds is < 1 or > 60)
         {

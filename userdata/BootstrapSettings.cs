@@ -1,3 +1,5 @@
+using HaproxyCluster.Config;
+
 namespace HaproxyCluster.UserData;
 
 /// <summary>What the bootstrap script needs to know about the node's stack, bundle and health endpoint.</summary>
@@ -26,6 +28,13 @@ public sealed record BootstrapSettings
 
     /// <summary>Path of HAProxy's health endpoint.</summary>
     public required string HealthPath { get; init; }
+
+    /// <summary>
+    /// The loopback TCP port where the node's rsyslog takes HAProxy's logs and writes them to the
+    /// file the CloudWatch agent ships. Default: <see cref="GlobalSettings.NodeSyslogPort"/>, where
+    /// HAProxy sends them by default.
+    /// </summary>
+    public int SyslogPort { get; init; } = GlobalSettings.NodeSyslogPort;
 
     /// <summary>Health probes before the script gives up. Default: 60.</summary>
     public int HealthAttempts { get; init; } = 60;

@@ -80,11 +80,15 @@ UNIT
 
 configure_logs() {
   mkdir -p /etc/rsyslog.d /var/log/haproxy
-  cat > /etc/rsyslog.d/49-haproxy.conf <<'RSYSLOG'
-# HAProxy logs one JSON object per request to local0; keep only the message.
-template(name="haproxy-json" type="string" string="%msg:2:$%\n")
-local0.* action(type="omfile" file="/var/log/haproxy/access.log" template="haproxy-json")
-& stop
+  # HAProxy sends one JSON object per request over TCP (octet-counted, from its log ring): the
+  # lines skip journald and its rate limit, and only the message is written.
+  cat > /etc/rsyslog.d/49-haproxy.conf <<RSYSLOG
+module(load="imtcp")
+template(name="haproxy-json" type="string" string="%msg%\n")
+ruleset(name="haproxy-access") {
+  action(type="omfile" file="/var/log/haproxy/access.log" template="haproxy-json")
+}
+input(type="imtcp" address="127.0.0.1" port="$SYSLOG_PORT" ruleset="haproxy-access")
 RSYSLOG
   systemctl enable rsyslog
   systemctl restart rsyslog

@@ -18,11 +18,23 @@ public sealed record GlobalSettings
     /// </summary>
     public string RuntimeSocketPath { get; init; } = "/run/haproxy/admin.sock";
 
+    /// <summary>The TCP port on loopback where the node's syslog takes HAProxy's logs.</summary>
+    public const int NodeSyslogPort = 5140;
+
     /// <summary>
-    /// Where logs go: a syslog socket path or address, or <c>stdout</c>. Default: <c>/dev/log</c>,
-    /// which the node's syslog writes to a file the CloudWatch agent ships.
+    /// Where logs go: <c>tcp@address:port</c> (a syslog server over TCP, fed from an in-memory
+    /// buffer), a syslog socket path such as <c>/dev/log</c>, <c>address:port</c> (UDP), or
+    /// <c>stdout</c>. Default: <c>tcp@127.0.0.1:5140</c>, the node's rsyslog, which writes the
+    /// file the CloudWatch agent ships. Over TCP no line is lost to a full socket buffer or to
+    /// journald's rate limit, and HAProxy sends many lines per write instead of one per request.
     /// </summary>
-    public string LogTarget { get; init; } = "/dev/log";
+    public string LogTarget { get; init; } = "tcp@127.0.0.1:5140";
+
+    /// <summary>The port of <see cref="LogTarget"/> when it is a syslog server on the node's loopback over TCP.</summary>
+    public int? LoopbackTcpLogPort =>
+        LogTarget.StartsWith("tcp@127.0.0.1:", StringComparison.Ordinal) && int.TryParse(LogTarget.AsSpan("tcp@127.0.0.1:".Length), out var port)
+            ? port
+            : null;
 
     /// <summary>User the workers run as. Default: <c>haproxy</c>. Null: the user that started HAProxy.</summary>
     public string? User { get; init; } = "haproxy";

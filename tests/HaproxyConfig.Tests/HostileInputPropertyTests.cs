@@ -22,7 +22,7 @@ public class HostileInputPropertyTests(ITestOutputHelper output)
     /// <summary>Statement keywords the renderer writes; any other first word means a line got in.</summary>
     private static readonly HashSet<string> Keywords =
     [
-        "global", "defaults", "resolvers", "frontend", "backend", "master-worker", "maxconn", "hard-stop-after", "user", "group",
+        "global", "ring", "format", "maxlen", "size", "defaults", "resolvers", "frontend", "backend", "master-worker", "maxconn", "hard-stop-after", "user", "group",
         "log", "stats", "mode", "option", "timeout", "retries", "retry-on", "http-reuse", "unique-id-format", "unique-id-header", "log-format",
         "nameserver", "hold", "accepted_payload_size", "bind", "http-request", "http-response", "use_backend", "default_backend",
         "no", "monitor-uri", "monitor", "balance", "http-check", "cookie", "default-server", "server", "server-template", "stick-table",

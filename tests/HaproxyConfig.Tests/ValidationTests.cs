@@ -36,6 +36,7 @@ public class ValidationTests
         { "too many rate limits", Valid with { RequestRules = [.. Enumerable.Range(1, 4).Select(i => Rule.RateLimit($"r{i}", 10, TimeSpan.FromSeconds(1)))] }, "RequestRules[3] (RateLimitRule)", "is rate limit number 4; HAProxy 2.6 tracks at most 3" },
         { "rate limit period", Valid with { RequestRules = [Rule.RateLimit("r", 10, TimeSpan.FromMilliseconds(1500))] }, "RequestRules[0] (RateLimitRule).Period", "is not a whole number of seconds" },
         { "duplicate table key", Valid with { Routes = [Route.HostTable("sites", new TableEntry("a.example.com", "web"), new TableEntry("A.example.com", "api"))] }, "Routes[0] (HostTableRoute).Entries[1].Key", "'A.example.com' is in the table twice" },
+        { "tcp log target without a port", Valid with { Global = new GlobalSettings { LogTarget = "tcp@127.0.0.1" } }, "Global.LogTarget", "'tcp@127.0.0.1' is not a log target; use tcp@address:port" },
         { "port clash", Valid with { Listeners = new Listeners { AdminPort = 80 } }, "Listeners.AdminPort", "80 is also HttpPort" },
         { "condition too large", Valid with { Routes = [Route.To("api", Enumerable.Range(0, 5).Select(i => Match.Path($"/a{i}") | Match.Path($"/b{i}")).Aggregate((a, b) => a & b))] }, "Routes[0] (PoolRoute).When", "expands to 32 alternatives" },
     };

@@ -68,3 +68,19 @@ public class ExistingVpcTests
         });
     }
 }
+
+public class NodeSyslogTests
+{
+    [Fact]
+    public void Node_syslog_listens_where_haproxy_sends_its_logs()
+    {
+        // GIVEN a spec that sends logs to another loopback port
+        var stack = new Stack(new App(), "Logs", new StackProps { Env = new Amazon.CDK.Environment { Account = "123456789012", Region = "eu-west-1" } });
+        var haproxy = Environments.Dev.Haproxy with { Global = Environments.Dev.Haproxy.Global with { LogTarget = "tcp@127.0.0.1:6514" } };
+
+        // WHEN the cluster is built THEN the node's rsyslog is told that port
+        var cluster = new HaproxyCluster(stack, "Cluster", new HaproxyClusterProps { EnvironmentName = "logs", Haproxy = haproxy });
+
+        Assert.Contains("readonly SYSLOG_PORT='6514'\n", cluster.UserDataScript, StringComparison.Ordinal);
+    }
+}

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using HaproxyCluster.Config;
 using HaproxyCluster.UserData.Tests.Support;
 
@@ -12,6 +13,7 @@ public sealed class BootstrapExecutionTests : IDisposable
     private const string Stack = "HaproxyCluster-test";
     private const string Resource = "NodesAsgABCD1234";
     private readonly Backend _backend = new("web");
+    private readonly int _syslogPort = FreePort.Next();
     private readonly HaproxySpec _spec;
 
     public BootstrapExecutionTests()
@@ -28,7 +30,8 @@ public sealed class BootstrapExecutionTests : IDisposable
                 HealthPort = FreePort.Next(),
                 AdminPort = FreePort.Next(),
             },
-            Global = new GlobalSettings { MaxConnections = 2000 }, // the test machine allows 20,000 open files
+            // The test machine allows 20,000 open files; the node's rsyslog listens on a free port.
+            Global = new GlobalSettings { MaxConnections = 2000, LogTarget = $"tcp@127.0.0.1:{_syslogPort}" },
         };
     }
 
@@ -54,6 +57,30 @@ public sealed class BootstrapExecutionTests : IDisposable
         Assert.Contains("net.ipv4.tcp_tw_reuse = 1", node.ReadFile("/etc/sysctl.d/90-haproxy.conf"), StringComparison.Ordinal);
         Assert.Contains("LimitNOFILE=200000", node.ReadFile("/etc/systemd/system/haproxy.service.d/override.conf"), StringComparison.Ordinal);
         Assert.Contains("\"log_group_name\":\"/haproxy-cluster/test\"", node.ReadFile("/opt/aws/amazon-cloudwatch-agent/etc/haproxy-cluster.json"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Access_log_lines_reach_the_file_the_agent_ships_whole_and_as_json()
+    {
+        // GIVEN a node bootstrapped with the real rsyslog taking HAProxy's logs over TCP
+        using var node = new NodeSandbox(GoodBundle.Bytes);
+        var (exitCode, output) = node.Run(Script(GoodBundle.Sha256));
+        Assert.True(exitCode == 0, output);
+
+        // WHEN two requests pass, one with a URI of 6,000 bytes
+        var longPath = "/search?q=" + new string('x', 5990);
+        Get("/first");
+        Get(longPath);
+
+        // THEN the file holds one JSON object per request, whole, and nothing else
+        var lines = AccessLogLines(node, count: 2);
+        var entries = lines.Select(line => JsonDocument.Parse(line).RootElement).ToList();
+        var uris = entries.Select(e => e.GetProperty("uri").GetString()!).ToList();
+        Assert.Equal("/first", uris[0]);
+        Assert.Equal(longPath[..uris[1].Length], uris[1]); // HAProxy keeps the first 1,024 bytes of a URI
+        Assert.InRange(uris[1].Length, 1000, 1024);
+        Assert.All(entries, e => Assert.Equal(200, e.GetProperty("status").GetInt32()));
+        Assert.All(entries, e => Assert.Matches("^[0-9a-f]{8}-[0-9a-f]{4}-4", e.GetProperty("request_id").GetString()!));
     }
 
     [Fact]
@@ -161,7 +188,24 @@ public sealed class BootstrapExecutionTests : IDisposable
         HealthPath = _spec.Listeners.HealthPath,
         HealthAttempts = 20,
         HealthIntervalSeconds = 1,
+        SyslogPort = _syslogPort,
     });
+
+    private void Get(string path) => Assert.Equal(200, ProxiedHttp.SendAsync(_spec.Listeners.HttpPort, path).GetAwaiter().GetResult().Status);
+
+    /// <summary>The access log's lines once it holds <paramref name="count"/> (waits up to 5 s).</summary>
+    private static string[] AccessLogLines(NodeSandbox node, int count)
+    {
+        var path = Path.Combine(node.Upper, "var/log/haproxy/access.log");
+        var lines = Array.Empty<string>();
+        for (var attempt = 0; attempt < 50 && lines.Length < count; attempt++)
+        {
+            Thread.Sleep(100);
+            lines = File.Exists(path) ? File.ReadAllLines(path) : [];
+        }
+
+        return lines;
+    }
 
     private Reply Health() => ProxiedHttp.SendAsync(_spec.Listeners.HealthPort, _spec.Listeners.HealthPath).GetAwaiter().GetResult();
 

@@ -72,11 +72,12 @@ public class BootstrapScriptTests
             Region = "eu-west-1\nrm -rf /",
             BundleSha256 = "not-a-hash",
             HealthPort = 0,
+            SyslogPort = 70000,
         };
 
         var error = Assert.Throws<ConfigValidationException>(() => BootstrapScript.Build(hostile));
 
-        Assert.Equal(["StackName", "Region", "BundleSha256", "HealthPort"], error.Errors.Select(e => e.Property));
+        Assert.Equal(["StackName", "Region", "BundleSha256", "HealthPort", "SyslogPort"], error.Errors.Select(e => e.Property));
     }
 
     [Fact]

@@ -8,8 +8,9 @@ namespace HaproxyCluster.UserData.Tests.Support;
 /// so the script's writes land in this sandbox's upper layer and the shared root stays pristine.
 /// The AWS- and OS-specific commands are stubs on PATH that record their arguments and act
 /// locally: <c>aws s3 cp</c> copies a local bundle, <c>systemctl start haproxy</c> starts the real
-/// HAProxy, IMDS calls get fixed answers (only when they carry an IMDSv2 token). HAProxy shares
-/// the host's loopback, so tests reach it on the ports the bundle names.
+/// HAProxy, <c>systemctl restart rsyslog</c> the real rsyslogd with the script's drop-ins, IMDS
+/// calls get fixed answers (only when they carry an IMDSv2 token). HAProxy and rsyslogd share
+/// the host's loopback, so tests reach them on the ports the bundle and script name.
 /// </summary>
 internal sealed class NodeSandbox : IDisposable
 {
@@ -43,6 +44,18 @@ internal sealed class NodeSandbox : IDisposable
             """,
         ["systemctl"] = """
             record systemctl "$@"
+            if [ "$*" = "restart rsyslog" ]; then
+              # The script's drop-ins alone: the distribution's main config reads the journal and
+              # would take the host's /dev/log.
+              if [ -f /run/rsyslogd.pid ]; then
+                old=$(cat /run/rsyslogd.pid)
+                kill "$old" 2>/dev/null || true
+                for _ in $(seq 50); do kill -0 "$old" 2>/dev/null || break; sleep 0.1; done
+                rm -f /run/rsyslogd.pid
+              fi
+              echo 'include(file="/etc/rsyslog.d/*.conf")' > /etc/rsyslog-sandbox.conf
+              exec rsyslogd -f /etc/rsyslog-sandbox.conf -i /run/rsyslogd.pid
+            fi
             pidfile=/run/haproxy.pid
             running() { [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; }
             [ "${2:-}" = haproxy ] || exit 0
@@ -113,29 +126,28 @@ internal sealed class NodeSandbox : IDisposable
     }
 
     /// <summary>The pid of the HAProxy master the stub started, if it still runs.</summary>
-    public int? HaproxyPid
-    {
-        get
-        {
-            var pidFile = Path.Combine(Upper, "run/haproxy.pid");
-            return File.Exists(pidFile) && int.TryParse(File.ReadAllText(pidFile).Trim(), out var pid) && Directory.Exists($"/proc/{pid}")
-                ? pid
-                : null;
-        }
-    }
+    public int? HaproxyPid => RunningPid("run/haproxy.pid");
 
     /// <summary>The text of a file as the script left it on the node.</summary>
     public string ReadFile(string nodePath) => File.ReadAllText(Path.Combine(Upper, nodePath.TrimStart('/')));
 
     public void Dispose()
     {
-        if (HaproxyPid is { } pid)
+        foreach (var pid in new[] { HaproxyPid, RunningPid("run/rsyslogd.pid") }.OfType<int>())
         {
-            using var haproxy = Process.GetProcessById(pid);
-            haproxy.Kill(entireProcessTree: true);
-            haproxy.WaitForExit(5000);
+            using var process = Process.GetProcessById(pid);
+            process.Kill(entireProcessTree: true);
+            process.WaitForExit(5000);
         }
 
         Directory.Delete(_root, recursive: true);
+    }
+
+    private int? RunningPid(string pidFile)
+    {
+        var path = Path.Combine(Upper, pidFile);
+        return File.Exists(path) && int.TryParse(File.ReadAllText(path).Trim(), out var pid) && Directory.Exists($"/proc/{pid}")
+            ? pid
+            : null;
     }
 }
