@@ -58,7 +58,7 @@ render "$work/generated" 10 "$GENERATED_PORT"
 render "$work/large" 10000 "$LARGE_PORT"
 declare -A ports=([minimal]=$MINIMAL_PORT [generated-10-hosts]=$GENERATED_PORT [generated-10000-hosts]=$LARGE_PORT)
 variants=()
-variant without-l7-retries 's/^    retry-on .*/    retry-on conn-failure/'
+variant without-l7-retries 's/^    retry-on .*/    retry-on conn-failure/; /disable-l7-retry/d'
 variant without-access-log '/^    log /d; /^    log-format /d'
 variant without-request-id '/^    unique-id-/d; s/,"request_id":"%ID"//'
 while IFS=$'\t' read -r _ _ address port; do

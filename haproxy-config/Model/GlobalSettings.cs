@@ -1,3 +1,6 @@
+using System.Globalization;
+using System.Net;
+
 namespace HaproxyCluster.Config;
 
 /// <summary>The <c>global</c> section: settings of the HAProxy process.</summary>
@@ -21,6 +24,9 @@ public sealed record GlobalSettings
     /// <summary>The TCP port on loopback where the node's syslog takes HAProxy's logs.</summary>
     public const int NodeSyslogPort = 5140;
 
+    /// <summary>The prefix of a <see cref="LogTarget"/> reached over TCP.</summary>
+    internal const string TcpLogPrefix = "tcp@";
+
     /// <summary>
     /// Where logs go: <c>tcp@address:port</c> (a syslog server over TCP, fed from an in-memory
     /// buffer), a syslog socket path such as <c>/dev/log</c>, <c>address:port</c> (UDP), or
@@ -28,13 +34,14 @@ public sealed record GlobalSettings
     /// file the CloudWatch agent ships. Over TCP no line is lost to a full socket buffer or to
     /// journald's rate limit, and HAProxy sends many lines per write instead of one per request.
     /// </summary>
-    public string LogTarget { get; init; } = "tcp@127.0.0.1:5140";
+    public string LogTarget { get; init; } = string.Create(CultureInfo.InvariantCulture, $"{TcpLogPrefix}127.0.0.1:{NodeSyslogPort}");
 
-    /// <summary>The port of <see cref="LogTarget"/> when it is a syslog server on the node's loopback over TCP.</summary>
+    /// <summary>The <c>address:port</c> of <see cref="LogTarget"/> when it is a syslog server over TCP; otherwise null.</summary>
+    public string? TcpLogServer => LogTarget.StartsWith(TcpLogPrefix, StringComparison.Ordinal) ? LogTarget[TcpLogPrefix.Length..] : null;
+
+    /// <summary>The port of <see cref="TcpLogServer"/> when it is on the node's loopback; otherwise null.</summary>
     public int? LoopbackTcpLogPort =>
-        LogTarget.StartsWith("tcp@127.0.0.1:", StringComparison.Ordinal) && int.TryParse(LogTarget.AsSpan("tcp@127.0.0.1:".Length), out var port)
-            ? port
-            : null;
+        IPEndPoint.TryParse(TcpLogServer ?? "", out var server) && IPAddress.IsLoopback(server.Address) ? server.Port : null;
 
     /// <summary>User the workers run as. Default: <c>haproxy</c>. Null: the user that started HAProxy.</summary>
     public string? User { get; init; } = "haproxy";

@@ -65,7 +65,7 @@ internal sealed class BundleRenderer(HaproxySpec spec, string configDirectory)
 
         // stdout and stderr take no syslog header, so HAProxy needs 'format raw' for them. A TCP
         // target is fed from a ring, which the ring section below forwards.
-        var target = global.LogTarget.StartsWith(Syntax.TcpLogPrefix, StringComparison.Ordinal) ? $"ring@{LogRing}" : global.LogTarget;
+        var target = global.TcpLogServer is null ? global.LogTarget : $"ring@{LogRing}";
         var format = global.LogTarget is "stdout" or "stderr" ? " format raw" : "";
         _cfg.Line(Invariant($"log {target} len {MaxLogLine}{format} local0"))
             .Line($"stats socket {global.RuntimeSocketPath} mode 600 level admin expose-fd listeners")
@@ -79,8 +79,7 @@ internal sealed class BundleRenderer(HaproxySpec spec, string configDirectory)
     /// </summary>
     private void LogRingSection()
     {
-        var logTarget = spec.Global.LogTarget;
-        if (!logTarget.StartsWith(Syntax.TcpLogPrefix, StringComparison.Ordinal))
+        if (spec.Global.TcpLogServer is not { } server)
         {
             return;
         }
@@ -91,7 +90,7 @@ internal sealed class BundleRenderer(HaproxySpec spec, string configDirectory)
             .Line("size 16777216")
             .Line("timeout connect 5s")
             .Line("timeout server 10s")
-            .Line($"server syslog {logTarget[Syntax.TcpLogPrefix.Length..]} log-proto octet-count");
+            .Line($"server syslog {server} log-proto octet-count");
     }
 
     private void Defaults()

@@ -113,12 +113,9 @@ internal static partial class Syntax
             ? null
             : $"{Show(value)} is not an absolute file path of letters, digits, '.', '_', '-' and '/'";
 
-    /// <summary>The prefix of a log target reached over TCP.</summary>
-    public const string TcpLogPrefix = "tcp@";
-
     public static string? LogTarget(string? value) =>
         value is "stdout" or "stderr" || AbsoluteFilePath(value) is null || Endpoint(value) is null
-        || (value!.StartsWith(TcpLogPrefix, StringComparison.Ordinal) && Endpoint(value[TcpLogPrefix.Length..]) is null)
+        || (value!.StartsWith(GlobalSettings.TcpLogPrefix, StringComparison.Ordinal) && Endpoint(value[GlobalSettings.TcpLogPrefix.Length..]) is null)
             ? null
             : $"{Show(value)} is not a log target; use tcp@address:port, 'stdout', 'stderr', a socket path such as /dev/log, or address:port";
 
