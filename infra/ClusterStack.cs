@@ -13,18 +13,7 @@ public sealed class ClusterStack : Stack
             Description = $"HAProxy cluster behind a Network Load Balancer ({environment.Name})",
         })
     {
-        Cluster = new HaproxyCluster(this, "Cluster", new HaproxyClusterProps
-        {
-            EnvironmentName = environment.Name,
-            Haproxy = environment.Haproxy,
-            VpcCidr = environment.VpcCidr,
-            AvailabilityZones = environment.AvailabilityZones,
-            InstanceType = environment.InstanceType,
-            MinCapacity = environment.MinCapacity,
-            MaxCapacity = environment.MaxCapacity,
-            CertificateArn = environment.Listeners.CertificateArn,
-            InternetFacing = environment.Listeners.InternetFacing,
-        });
+        Cluster = new HaproxyCluster(this, "Cluster", environment.Cluster);
     }
 
     /// <summary>The environment's cluster.</summary>

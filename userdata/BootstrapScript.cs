@@ -27,11 +27,7 @@ public static partial class BootstrapScript
     public static string Build(BootstrapSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        var errors = Check(settings);
-        if (errors.Count > 0)
-        {
-            throw new ConfigValidationException(errors);
-        }
+        Check(settings).ThrowIfAny(nameof(BootstrapSettings));
 
         var script = new StringBuilder()
             .Append("#!/bin/bash\n")
@@ -49,29 +45,26 @@ public static partial class BootstrapScript
             .Append(Setting("HEALTH_ATTEMPTS", Number(settings.HealthAttempts)))
             .Append(Setting("HEALTH_INTERVAL", Number(settings.HealthIntervalSeconds)))
             .Append('\n')
-            .Append(Body.Value)
+            // The body names the directory in one place, as a bare word: the path is checked to be plain.
+            .Append(Body.Value.Replace("@CONFIG_DIR@", settings.ConfigDirectory, StringComparison.Ordinal))
             .ToString();
 
+        var problems = new Problems()["UserData"];
         var size = Encoding.UTF8.GetByteCount(script);
-        return size <= MaxBytes
-            ? script
-            : throw new ConfigValidationException([new ValidationError("UserData", $"is {size} bytes, more than EC2's {MaxBytes}")]);
+        problems.Require(size <= MaxBytes, $"is {size} bytes, more than EC2's {MaxBytes}");
+        problems.ThrowIfAny(nameof(BootstrapSettings));
+        return script;
     }
 
     private static string Setting(string name, string value) => $"readonly {name}='{value}'\n";
 
     private static string Number(int value) => value.ToString(CultureInfo.InvariantCulture);
 
-    private static List<ValidationError> Check(BootstrapSettings s)
+    private static Problems Check(BootstrapSettings s)
     {
-        var errors = new List<ValidationError>();
-        void Require(string property, string? value, Regex pattern, string allowed)
-        {
-            if (value is null || !pattern.IsMatch(value))
-            {
-                errors.Add(new ValidationError(property, $"'{value}' is not valid; use {allowed}"));
-            }
-        }
+        var problems = new Problems();
+        void Require(string property, string? value, Regex pattern, string allowed) =>
+            problems[property].Require(value is not null && pattern.IsMatch(value), $"{Syntax.Show(value)} is not valid; use {allowed}");
 
         Require(nameof(s.StackName), s.StackName, StackName(), "a CloudFormation stack name: a letter, then letters, digits and '-'");
         Require(nameof(s.SignalResource), s.SignalResource, LogicalId(), "a logical id of letters and digits");
@@ -79,24 +72,16 @@ public static partial class BootstrapScript
         Require(nameof(s.BundleUri), s.BundleUri, S3Uri(), "s3://bucket/key with a plain bucket name and key");
         Require(nameof(s.BundleSha256), s.BundleSha256, Sha256(), "64 lower-case hex digits");
         Require(nameof(s.LogGroupName), s.LogGroupName, LogGroup(), "a log group name of letters, digits and _ - / . #");
-        Require(nameof(s.HealthPath), s.HealthPath, HealthPath(), "a path of letters, digits and - . _ ~ /");
-        void RequirePort(string property, int port)
-        {
-            if (port is < 1 or > 65535)
-            {
-                errors.Add(new ValidationError(property, $"{port} is not a port; use 1 to 65535"));
-            }
-        }
 
-        RequirePort(nameof(s.HealthPort), s.HealthPort);
-        RequirePort(nameof(s.SyslogPort), s.SyslogPort);
-
-        if (s.HealthAttempts is < 1 or > 600 || s.HealthIntervalSeconds is < 1 or > 60)
-        {
-            errors.Add(new ValidationError(nameof(s.HealthAttempts), $"{s.HealthAttempts} attempts every {s.HealthIntervalSeconds} s is out of range; use 1 to 600 attempts, 1 to 60 s apart"));
-        }
-
-        return errors;
+        // The same rules, and so the same messages, as the spec's listeners and directories.
+        problems[nameof(s.ConfigDirectory)].Add(Syntax.AbsoluteFilePath(s.ConfigDirectory));
+        problems[nameof(s.HealthPath)].Add(Syntax.SimplePath(s.HealthPath));
+        problems[nameof(s.HealthPort)].Add(Syntax.Port(s.HealthPort));
+        problems[nameof(s.SyslogPort)].Add(Syntax.Port(s.SyslogPort));
+        problems[nameof(s.HealthAttempts)].Require(
+            s.HealthAttempts is >= 1 and <= 600 && s.HealthIntervalSeconds is >= 1 and <= 60,
+            $"{s.HealthAttempts} attempts every {s.HealthIntervalSeconds} s is out of range; use 1 to 600 attempts, 1 to 60 s apart");
+        return problems;
     }
 
     [GeneratedRegex(@"^[A-Za-z][A-Za-z0-9-]{0,127}\z")]
@@ -116,7 +101,4 @@ public static partial class BootstrapScript
 
     [GeneratedRegex(@"^[A-Za-z0-9_/.#-]{1,512}\z")]
     private static partial Regex LogGroup();
-
-    [GeneratedRegex(@"^/[A-Za-z0-9._~/-]{0,255}\z")]
-    private static partial Regex HealthPath();
 }

@@ -23,6 +23,9 @@ public sealed record BootstrapSettings
     /// <summary>CloudWatch Logs group for the access and bootstrap logs.</summary>
     public required string LogGroupName { get; init; }
 
+    /// <summary>Where the bundle is unpacked, and where haproxy.cfg reads its maps and pages. Default: <see cref="ConfigRenderer.DefaultConfigDirectory"/>.</summary>
+    public string ConfigDirectory { get; init; } = ConfigRenderer.DefaultConfigDirectory;
+
     /// <summary>Port of HAProxy's health endpoint.</summary>
     public required int HealthPort { get; init; }
 

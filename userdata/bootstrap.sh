@@ -6,7 +6,7 @@
 
 readonly STATE_DIR=/var/lib/haproxy-bootstrap
 readonly BOOT_LOG=/var/log/haproxy-bootstrap.log
-readonly CONFIG_DIR=/etc/haproxy
+readonly CONFIG_DIR=@CONFIG_DIR@
 readonly IMDS=http://169.254.169.254/latest
 export PATH="/usr/local/bin:/usr/bin:/usr/sbin:/bin:/sbin:/opt/aws/bin:/opt/aws/amazon-cloudwatch-agent/bin"
 

@@ -39,6 +39,9 @@ public sealed record DefaultSettings
     /// </summary>
     public string RetryOn { get; init; } = "conn-failure empty-response";
 
+    /// <summary>Whether <see cref="RetryOn"/> names a failure after the request was sent (an L7 retry).</summary>
+    internal bool RetriesSentRequests => RetryOn.Split(' ').Any(kind => kind is not ("none" or "conn-failure"));
+
     /// <summary>Connection reuse policy towards servers (<c>http-reuse</c>). Default: <c>safe</c>.</summary>
     public HttpReuse HttpReuse { get; init; } = HttpReuse.Safe;
 

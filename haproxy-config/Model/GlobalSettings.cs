@@ -37,11 +37,17 @@ public sealed record GlobalSettings
     public string LogTarget { get; init; } = string.Create(CultureInfo.InvariantCulture, $"{TcpLogPrefix}127.0.0.1:{NodeSyslogPort}");
 
     /// <summary>The <c>address:port</c> of <see cref="LogTarget"/> when it is a syslog server over TCP; otherwise null.</summary>
-    public string? TcpLogServer => LogTarget.StartsWith(TcpLogPrefix, StringComparison.Ordinal) ? LogTarget[TcpLogPrefix.Length..] : null;
+    public string? TcpLogServer => LogTarget?.StartsWith(TcpLogPrefix, StringComparison.Ordinal) == true ? LogTarget[TcpLogPrefix.Length..] : null;
 
     /// <summary>The port of <see cref="TcpLogServer"/> when it is on the node's loopback; otherwise null.</summary>
     public int? LoopbackTcpLogPort =>
         IPEndPoint.TryParse(TcpLogServer ?? "", out var server) && IPAddress.IsLoopback(server.Address) ? server.Port : null;
+
+    /// <summary>Whether logs go to the process's own stdout or stderr, which take no syslog header.</summary>
+    internal bool LogsToStream => IsStreamTarget(LogTarget);
+
+    /// <summary>Whether <paramref name="target"/> names a stream of the process rather than a syslog server.</summary>
+    internal static bool IsStreamTarget(string? target) => target is "stdout" or "stderr";
 
     /// <summary>User the workers run as. Default: <c>haproxy</c>. Null: the user that started HAProxy.</summary>
     public string? User { get; init; } = "haproxy";

@@ -45,14 +45,10 @@ public sealed record HaproxySpec
     /// <summary>DNS servers used by pools with DNS names or discovery. Default: see <see cref="Resolvers"/>.</summary>
     public Resolvers Resolvers { get; init; } = new();
 
+    /// <summary>Whether some server is named by DNS, so HAProxy needs the resolvers section.</summary>
+    internal bool UsesDns => Pools.Any(p => p?.Discovery is not null || p?.Servers.Any(s => s?.IsDnsName == true) == true);
+
     /// <summary>Checks the whole spec and throws one exception listing every problem.</summary>
     /// <exception cref="ConfigValidationException">The spec has at least one problem.</exception>
-    public void Validate()
-    {
-        var errors = SpecValidator.Check(this);
-        if (errors.Count > 0)
-        {
-            throw new ConfigValidationException(errors);
-        }
-    }
+    public void Validate() => SpecValidator.Check(this).ThrowIfAny(nameof(HaproxySpec));
 }

@@ -43,6 +43,10 @@ public sealed record Pool
     /// Default: null, no stickiness.
     /// </summary>
     public string? StickyCookie { get; init; }
+
+    /// <summary>Each server with the name it has in stats and cookies: its own, or <c>s1</c>, <c>s2</c>, … by position.</summary>
+    internal IEnumerable<(Server Server, string Name)> NamedServers() =>
+        Servers.Select((server, i) => (server, server?.Name ?? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"s{i + 1}")));
 }
 
 /// <summary>One server of a pool.</summary>
@@ -52,6 +56,9 @@ public sealed record Server(string Address, int Port)
 {
     /// <summary>The server's name in stats and cookies. Default: <c>s1</c>, <c>s2</c>, … by position.</summary>
     public string? Name { get; init; }
+
+    /// <summary>Whether <see cref="Address"/> is a DNS name, resolved at run time, rather than an IP address.</summary>
+    internal bool IsDnsName => !System.Net.IPAddress.TryParse(Address, out _);
 }
 
 /// <summary>Servers discovered through DNS: <c>server-template</c> slots filled from A/AAAA records.</summary>

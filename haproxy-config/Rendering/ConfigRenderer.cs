@@ -1,8 +1,9 @@
 namespace HaproxyCluster.Config;
 
 /// <summary>
-/// Turns a valid <see cref="HaproxySpec"/> into a <see cref="ConfigBundle"/>. A pure function: the
-/// same spec always gives the same bytes; no clock, environment or I/O.
+/// Turns a <see cref="HaproxySpec"/> into a <see cref="ConfigBundle"/>: validate (every problem at
+/// once), lower to a <see cref="ConfigPlan"/> in which every decision is made, emit the text.
+/// A pure function: the same spec always gives the same bytes; no clock, environment or I/O.
 /// </summary>
 public static class ConfigRenderer
 {
@@ -26,19 +27,9 @@ public static class ConfigRenderer
     public static ConfigBundle Render(HaproxySpec spec, string configDirectory = DefaultConfigDirectory)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        if (Syntax.AbsoluteFilePath(configDirectory) is { } problem)
-        {
-            throw new ConfigValidationException([new ValidationError("configDirectory", problem)]);
-        }
-
-        spec.Validate();
-        return new BundleRenderer(spec, configDirectory.TrimEnd('/')).Render();
+        var problems = SpecValidator.Check(spec);
+        problems["configDirectory"].Add(Syntax.AbsoluteFilePath(configDirectory));
+        problems.ThrowIfAny(nameof(HaproxySpec));
+        return ConfigEmitter.Emit(Planner.Plan(spec, configDirectory.TrimEnd('/')));
     }
-
-    /// <summary>Stick-table name of a rate limit.</summary>
-    internal static string StickTable(RateLimitRule rule) => "st_" + rule.Name;
-
-    /// <summary>Servers named by DNS, not by address, need the resolvers section.</summary>
-    internal static bool UsesDns(HaproxySpec spec) =>
-        spec.Pools.Any(p => p.Discovery is not null || p.Servers.Any(s => !System.Net.IPAddress.TryParse(s.Address, out _)));
 }

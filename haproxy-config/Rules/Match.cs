@@ -67,6 +67,40 @@ public abstract record Match
     /// <summary>Same as <c>!</c>.</summary>
     public Match Negate() => !this;
 
+    /// <summary>Checks this match's own values.</summary>
+    internal abstract void Check(Problems at);
+
+    /// <summary>
+    /// This match in disjunctive normal form: terms joined by <c>||</c>, each a list of ACLs that
+    /// must all hold (HAProxy conditions have no parentheses). <paramref name="negate"/> asks for
+    /// the form of <c>!this</c>; De Morgan pushes it down to single ACLs, which HAProxy negates with '!'.
+    /// </summary>
+    internal abstract Terms Terms(bool negate);
+
+    /// <summary>The terms of one ACL: a single term holding it, negated when asked.</summary>
+    private protected static Terms Single(string acl, bool negate) => [[(negate ? "!" : "") + "{ " + acl + " }"]];
+
+    /// <summary>Checks <paramref name="match"/>, which the user may have left null.</summary>
+    internal static void CheckOne(Problems at, Match? match)
+    {
+        if (match is null)
+        {
+            at.Add("is null; leave When null on the rule instead");
+            return;
+        }
+
+        match.Check(at);
+    }
+
+    private protected static void CheckEach(Problems at, ValueList<Match> matches)
+    {
+        at.Require(!matches.IsEmpty, "combines no condition; give at least one");
+        for (var i = 0; i < matches.Count; i++)
+        {
+            CheckOne(at["Matches"][i], matches[i]);
+        }
+    }
+
     // a & b & c builds one AllOf of three, not nested pairs, so rendered conditions stay flat.
     private static ValueList<Match> Flatten<TGroup>(Match match)
         where TGroup : Match => match switch
@@ -78,43 +112,133 @@ public abstract record Match
 }
 
 /// <summary>Host header equals a name.</summary>
-public sealed record HostIs(string Name) : Match;
+public sealed record HostIs(string Name) : Match
+{
+    internal override void Check(Problems at) => at["Name"].Add(Syntax.Hostname(Name));
+
+    internal override Terms Terms(bool negate) => Single($"{Acl.HostFetch} -m str {Cfg.Pattern(Name.ToLowerInvariant())}", negate);
+}
 
 /// <summary>Host header ends with a suffix.</summary>
-public sealed record HostEndsWith(string Suffix) : Match;
+public sealed record HostEndsWith(string Suffix) : Match
+{
+    internal override void Check(Problems at) => at["Suffix"].Add(Syntax.HostSuffix(Suffix));
+
+    internal override Terms Terms(bool negate) => Single($"{Acl.HostFetch} -m end {Cfg.Pattern(Acl.HostSuffixKey(Suffix))}", negate);
+}
 
 /// <summary>Path equals a value.</summary>
-public sealed record PathIs(string Value) : Match;
+public sealed record PathIs(string Value) : Match
+{
+    internal override void Check(Problems at) => at["Value"].Add(Syntax.Path(Value));
+
+    internal override Terms Terms(bool negate) => Single($"path -m str {Cfg.Pattern(Value)}", negate);
+}
 
 /// <summary>Path starts with a prefix.</summary>
-public sealed record PathStartsWith(string Prefix) : Match;
+public sealed record PathStartsWith(string Prefix) : Match
+{
+    internal override void Check(Problems at) => at["Prefix"].Add(Syntax.Path(Prefix));
+
+    internal override Terms Terms(bool negate) => Single($"path -m beg {Cfg.Pattern(Prefix)}", negate);
+}
 
 /// <summary>Path matches a regex.</summary>
-public sealed record PathMatches(string Pattern) : Match;
+public sealed record PathMatches(string Pattern) : Match
+{
+    internal override void Check(Problems at) => at["Pattern"].Add(Syntax.Regex(Pattern) ?? Syntax.AclPattern(Pattern));
+
+    internal override Terms Terms(bool negate) => Single($"path -m reg {Cfg.Pattern(Pattern)}", negate);
+}
 
 /// <summary>Method is one of a list.</summary>
-public sealed record MethodIs(ValueList<string> Methods) : Match;
+public sealed record MethodIs(ValueList<string> Methods) : Match
+{
+    internal override void Check(Problems at)
+    {
+        at["Methods"].Require(!Methods.IsEmpty, "is empty; give at least one method");
+        for (var i = 0; i < Methods.Count; i++)
+        {
+            at["Methods"][i].Add(Syntax.Method(Methods[i]));
+        }
+    }
+
+    internal override Terms Terms(bool negate) => Single($"method {string.Join(' ', Methods)}", negate);
+}
 
 /// <summary>A header is present.</summary>
-public sealed record HeaderPresentMatch(string Name) : Match;
+public sealed record HeaderPresentMatch(string Name) : Match
+{
+    internal override void Check(Problems at) => at["Name"].Add(Syntax.HeaderName(Name));
+
+    internal override Terms Terms(bool negate) => Single($"req.hdr({Name}) -m found", negate);
+}
 
 /// <summary>A header equals a value.</summary>
-public sealed record HeaderIs(string Name, string Value) : Match;
+public sealed record HeaderIs(string Name, string Value) : Match
+{
+    internal override void Check(Problems at)
+    {
+        at["Name"].Add(Syntax.HeaderName(Name));
+        at["Value"].Add(Syntax.HeaderValue(Value) ?? Syntax.AclPattern(Value));
+    }
+
+    internal override Terms Terms(bool negate) => Single($"req.fhdr({Name}) -m str {Cfg.Pattern(Value)}", negate);
+}
 
 /// <summary>A header matches a regex.</summary>
-public sealed record HeaderMatches(string Name, string Pattern) : Match;
+public sealed record HeaderMatches(string Name, string Pattern) : Match
+{
+    internal override void Check(Problems at)
+    {
+        at["Name"].Add(Syntax.HeaderName(Name));
+        at["Pattern"].Add(Syntax.Regex(Pattern) ?? Syntax.AclPattern(Pattern));
+    }
+
+    internal override Terms Terms(bool negate) => Single($"req.fhdr({Name}) -m reg {Cfg.Pattern(Pattern)}", negate);
+}
 
 /// <summary>A query parameter is present, or equals a value.</summary>
-public sealed record QueryParamIs(string Name, string? Value) : Match;
+public sealed record QueryParamIs(string Name, string? Value) : Match
+{
+    internal override void Check(Problems at)
+    {
+        at["Name"].Add(Syntax.QueryName(Name));
+        at["Value"].Add(Value is null ? null : Syntax.QueryValue(Value) ?? Syntax.AclPattern(Value));
+    }
+
+    internal override Terms Terms(bool negate) =>
+        Single(Value is null ? $"url_param({Name}) -m found" : $"url_param({Name}) -m str {Cfg.Pattern(Value)}", negate);
+}
 
 /// <summary>The client address is in one of some CIDR blocks.</summary>
-public sealed record SourceIn(ValueList<string> Cidrs) : Match;
+public sealed record SourceIn(ValueList<string> Cidrs) : Match
+{
+    internal override void Check(Problems at) => Syntax.Cidrs(at["Cidrs"], Cidrs);
+
+    internal override Terms Terms(bool negate) => [[(negate ? "!" : "") + Acl.Source(Cidrs)]];
+}
 
 /// <summary>Every condition holds.</summary>
-public sealed record AllOf(ValueList<Match> Matches) : Match;
+public sealed record AllOf(ValueList<Match> Matches) : Match
+{
+    internal override void Check(Problems at) => CheckEach(at, Matches);
+
+    internal override Terms Terms(bool negate) => negate ? Config.Terms.Union(Matches, negate) : Config.Terms.Product(Matches, negate);
+}
 
 /// <summary>At least one condition holds.</summary>
-public sealed record AnyOf(ValueList<Match> Matches) : Match;
+public sealed record AnyOf(ValueList<Match> Matches) : Match
+{
+    internal override void Check(Problems at) => CheckEach(at, Matches);
+
+    internal override Terms Terms(bool negate) => negate ? Config.Terms.Product(Matches, negate) : Config.Terms.Union(Matches, negate);
+}
 
 /// <summary>The condition does not hold.</summary>
-public sealed record NotMatch(Match Inner) : Match;
+public sealed record NotMatch(Match Inner) : Match
+{
+    internal override void Check(Problems at) => CheckOne(at["Inner"], Inner);
+
+    internal override Terms Terms(bool negate) => Inner.Terms(!negate);
+}

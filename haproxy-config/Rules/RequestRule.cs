@@ -1,9 +1,15 @@
+using static HaproxyCluster.Config.Cfg;
+
 namespace HaproxyCluster.Config;
 
 /// <summary>
 /// One <c>http-request</c> rule. Rules run in list order; the factory methods on <see cref="Rule"/>
 /// read best. <see cref="When"/> limits a rule to the requests it matches; null means every request.
 /// </summary>
+/// <remarks>
+/// Each kind is the one home of what it means: its values' checks (<see cref="Check"/>) and the
+/// directives it lowers to (<see cref="Lower"/>). Adding a kind touches this file and <see cref="Rule"/>.
+/// </remarks>
 public abstract record RequestRule
 {
     /// <summary>The requests the rule applies to. Default: null, every request.</summary>
@@ -11,24 +17,50 @@ public abstract record RequestRule
 
     /// <summary>Whether the rule answers the request itself, so no later rule or route sees it.</summary>
     internal abstract bool EndsRequest { get; }
+
+    /// <summary>Checks the rule's own values (not <see cref="When"/>, which the validator checks for every kind).</summary>
+    internal abstract void Check(Problems at, SpecContext spec);
+
+    /// <summary>The frontend lines this rule becomes, applied when <paramref name="when"/> holds.</summary>
+    internal abstract IReadOnlyList<Directive> Lower(Planner planner, Condition when);
 }
 
 /// <summary>Answers matching requests with an error status.</summary>
 public sealed record DenyRule(int Status) : RequestRule
 {
     internal override bool EndsRequest => true;
+
+    internal override void Check(Problems at, SpecContext spec) => at["Status"].Add(Syntax.OneOf(Status, Syntax.DenyStatuses));
+
+    internal override IReadOnlyList<Directive> Lower(Planner planner, Condition when) => [new DenyDirective(Status, when)];
 }
 
 /// <summary>Answers with an error status every request whose client is in one of <see cref="Cidrs"/> (a deny-list).</summary>
 public sealed record DenySourcesRule(ValueList<string> Cidrs, int Status) : RequestRule
 {
     internal override bool EndsRequest => false;
+
+    internal override void Check(Problems at, SpecContext spec)
+    {
+        at["Status"].Add(Syntax.OneOf(Status, Syntax.DenyStatuses));
+        Syntax.Cidrs(at["Cidrs"], Cidrs);
+    }
+
+    internal override IReadOnlyList<Directive> Lower(Planner planner, Condition when) => [new DenyDirective(Status, when.And(Acl.Source(Cidrs)))];
 }
 
 /// <summary>Answers with an error status every matching request whose client is in none of <see cref="Cidrs"/> (an allow-list).</summary>
 public sealed record AllowOnlySourcesRule(ValueList<string> Cidrs, int Status) : RequestRule
 {
     internal override bool EndsRequest => false;
+
+    internal override void Check(Problems at, SpecContext spec)
+    {
+        at["Status"].Add(Syntax.OneOf(Status, Syntax.DenyStatuses));
+        Syntax.Cidrs(at["Cidrs"], Cidrs);
+    }
+
+    internal override IReadOnlyList<Directive> Lower(Planner planner, Condition when) => [new DenyDirective(Status, when.And("!" + Acl.Source(Cidrs)))];
 }
 
 /// <summary>
@@ -42,24 +74,111 @@ public sealed record AllowOnlySourcesRule(ValueList<string> Cidrs, int Status) :
 public sealed record RateLimitRule(string Name, int Requests, TimeSpan Period, ValueList<string> Exempt) : RequestRule
 {
     internal override bool EndsRequest => false;
+
+    internal override void Check(Problems at, SpecContext spec)
+    {
+        at["Name"].Add(Syntax.Slug(Name));
+        spec.Unique(at["Name"], "rate limit", Name);
+        at["Requests"].Add(Syntax.Range(Requests, 1, 1_000_000));
+        at["Period"].Require(
+            Period.Ticks % TimeSpan.TicksPerSecond == 0 && Period >= TimeSpan.FromSeconds(1) && Period <= TimeSpan.FromDays(1),
+            $"{Period} is not a whole number of seconds from 1 s to 1 day");
+        Syntax.Cidrs(at["Exempt"], Exempt, allowEmpty: true);
+    }
+
+    internal override IReadOnlyList<Directive> Lower(Planner planner, Condition when)
+    {
+        var counted = Exempt.IsEmpty ? when : when.And("!" + Acl.Source(Exempt));
+        var (counter, table) = planner.Track(this);
+        return
+        [
+            new TrackDirective(counter, table, counted),
+            new DenyDirective(429, counted.And(Invariant($"{{ sc_http_req_rate({counter}) gt {Requests} }}"))),
+        ];
+    }
 }
 
 /// <summary>Redirects matching requests.</summary>
 public sealed record RedirectRule(RedirectTarget Target, int Status) : RequestRule
 {
     internal override bool EndsRequest => Target is not RedirectTarget.ToHttps;
+
+    internal override void Check(Problems at, SpecContext spec)
+    {
+        at["Status"].Add(Syntax.OneOf(Status, Syntax.RedirectStatuses));
+        var target = at["Target"];
+        switch (Target)
+        {
+            case RedirectTarget.ToHttps:
+                target.Require(
+                    spec.Spec.Listeners.TlsOriginPort is not null,
+                    "redirects to HTTPS, but Listeners.TlsOriginPort is null, so no request could ever count as HTTPS and every request would loop; set TlsOriginPort");
+                break;
+            case RedirectTarget.ToHost host:
+                target["Name"].Add(Syntax.Hostname(host.Name));
+                break;
+            case RedirectTarget.PrefixReplacement prefix:
+                target["From"].Add(Syntax.SimplePath(prefix.From));
+                target["To"].Add(Syntax.SimplePath(prefix.To));
+                break;
+            default:
+                target.Add("is null; use RedirectTarget.Https, RedirectTarget.Host(…) or RedirectTarget.ReplacePrefix(…)");
+                break;
+        }
+    }
+
+    internal override IReadOnlyList<Directive> Lower(Planner planner, Condition when) =>
+    [
+        Target switch
+        {
+            RedirectTarget.ToHttps => new RedirectDirective("scheme", "https", Status, when.And("!" + Acl.CameOverTls)),
+            RedirectTarget.ToHost to => new RedirectDirective("prefix", "https://" + to.Name.ToLowerInvariant(), Status, when),
+            RedirectTarget.PrefixReplacement p => new RedirectDirective(
+                "location", $"%[url,regsub({RegexLiteral("^" + p.From)},{p.To})]", Status, when.And($"{{ path -m beg {Word(p.From)} }}")),
+            _ => throw new InvalidOperationException("validation lets no other target through"),
+        },
+    ];
+
+    /// <summary>A plain path as a regex with no backslash: '.' becomes '[.]'.</summary>
+    private static string RegexLiteral(string path) => path.Replace(".", "[.]", StringComparison.Ordinal);
 }
 
 /// <summary>Answers matching requests with a fixed response.</summary>
 public sealed record RespondRule(FixedResponse Response) : RequestRule
 {
     internal override bool EndsRequest => true;
+
+    internal override void Check(Problems at, SpecContext spec)
+    {
+        at = at["Response"];
+        if (Response is null)
+        {
+            at.Add("is null; give a FixedResponse");
+            return;
+        }
+
+        at["Name"].Add(Syntax.Slug(Response.Name));
+        spec.Unique(at["Name"], "fixed response", Response.Name);
+        at["Status"].Require(Response.Status is >= 200 and <= 599 and not 204 and not 304, $"{Response.Status} cannot carry a body; use 200 to 599, except 204 and 304");
+        at["ContentType"].Add(Syntax.ContentType(Response.ContentType));
+        var bytes = Response.Body is null ? -1 : System.Text.Encoding.UTF8.GetByteCount(Response.Body);
+        at["Body"].Require(
+            bytes is >= 1 and <= Syntax.MaxBodyBytes,
+            $"is {(bytes < 0 ? "null" : $"{bytes} bytes")}; a fixed response body must be 1 to {Syntax.MaxBodyBytes} bytes of UTF-8 so it fits HAProxy's buffer (for no body at all, use Rule.Deny with a status)");
+    }
+
+    internal override IReadOnlyList<Directive> Lower(Planner planner, Condition when) =>
+        [new ReturnDirective(Response.Status, Response.ContentType, planner.AddFile($"pages/{Response.Name}", Response.Body), when)];
 }
 
 /// <summary>Edits a header of matching requests.</summary>
 public sealed record RequestHeaderRule(HeaderEdit Edit) : RequestRule
 {
     internal override bool EndsRequest => false;
+
+    internal override void Check(Problems at, SpecContext spec) => HeaderEdit.Check(at["Edit"], Edit);
+
+    internal override IReadOnlyList<Directive> Lower(Planner planner, Condition when) => [new HeaderDirective(OnResponse: false, Edit, when)];
 }
 
 /// <summary>Where a redirect sends the client.</summary>
@@ -105,6 +224,30 @@ public sealed record HeaderEdit(HeaderAction Action, string Name, string? Value 
 
     /// <summary>Removes every <paramref name="name"/> header.</summary>
     public static HeaderEdit Delete(string name) => new(HeaderAction.Delete, name);
+
+    /// <summary>Checks <paramref name="edit"/>, which the user may have left null.</summary>
+    internal static void Check(Problems at, HeaderEdit? edit)
+    {
+        if (edit is null)
+        {
+            at.Add("is null; give a HeaderEdit");
+            return;
+        }
+
+        at["Name"].Add(Syntax.HeaderName(edit.Name));
+        switch (edit.Action)
+        {
+            case HeaderAction.Delete:
+                at["Value"].Require(edit.Value is null, "is set, but a delete takes no value; leave Value null");
+                break;
+            case HeaderAction.Set or HeaderAction.Add:
+                at["Value"].Add(Syntax.HeaderValue(edit.Value));
+                break;
+            default:
+                at["Action"].Add($"{(int)edit.Action} is not a HeaderAction; use Set, Add or Delete");
+                break;
+        }
+    }
 }
 
 /// <summary>What a <see cref="HeaderEdit"/> does.</summary>

@@ -64,6 +64,16 @@ internal static partial class Syntax
             : $"{Show(value)} has bits set past its prefix; did you mean {canonical}?";
     }
 
+    /// <summary>Checks each CIDR block of a list, which must not be empty unless <paramref name="allowEmpty"/>.</summary>
+    public static void Cidrs(Problems at, ValueList<string> cidrs, bool allowEmpty = false)
+    {
+        at.Require(allowEmpty || !cidrs.IsEmpty, "is empty; give at least one CIDR block");
+        for (var i = 0; i < cidrs.Count; i++)
+        {
+            at[i].Add(Cidr(cidrs[i]));
+        }
+    }
+
     public static string? Regex(string? value) =>
         Printable(value, "a regex") ?? (Pcre.Check(value!) is { } reason ? $"{Show(value)} is not a valid PCRE regex: {reason}" : null);
 
@@ -88,7 +98,7 @@ internal static partial class Syntax
     public static string? SimplePath(string? value) =>
         value is not null && value.StartsWith('/') && value.Length <= 256 && SimplePathPattern().IsMatch(value)
             ? null
-            : $"{Show(value)} is not a plain path prefix; start with '/' and use only letters, digits, '.', '_', '~', '-' and '/'";
+            : $"{Show(value)} is not a plain path; start with '/' and use only letters, digits, '.', '_', '~', '-' and '/', at most 256";
 
     public static string? Method(string? value) =>
         value is not null && MethodPattern().IsMatch(value)
@@ -114,7 +124,7 @@ internal static partial class Syntax
             : $"{Show(value)} is not an absolute file path of letters, digits, '.', '_', '-' and '/'";
 
     public static string? LogTarget(string? value) =>
-        value is "stdout" or "stderr" || AbsoluteFilePath(value) is null || Endpoint(value) is null
+        GlobalSettings.IsStreamTarget(value) || AbsoluteFilePath(value) is null || Endpoint(value) is null
         || (value!.StartsWith(GlobalSettings.TcpLogPrefix, StringComparison.Ordinal) && Endpoint(value[GlobalSettings.TcpLogPrefix.Length..]) is null)
             ? null
             : $"{Show(value)} is not a log target; use tcp@address:port, 'stdout', 'stderr', a socket path such as /dev/log, or address:port";

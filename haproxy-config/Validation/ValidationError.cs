@@ -9,15 +9,24 @@ public sealed record ValidationError(string Property, string Message)
     public override string ToString() => $"{Property}: {Message}";
 }
 
-/// <summary>Thrown by <see cref="HaproxySpec.Validate"/> with every problem found, not just the first.</summary>
+/// <summary>
+/// Thrown with every problem found in one object (a spec, cluster props, bootstrap settings), not
+/// just the first. The message names the object: <c>HaproxySpec has 2 problems: …</c>.
+/// </summary>
 public sealed class ConfigValidationException : Exception
 {
-    /// <summary>Creates the exception for <paramref name="errors"/>.</summary>
-    public ConfigValidationException(IReadOnlyList<ValidationError> errors)
-        : base(Describe(errors)) => Errors = errors;
+    /// <summary>Creates the exception for <paramref name="errors"/> found in <paramref name="subject"/>.</summary>
+    /// <param name="subject">What was checked, as the user knows it: <c>HaproxySpec</c>, <c>HaproxyClusterProps</c>.</param>
+    /// <param name="errors">Every problem found.</param>
+    public ConfigValidationException(string subject, IReadOnlyList<ValidationError> errors)
+        : base(Describe(subject, errors))
+    {
+        Subject = subject;
+        Errors = errors;
+    }
 
     /// <summary>Creates an exception with a message only.</summary>
-    public ConfigValidationException() : this([]) { }
+    public ConfigValidationException() : this("The configuration", []) { }
 
     /// <summary>Creates an exception with a message only.</summary>
     public ConfigValidationException(string message) : base(message) => Errors = [];
@@ -25,10 +34,13 @@ public sealed class ConfigValidationException : Exception
     /// <summary>Creates an exception with a message and a cause.</summary>
     public ConfigValidationException(string message, Exception innerException) : base(message, innerException) => Errors = [];
 
+    /// <summary>What was checked: <c>HaproxySpec</c>, <c>HaproxyClusterProps</c>, <c>BootstrapSettings</c>.</summary>
+    public string Subject { get; } = "The configuration";
+
     /// <summary>Every problem found.</summary>
     public IReadOnlyList<ValidationError> Errors { get; }
 
-    private static string Describe(IReadOnlyList<ValidationError> errors) =>
-        $"The HAProxy spec has {errors.Count} problem{(errors.Count == 1 ? "" : "s")}:\n"
+    private static string Describe(string subject, IReadOnlyList<ValidationError> errors) =>
+        $"{subject} has {errors.Count} problem{(errors.Count == 1 ? "" : "s")}:\n"
         + string.Join("\n", errors.Select(e => $"  - {e}"));
 }

@@ -11,109 +11,115 @@ public static class Environments
     /// <summary>Developers' playground: two small nodes.</summary>
     public static ClusterEnvironment Dev { get; } = new()
     {
-        Name = "dev",
         Account = PlaceholderAccount,
         Region = "eu-west-1",
-        AvailabilityZones = ["eu-west-1a", "eu-west-1b", "eu-west-1c"],
-        VpcCidr = "10.10.0.0/16",
-        InstanceType = "t3.small",
-        MinCapacity = 2,
-        MaxCapacity = 3,
-        Haproxy = new HaproxySpec
+        Cluster = new()
         {
-            Pools =
-            [
-                new Pool { Name = "web", Servers = [new Server("10.10.64.10", 8080), new Server("10.10.68.10", 8080)] },
-                new Pool { Name = "api", Discovery = new DnsDiscovery("api.dev.internal", 8080, Slots: 4) },
-            ],
-            DefaultPool = "web",
-            RequestRules = [.. SharedRules.Baseline("10.10.0.0/16", requestsPer10Seconds: 1000), Rule.SetHeader("X-Environment", "dev")],
-            ResponseHeaders = SharedRules.ResponseHeaders,
-            Routes = [Route.To("api", Match.Host("api.dev.example.com") | Match.PathPrefix("/api/"))],
+            EnvironmentName = "dev",
+            AvailabilityZones = ["eu-west-1a", "eu-west-1b", "eu-west-1c"],
+            VpcCidr = "10.10.0.0/16",
+            InstanceType = "t3.small",
+            MinCapacity = 2,
+            MaxCapacity = 3,
+            Haproxy = new HaproxySpec
+            {
+                Pools =
+                [
+                    new Pool { Name = "web", Servers = [new Server("10.10.64.10", 8080), new Server("10.10.68.10", 8080)] },
+                    new Pool { Name = "api", Discovery = new DnsDiscovery("api.dev.internal", 8080, Slots: 4) },
+                ],
+                DefaultPool = "web",
+                RequestRules = [.. SharedRules.Baseline("10.10.0.0/16", requestsPer10Seconds: 1000), Rule.SetHeader("X-Environment", "dev")],
+                ResponseHeaders = SharedRules.ResponseHeaders,
+                Routes = [Route.To("api", Match.Host("api.dev.example.com") | Match.PathPrefix("/api/"))],
+            },
         },
     };
 
     /// <summary>Production's rehearsal: same shape, fewer nodes.</summary>
     public static ClusterEnvironment Staging { get; } = new()
     {
-        Name = "staging",
         Account = PlaceholderAccount,
         Region = "eu-west-1",
-        AvailabilityZones = ["eu-west-1a", "eu-west-1b", "eu-west-1c"],
-        VpcCidr = "10.20.0.0/16",
-        InstanceType = "c6i.large",
-        MinCapacity = 3,
-        MaxCapacity = 6,
-        Haproxy = new HaproxySpec
+        Cluster = new()
         {
-            Pools =
-            [
-                new Pool { Name = "web", Servers = [new Server("10.20.64.10", 8080), new Server("10.20.68.10", 8080), new Server("10.20.72.10", 8080)] },
-                new Pool { Name = "web-canary", Servers = [new Server("10.20.64.20", 8080)] },
-                new Pool { Name = "api", Discovery = new DnsDiscovery("api.staging.internal", 8080) },
-            ],
-            DefaultPool = "web",
-            RequestRules = [.. SharedRules.Baseline("10.20.0.0/16", requestsPer10Seconds: 500), Rule.SetHeader("X-Environment", "staging")],
-            ResponseHeaders = SharedRules.ResponseHeaders,
-            Routes =
-            [
-                Route.To("api", Match.Host("api.staging.example.com")),
-                // Canary: a tenth of the site's traffic tries the next release.
-                Route.Split(Match.Host("www.staging.example.com"), new WeightedPool("web", 90), new WeightedPool("web-canary", 10)),
-            ],
+            EnvironmentName = "staging",
+            AvailabilityZones = ["eu-west-1a", "eu-west-1b", "eu-west-1c"],
+            VpcCidr = "10.20.0.0/16",
+            InstanceType = "c6i.large",
+            MinCapacity = 3,
+            MaxCapacity = 6,
+            Haproxy = new HaproxySpec
+            {
+                Pools =
+                [
+                    new Pool { Name = "web", Servers = [new Server("10.20.64.10", 8080), new Server("10.20.68.10", 8080), new Server("10.20.72.10", 8080)] },
+                    new Pool { Name = "web-canary", Servers = [new Server("10.20.64.20", 8080)] },
+                    new Pool { Name = "api", Discovery = new DnsDiscovery("api.staging.internal", 8080) },
+                ],
+                DefaultPool = "web",
+                RequestRules = [.. SharedRules.Baseline("10.20.0.0/16", requestsPer10Seconds: 500), Rule.SetHeader("X-Environment", "staging")],
+                ResponseHeaders = SharedRules.ResponseHeaders,
+                Routes =
+                [
+                    Route.To("api", Match.Host("api.staging.example.com")),
+                    // Canary: a tenth of the site's traffic tries the next release.
+                    Route.Split(Match.Host("www.staging.example.com"), new WeightedPool("web", 90), new WeightedPool("web-canary", 10)),
+                ],
+            },
         },
     };
 
     /// <summary>Production: at least three nodes over three zones, TLS at the NLB.</summary>
     public static ClusterEnvironment Prod { get; } = new()
     {
-        Name = "prod",
         Account = PlaceholderAccount,
         Region = "eu-central-1",
-        AvailabilityZones = ["eu-central-1a", "eu-central-1b", "eu-central-1c"],
-        VpcCidr = "10.30.0.0/16",
-        InstanceType = "c6i.xlarge",
-        MinCapacity = 3,
-        MaxCapacity = 12,
-        Listeners = new()
+        Cluster = new()
         {
+            EnvironmentName = "prod",
+            AvailabilityZones = ["eu-central-1a", "eu-central-1b", "eu-central-1c"],
+            VpcCidr = "10.30.0.0/16",
+            InstanceType = "c6i.xlarge",
+            MinCapacity = 3,
+            MaxCapacity = 12,
             CertificateArn = "arn:aws:acm:eu-central-1:123456789012:certificate/00000000-0000-0000-0000-000000000000",
-        },
-        Haproxy = new HaproxySpec
-        {
-            Pools =
-            [
-                new Pool
-                {
-                    Name = "web",
-                    Servers = [new Server("10.30.64.10", 8080), new Server("10.30.68.10", 8080), new Server("10.30.72.10", 8080)],
-                    HealthCheck = new HealthCheck { Path = "/healthz" },
-                    StickyCookie = "SRV",
-                },
-                new Pool { Name = "api", Discovery = new DnsDiscovery("api.prod.internal", 8080, Slots: 20), Balance = Balance.LeastConn, HealthCheck = new HealthCheck { Path = "/healthz" } },
-                new Pool { Name = "static", Servers = [new Server("static.prod.internal", 80)], ErrorLimit = null },
-            ],
-            DefaultPool = "web",
-            RequestRules =
-            [
-                .. SharedRules.Baseline("10.30.0.0/16", requestsPer10Seconds: 300),
-                Rule.RateLimit("login", requests: 10, per: TimeSpan.FromMinutes(1), when: Match.Path("/login") & Match.Method("POST")),
-                Rule.RedirectToHttps(status: 301),
-                Rule.Redirect(RedirectTarget.Host("www.example.com"), when: Match.Host("example.com"), status: 301),
-                Rule.Redirect(RedirectTarget.ReplacePrefix("/blog/", "/news/"), when: Match.PathPrefix("/blog/"), status: 308),
-            ],
-            ResponseHeaders = [.. SharedRules.ResponseHeaders, HeaderEdit.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")],
-            Routes =
-            [
-                Route.To("api", Match.Host("api.example.com")),
-                Route.To("static", Match.PathRegex(@"^/assets/.+\.(css|js|png|svg|woff2)$")),
-                // Customer domains → pools; a map, so ten thousand cost what ten do.
-                Route.HostTable("tenants",
-                    new TableEntry("www.example.com", "web"),
-                    new TableEntry("shop.example.com", "web"),
-                    new TableEntry("*.apps.example.com", "api")),
-                Route.PathPrefixTable("paths", new TableEntry("/docs", "static"), new TableEntry("/api/", "api")),
-            ],
+            Haproxy = new HaproxySpec
+            {
+                Pools =
+                [
+                    new Pool
+                    {
+                        Name = "web",
+                        Servers = [new Server("10.30.64.10", 8080), new Server("10.30.68.10", 8080), new Server("10.30.72.10", 8080)],
+                        HealthCheck = new HealthCheck { Path = "/healthz" },
+                        StickyCookie = "SRV",
+                    },
+                    new Pool { Name = "api", Discovery = new DnsDiscovery("api.prod.internal", 8080, Slots: 20), Balance = Balance.LeastConn, HealthCheck = new HealthCheck { Path = "/healthz" } },
+                    new Pool { Name = "static", Servers = [new Server("static.prod.internal", 80)], ErrorLimit = null },
+                ],
+                DefaultPool = "web",
+                RequestRules =
+                [
+                    .. SharedRules.Baseline("10.30.0.0/16", requestsPer10Seconds: 300),
+                    Rule.RateLimit("login", requests: 10, per: TimeSpan.FromMinutes(1), when: Match.Path("/login") & Match.Method("POST")),
+                    Rule.RedirectToHttps(status: 301),
+                    Rule.Redirect(RedirectTarget.Host("www.example.com"), when: Match.Host("example.com"), status: 301),
+                    Rule.Redirect(RedirectTarget.ReplacePrefix("/blog/", "/news/"), when: Match.PathPrefix("/blog/"), status: 308),
+                ],
+                ResponseHeaders = [.. SharedRules.ResponseHeaders, HeaderEdit.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")],
+                Routes =
+                [
+                    Route.To("api", Match.Host("api.example.com")),
+                    Route.To("static", Match.PathRegex(@"^/assets/.+\.(css|js|png|svg|woff2)$")),
+                    // Customer domains → pools; a map, so ten thousand cost what ten do.
+                    Route.HostTable("tenants",
+                        new TableEntry("www.example.com", "web"),
+                        new TableEntry("shop.example.com", "web"),
+                        new TableEntry("*.apps.example.com", "api")),
+                    Route.PathPrefixTable("paths", new TableEntry("/docs", "static"), new TableEntry("/api/", "api")),
+                ],
+            },
         },
     };
 

@@ -148,7 +148,7 @@ public class HostileInputPropertyTests(ITestOutputHelper output)
     {
         Assert.DoesNotContain('\r', config);
         var lines = config.Split('\n').Where(l => l.Length > 0 && !l.StartsWith('#')).ToList();
-        var statements = lines.Select(CfgTokenizer.Words).ToList();
+        var statements = lines.Select(Cfg.Words).ToList();
         foreach (var (line, words) in lines.Zip(statements))
         {
             Assert.True(Keywords.Contains(words[0]), $"A line starts with an unknown word; something got in: {line}");

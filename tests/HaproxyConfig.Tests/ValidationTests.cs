@@ -67,7 +67,7 @@ public class ValidationTests
         Assert.Equal(
             ["Pools[0].Servers[0].Port", "DefaultPool", "RequestRules[0] (RequestHeaderRule).Edit.Value", "RequestRules[1] (DenySourcesRule).Cidrs[0]", "Routes[0] (PoolRoute).Pool", "Routes[0] (PoolRoute).When.Value"],
             error.Errors.Select(e => e.Property));
-        Assert.StartsWith("The HAProxy spec has 6 problems:\n  - Pools[0].Servers[0].Port: 0 is not a port", error.Message, StringComparison.Ordinal);
+        Assert.StartsWith("HaproxySpec has 6 problems:\n  - Pools[0].Servers[0].Port: 0 is not a port", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -40,7 +40,7 @@ public class EnvironmentsTests
             var key = $"availability-zones:account={environment.Account}:region={environment.Region}";
             Assert.True(context.RootElement.TryGetProperty(key, out var zones), $"cdk.context.json lacks '{key}'");
             var committed = zones.EnumerateArray().Select(z => z.GetString()).ToList();
-            Assert.All(environment.AvailabilityZones, zone => Assert.Contains(zone, committed));
+            Assert.All(environment.Cluster.AvailabilityZones!, zone => Assert.Contains(zone, committed));
         }
     }
 }

@@ -1,0 +1,20 @@
+namespace HaproxyCluster.Config;
+
+/// <summary>ACLs and fetches the lowering step writes itself, beside those of each <see cref="Match"/>.</summary>
+internal static class Acl
+{
+    /// <summary>The request's host, without port, in lower case.</summary>
+    public const string HostFetch = "req.hdr(host),field(1,:),lower";
+
+    /// <summary>The request's method is idempotent (RFC 9110, 9.2.2), so sending it twice is safe.</summary>
+    public const string IdempotentMethod = "{ method GET HEAD OPTIONS TRACE PUT DELETE }";
+
+    /// <summary>The request reached the bind for traffic the NLB decrypted.</summary>
+    public const string CameOverTls = "{ so_name " + ConfigRenderer.TlsOriginBindName + " }";
+
+    /// <summary>The client address (from PROXY protocol behind the NLB) is in one of <paramref name="cidrs"/>.</summary>
+    public static string Source(IEnumerable<string> cidrs) => $"{{ src {string.Join(' ', cidrs)} }}";
+
+    /// <summary><c>*.example.com</c> and <c>.example.com</c> both become <c>.example.com</c>.</summary>
+    public static string HostSuffixKey(string suffix) => "." + suffix.TrimStart('*').TrimStart('.').ToLowerInvariant();
+}

@@ -1,0 +1,29 @@
+namespace HaproxyCluster.Config;
+
+/// <summary>
+/// A spec lowered: every decision the config needs is made (rule lines in order, stick counters
+/// assigned, conditions normalised, server names given, map rows sorted, files named), so the
+/// emitter writes text and decides nothing. Settings sections are read straight from the spec.
+/// </summary>
+/// <param name="Spec">The validated spec, for its settings (global, defaults, listeners, resolvers).</param>
+/// <param name="Frontend">The HTTP frontend's rule lines, in the order HAProxy must run them.</param>
+/// <param name="Backends">One per pool, sorted by name.</param>
+/// <param name="StickTables">One per rate limit, sorted by name.</param>
+/// <param name="Files">Maps and pages, by path under the config directory.</param>
+/// <param name="UsesDns">Whether some server is a DNS name, so the resolvers section is needed.</param>
+internal sealed record ConfigPlan(
+    HaproxySpec Spec,
+    ValueList<Directive> Frontend,
+    ValueList<BackendPlan> Backends,
+    ValueList<StickTablePlan> StickTables,
+    ValueList<BundleFile> Files,
+    bool UsesDns);
+
+/// <summary>A pool's backend: its settings and its servers, named.</summary>
+internal sealed record BackendPlan(Pool Pool, ValueList<ServerPlan> Servers);
+
+/// <summary>One server line: its name, where it is, and whether that is a DNS name to resolve.</summary>
+internal sealed record ServerPlan(string Name, string Address, int Port, bool ByDns);
+
+/// <summary>The stick table of one rate limit.</summary>
+internal sealed record StickTablePlan(string Name, TimeSpan Period);

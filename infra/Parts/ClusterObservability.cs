@@ -1,0 +1,135 @@
+using Amazon.CDK;
+using Amazon.CDK.AWS.AutoScaling;
+using Amazon.CDK.AWS.CloudWatch;
+using Amazon.CDK.AWS.CloudWatch.Actions;
+using Amazon.CDK.AWS.ElasticLoadBalancingV2;
+using Amazon.CDK.AWS.Logs;
+using Amazon.CDK.AWS.SNS;
+using Constructs;
+
+namespace HaproxyCluster.Infra;
+
+/// <summary>
+/// What the cluster tells its operators: the SNS topic every alarm and scaling event notifies and
+/// the log group for access and bootstrap logs (made first, as the nodes need both), then the
+/// alarms (unhealthy nodes, too few healthy nodes, 5xx rate) and the dashboard once the load
+/// balancer and the nodes exist.
+/// </summary>
+internal sealed class ClusterObservability
+{
+    private readonly Construct _scope;
+    private readonly HaproxyClusterProps _props;
+
+    /// <summary>Adds the topic and the log group to <paramref name="scope"/> as <c>Alarms</c> and <c>Logs</c>.</summary>
+    public ClusterObservability(Construct scope, HaproxyClusterProps props)
+    {
+        _scope = scope;
+        _props = props;
+        Alarms = new Topic(scope, "Alarms", new TopicProps { EnforceSSL = true, MasterKey = Amazon.CDK.AWS.KMS.Alias.FromAliasName(scope, "SnsKey", "alias/aws/sns") });
+        LogGroup = new LogGroup(scope, "Logs", new LogGroupProps
+        {
+            LogGroupName = LogGroupName,
+            Retention = props.LogRetention,
+            RemovalPolicy = RemovalPolicy.RETAIN,
+        });
+    }
+
+    /// <summary>The SNS topic every alarm notifies.</summary>
+    public Topic Alarms { get; }
+
+    /// <summary>The log group for access and bootstrap logs.</summary>
+    public LogGroup LogGroup { get; }
+
+    /// <summary>The log group's name: <c>/haproxy-cluster/ENV</c>.</summary>
+    public string LogGroupName => $"/haproxy-cluster/{_props.EnvironmentName}";
+
+    /// <summary>The CloudWatch dashboard, once <see cref="Watch"/> has made it.</summary>
+    public Dashboard? Dashboard { get; private set; }
+
+    /// <summary>Adds the alarms, the 5xx metric filter, the dashboard and its URL output.</summary>
+    public void Watch(NetworkTargetGroup targets, NetworkLoadBalancer loadBalancer, AutoScalingGroup nodes)
+    {
+        var env = _props.EnvironmentName;
+        var metrics = targets.Metrics;
+        var unhealthy = new Alarm(_scope, "UnhealthyNodes", new AlarmProps
+        {
+            AlarmName = $"haproxy-cluster-{env}-unhealthy-nodes",
+            AlarmDescription = "A node fails the NLB's health check: its HAProxy is down or reaches no server of the default pool.",
+            Metric = metrics.UnHealthyHostCount(new MetricOptions { Period = Duration.Minutes(1), Statistic = "Maximum" }),
+            Threshold = 0,
+            ComparisonOperator = ComparisonOperator.GREATER_THAN_THRESHOLD,
+            EvaluationPeriods = 2,
+            TreatMissingData = TreatMissingData.NOT_BREACHING,
+        });
+        var fewHealthy = new Alarm(_scope, "TooFewHealthyNodes", new AlarmProps
+        {
+            AlarmName = $"haproxy-cluster-{env}-too-few-healthy-nodes",
+            AlarmDescription = $"Fewer healthy nodes than the group's minimum ({_props.MinCapacity}).",
+            Metric = metrics.HealthyHostCount(new MetricOptions { Period = Duration.Minutes(1), Statistic = "Minimum" }),
+            Threshold = _props.MinCapacity,
+            ComparisonOperator = ComparisonOperator.LESS_THAN_THRESHOLD,
+            EvaluationPeriods = 3,
+            TreatMissingData = TreatMissingData.BREACHING,
+        });
+
+        // HAProxy logs one JSON object per request; count those with a 5xx status.
+        var filter = new MetricFilter(_scope, "Http5xxFilter", new MetricFilterProps
+        {
+            LogGroup = LogGroup,
+            FilterPattern = FilterPattern.NumberValue("$.status", ">=", 500),
+            MetricNamespace = $"HaproxyCluster/{env}",
+            MetricName = "Http5xx",
+            MetricValue = "1",
+            DefaultValue = 0,
+        });
+        var http5xx = filter.Metric(new MetricOptions { Statistic = "Sum", Period = Duration.Minutes(1) });
+        var errors = new Alarm(_scope, "Http5xxRate", new AlarmProps
+        {
+            AlarmName = $"haproxy-cluster-{env}-5xx",
+            AlarmDescription = $"More than {_props.Http5xxPerMinuteAlarm} HAProxy responses a minute were 5xx.",
+            Metric = http5xx,
+            Threshold = _props.Http5xxPerMinuteAlarm,
+            ComparisonOperator = ComparisonOperator.GREATER_THAN_THRESHOLD,
+            EvaluationPeriods = 3,
+            TreatMissingData = TreatMissingData.NOT_BREACHING,
+        });
+        var action = new SnsAction(Alarms);
+        foreach (var alarm in new[] { unhealthy, fewHealthy, errors })
+        {
+            alarm.AddAlarmAction(action);
+            alarm.AddOkAction(action);
+        }
+
+        Dashboard = new Dashboard(_scope, "Dashboard", new DashboardProps { DashboardName = $"haproxy-cluster-{env}" });
+        Dashboard.AddWidgets(new AlarmStatusWidget(new AlarmStatusWidgetProps { Title = "Alarms", Alarms = [unhealthy, fewHealthy, errors], Width = 24 }));
+        Dashboard.AddWidgets(
+            new GraphWidget(new GraphWidgetProps { Title = "Nodes (NLB view)", Left = [metrics.HealthyHostCount(), metrics.UnHealthyHostCount()], Width = 8 }),
+            new GraphWidget(new GraphWidgetProps { Title = "HAProxy 5xx per minute", Left = [http5xx], Width = 8 }),
+            new GraphWidget(new GraphWidgetProps
+            {
+                Title = "NLB flows and bytes",
+                Left = [loadBalancer.Metrics.ActiveFlowCount(), loadBalancer.Metrics.NewFlowCount()],
+                Right = [loadBalancer.Metrics.ProcessedBytes()],
+                Width = 8,
+            }));
+        Dashboard.AddWidgets(new GraphWidget(new GraphWidgetProps
+        {
+            Title = "Node CPU",
+            Left = [new Metric(new MetricProps
+            {
+                Namespace = "AWS/EC2",
+                MetricName = "CPUUtilization",
+                DimensionsMap = new Dictionary<string, string> { ["AutoScalingGroupName"] = nodes.AutoScalingGroupName },
+                Statistic = "Average",
+            })],
+            Width = 24,
+        }));
+
+        var region = Stack.Of(_scope).Region;
+        _ = new CfnOutput(_scope, "DashboardUrl", new CfnOutputProps
+        {
+            Value = $"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}#dashboards:name=haproxy-cluster-{env}",
+            Description = "CloudWatch dashboard of the cluster.",
+        });
+    }
+}

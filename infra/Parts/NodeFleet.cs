@@ -1,0 +1,142 @@
+using Amazon.CDK;
+using Amazon.CDK.AWS.AutoScaling;
+using Amazon.CDK.AWS.EC2;
+using Amazon.CDK.AWS.IAM;
+using Amazon.CDK.AWS.Logs;
+using Amazon.CDK.AWS.S3.Assets;
+using Amazon.CDK.AWS.SNS;
+using Constructs;
+using HaproxyCluster.Config;
+using HaproxyCluster.UserData;
+using AsgHealthCheck = Amazon.CDK.AWS.AutoScaling.HealthCheck;
+using BlockDevice = Amazon.CDK.AWS.EC2.BlockDevice;
+using BlockDeviceVolume = Amazon.CDK.AWS.EC2.BlockDeviceVolume;
+using EbsDeviceVolumeType = Amazon.CDK.AWS.EC2.EbsDeviceVolumeType;
+using InstanceType = Amazon.CDK.AWS.EC2.InstanceType;
+
+namespace HaproxyCluster.Infra;
+
+/// <summary>
+/// The HAProxy nodes: the bundle as an S3 asset, a least-privilege role, a launch template whose
+/// user data is the fail-closed bootstrap, and the auto-scaling group that rolls one node at a
+/// time and waits for each node's signal.
+/// </summary>
+internal sealed class NodeFleet
+{
+    /// <summary>
+    /// Adds <c>Bundle</c>, <c>NodeRole</c>, <c>LaunchTemplate</c> and <c>Nodes</c> to
+    /// <paramref name="scope"/>; the bundle archive is written under <paramref name="outdir"/>.
+    /// </summary>
+    public NodeFleet(Construct scope, IVpc vpc, ISecurityGroup securityGroup, BundleArchive archive, ClusterObservability observability, HaproxyClusterProps props, string outdir)
+    {
+        var archivePath = Path.Combine(outdir, "bundles", $"{props.EnvironmentName}.tar");
+        Directory.CreateDirectory(Path.GetDirectoryName(archivePath)!);
+        File.WriteAllBytes(archivePath, archive.Bytes);
+        var asset = new Asset(scope, "Bundle", new AssetProps { Path = archivePath });
+        var role = Role(scope, asset, observability.LogGroup);
+
+        var instanceType = new InstanceType(props.InstanceType);
+        var template = new LaunchTemplate(scope, "LaunchTemplate", new LaunchTemplateProps
+        {
+            InstanceType = instanceType,
+            MachineImage = MachineImage.LatestAmazonLinux2023(new AmazonLinux2023ImageSsmParameterProps
+            {
+                CpuType = instanceType.Architecture == InstanceArchitecture.ARM_64 ? AmazonLinuxCpuType.ARM_64 : AmazonLinuxCpuType.X86_64,
+            }),
+            Role = role,
+            SecurityGroup = securityGroup,
+            RequireImdsv2 = true,
+            HttpPutResponseHopLimit = 1,
+            DetailedMonitoring = true,
+            BlockDevices =
+            [
+                new BlockDevice
+                {
+                    DeviceName = "/dev/xvda",
+                    Volume = BlockDeviceVolume.Ebs(20, new Amazon.CDK.AWS.EC2.EbsDeviceOptions { VolumeType = EbsDeviceVolumeType.GP3, Encrypted = true }),
+                },
+            ],
+        });
+
+        AutoScalingGroup = Group(scope, vpc, template, observability.Alarms, props);
+
+        // The script names the ASG it signals, so it is written once the ASG exists.
+        var stack = Stack.Of(scope);
+        var listeners = props.Haproxy.Listeners;
+        UserDataScript = BootstrapScript.Build(new BootstrapSettings
+        {
+            StackName = stack.StackName,
+            SignalResource = (string)stack.Resolve(stack.GetLogicalId((CfnElement)AutoScalingGroup.Node.DefaultChild!)),
+            Region = stack.Region,
+            BundleUri = (string)stack.Resolve(asset.S3ObjectUrl),
+            BundleSha256 = archive.Sha256,
+            LogGroupName = observability.LogGroupName,
+            HealthPort = listeners.HealthPort,
+            HealthPath = listeners.HealthPath,
+            SyslogPort = props.Haproxy.Global.LoopbackTcpLogPort ?? GlobalSettings.NodeSyslogPort,
+        });
+        ((CfnLaunchTemplate)template.Node.DefaultChild!).AddPropertyOverride("LaunchTemplateData.UserData", Fn.Base64(UserDataScript));
+    }
+
+    /// <summary>The nodes' group.</summary>
+    public AutoScalingGroup AutoScalingGroup { get; }
+
+    /// <summary>The user data, exactly as the launch template carries it.</summary>
+    public string UserDataScript { get; }
+
+    private static Role Role(Construct scope, Asset bundle, LogGroup logs)
+    {
+        var role = new Role(scope, "NodeRole", new RoleProps
+        {
+            AssumedBy = new ServicePrincipal("ec2.amazonaws.com"),
+            Description = "HAProxy node: SSM sessions, its config bundle, its logs, its stack signal",
+            ManagedPolicies = [ManagedPolicy.FromAwsManagedPolicyName("AmazonSSMManagedInstanceCore")],
+        });
+        NagSuppressions.Add(role, ("AwsSolutions-IAM4", "AmazonSSMManagedInstanceCore is AWS's least-privilege policy for Session Manager, which replaces SSH."));
+
+        // Exactly this bundle object; asset.GrantRead would allow the whole asset bucket.
+        role.AddToPolicy(new PolicyStatement(new PolicyStatementProps
+        {
+            Actions = ["s3:GetObject"],
+            Resources = [bundle.Bucket.ArnForObjects(bundle.S3ObjectKey)],
+        }));
+        logs.GrantWrite(role);
+        role.AddToPolicy(new PolicyStatement(new PolicyStatementProps
+        {
+            Actions = ["logs:DescribeLogStreams", "logs:DescribeLogGroups"],
+            Resources = [logs.LogGroupArn],
+        }));
+        role.AddToPolicy(new PolicyStatement(new PolicyStatementProps
+        {
+            Actions = ["cloudformation:SignalResource"],
+            Resources = [Aws.STACK_ID],
+        }));
+        return role;
+    }
+
+    private static AutoScalingGroup Group(Construct scope, IVpc vpc, LaunchTemplate template, ITopic notifications, HaproxyClusterProps props)
+    {
+        var group = new AutoScalingGroup(scope, "Nodes", new AutoScalingGroupProps
+        {
+            Vpc = vpc,
+            VpcSubnets = new SubnetSelection { SubnetType = SubnetType.PRIVATE_WITH_EGRESS },
+            LaunchTemplate = template,
+            MinCapacity = props.MinCapacity,
+            MaxCapacity = props.MaxCapacity,
+            // The NLB's view decides whether a node is healthy; give a new node time to boot first.
+            HealthCheck = AsgHealthCheck.Elb(new ElbHealthCheckOptions { Grace = Duration.Minutes(5) }),
+            Signals = Signals.WaitForMinCapacity(new SignalsOptions { Timeout = Duration.Minutes(15) }),
+            UpdatePolicy = UpdatePolicy.RollingUpdate(new RollingUpdateOptions
+            {
+                MaxBatchSize = 1,
+                MinInstancesInService = props.MinCapacity,
+                WaitOnResourceSignals = true,
+                PauseTime = Duration.Minutes(15),
+            }),
+            Notifications = [new NotificationConfiguration { Topic = notifications }],
+            DefaultInstanceWarmup = Duration.Minutes(3),
+        });
+        group.ScaleOnCpuUtilization("Cpu", new CpuUtilizationScalingProps { TargetUtilizationPercent = props.TargetCpuPercent });
+        return group;
+    }
+}
