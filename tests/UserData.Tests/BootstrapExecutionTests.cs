@@ -169,6 +169,23 @@ public sealed class BootstrapExecutionTests : IDisposable
         Assert.StartsWith($"cfn-signal -e 1 --stack {Stack} --resource {Resource} --region eu-west-1 ", signal, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Disposing_the_sandbox_stops_every_daemon_the_script_started_even_those_that_forked_away()
+    {
+        string marker;
+        using (var node = new NodeSandbox(GoodBundle.Bytes))
+        {
+            var (exitCode, output) = node.Run(Script(GoodBundle.Sha256));
+            Assert.True(exitCode == 0, output);
+            marker = node.Marker;
+
+            // rsyslogd and the HAProxy master and worker outlive the script that started them.
+            Assert.True(MarkedProcesses.Find(marker).Count >= 3, string.Join(", ", MarkedProcesses.Find(marker)));
+        }
+
+        Assert.Empty(MarkedProcesses.Find(marker));
+    }
+
     private BundleArchive BrokenBundle()
     {
         var bundle = ConfigRenderer.Render(_spec);

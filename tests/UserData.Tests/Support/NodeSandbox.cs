@@ -115,7 +115,8 @@ internal sealed class NodeSandbox : IDisposable
         var mount = $"mount -t overlay overlay -o lowerdir={HaproxyCheck.Haproxy30Root},upperdir={Upper},workdir={_root}/work {merged}"
             + $" && mount --bind /proc {merged}/proc && mount --bind /dev {merged}/dev"
             + $" && exec timeout 180 chroot {merged} /bin/bash /root/user-data.sh";
-        return Command.Run("unshare", "--mount", "--propagation", "private", "bash", "-c", mount);
+        // Everything the script starts inherits the marker, so Dispose finds daemons that forked away.
+        return Command.Run("env", Marker, "unshare", "--mount", "--propagation", "private", "bash", "-c", mount);
     }
 
     /// <summary>The calls the stubs recorded, in order, for command <paramref name="name"/>.</summary>
@@ -131,15 +132,12 @@ internal sealed class NodeSandbox : IDisposable
     /// <summary>The text of a file as the script left it on the node.</summary>
     public string ReadFile(string nodePath) => File.ReadAllText(Path.Combine(Upper, nodePath.TrimStart('/')));
 
+    /// <summary>The environment entry every process of this sandbox carries.</summary>
+    public string Marker => $"HAPROXY_CLUSTER_SANDBOX={_root}";
+
     public void Dispose()
     {
-        foreach (var pid in new[] { HaproxyPid, RunningPid("run/rsyslogd.pid") }.OfType<int>())
-        {
-            using var process = Process.GetProcessById(pid);
-            process.Kill(entireProcessTree: true);
-            process.WaitForExit(5000);
-        }
-
+        MarkedProcesses.KillAll(Marker);
         Directory.Delete(_root, recursive: true);
     }
 
