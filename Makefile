@@ -18,7 +18,7 @@ CDK_OUT ?= cdk.out
 # The bootstrap script also runs in it (through an overlay), so it holds curl too.
 HAPROXY30_ROOT := $(CURDIR)/.tools/debian-trixie
 
-.PHONY: synth build test tools check-determinism nag format-check scripts-check workflows-check diff diff-test local local-down chaos chaos-short bench bench-smoke clean
+.PHONY: synth build test tools check-determinism nag format-check scripts-check workflows-check diff diff-test local local-down local-test chaos chaos-short bench bench-smoke clean
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -59,6 +59,10 @@ local: build tools
 
 local-down:
 	scripts/local.sh down
+
+# make local works with an environment whose ports and health path are not the defaults.
+local-test: build tools
+	env $(TEST_MARK) scripts/test-local.sh
 
 # Faults under load through the local cluster (phases and budgets in scripts/chaos.sh).
 chaos: build tools
@@ -103,7 +107,7 @@ diff-test: node_modules/.package-lock.json
 	scripts/test-diff.sh
 
 # Ends by failing if a process the tests started is still running, whether they passed or not.
-test: tools check-determinism nag format-check scripts-check workflows-check diff-test chaos-short bench-smoke
+test: tools check-determinism nag format-check scripts-check workflows-check diff-test local-test chaos-short bench-smoke
 	status=0; env $(TEST_MARK) MSBUILDDISABLENODEREUSE=1 HAPROXY30_ROOT=$(HAPROXY30_ROOT) \
 	  dotnet test HaproxyCluster.sln --nologo --no-build -v quiet || status=$$?; \
 	scripts/leftovers.sh $(TEST_MARK) || status=1; \

@@ -1,49 +1,83 @@
+using System.CommandLine;
 using System.Globalization;
 using HaproxyCluster.Config;
 using HaproxyCluster.Infra;
 using HaproxyCluster.Local;
 
-// Renders what the local stand-in runs, for scripts/local.sh and scripts/bench.sh:
-//   nodes <env> <out> <nodes> <backend-address> <first-port>
-//       out/node<i>/ (a bundle rendered for that folder) and out/backends.tsv (pool, index, address, port)
-//   bench <env> <out> <hosts> <bind-address> <backend-address> <first-port> <http-port> <health-port> <admin-port> <log-target>
-//       out/ (one bundle with a host table of <hosts> entries, every listener on <bind-address>,
-//       logs sent to <log-target>, such as tcp@127.0.0.1:5140 as on a node)
-var command = args.ElementAtOrDefault(0);
-var env = Environments.Select(args.ElementAtOrDefault(1))[0];
-var output = Path.GetFullPath(args.ElementAtOrDefault(2) ?? throw new ArgumentException("no output folder"));
-int Number(int index) => int.Parse(args[index], CultureInfo.InvariantCulture);
+// Renders what the local stand-in runs, for scripts/local.sh and scripts/bench.sh. Run with --help.
+var env = new Option<string>("--env") { Description = "The environment whose rules the nodes run.", DefaultValueFactory = _ => "dev" };
+var output = new Option<DirectoryInfo>("--out") { Description = "The folder to write into.", Required = true };
+var backendAddress = new Option<string>("--backend-address") { Description = "Where the local backends listen.", Required = true };
+var firstPort = new Option<int>("--first-port") { Description = "The first local backend's port; the others follow.", Required = true };
+var nodes = new Option<int>("--nodes") { Description = "How many nodes.", DefaultValueFactory = _ => 3 };
+var httpPort = new Option<int?>("--http-port") { Description = "Try the environment with this HTTP port instead of its own." };
+var healthPort = new Option<int?>("--health-port") { Description = "Try the environment with this health port instead of its own." };
+var healthPath = new Option<string?>("--health-path") { Description = "Try the environment with this health path instead of its own." };
+var hosts = new Option<int>("--hosts") { Description = "Entries of the host table put first in the routes.", Required = true };
+var bind = new Option<string>("--bind") { Description = "The address every listener binds to.", Required = true };
+var logTarget = new Option<string>("--log-target") { Description = "Where the node logs, such as tcp@127.0.0.1:5140 as on a node.", Required = true };
 
-switch (command)
+var nodesCommand = new Command("nodes", "Each node's bundle (OUT/node<i>/), the local backends' configs (OUT/backends/) and list (OUT/backends.tsv), and OUT/topology.env, which local.sh reads.")
 {
-    case "nodes":
-        var backends = LocalTopology.Backends(env.Haproxy, args[4], Number(5));
-        for (var node = 1; node <= Number(3); node++)
+    env, output, nodes, backendAddress, firstPort, httpPort, healthPort, healthPath,
+};
+nodesCommand.SetAction(parsed =>
+{
+    var environment = Environments.Select(parsed.GetValue(env))[0];
+    var listeners = environment.Haproxy.Listeners;
+    var spec = environment.Haproxy with
+    {
+        Listeners = listeners with
         {
-            var folder = Path.Combine(output, $"node{node}");
-            var spec = LocalTopology.NodeSpec(env.Haproxy, backends, Path.Combine(folder, "admin.sock"));
-            ConfigRenderer.Render(spec, folder).WriteTo(folder);
-        }
+            HttpPort = parsed.GetValue(httpPort) ?? listeners.HttpPort,
+            HealthPort = parsed.GetValue(healthPort) ?? listeners.HealthPort,
+            HealthPath = parsed.GetValue(healthPath) ?? listeners.HealthPath,
+        },
+    };
+    var folder = parsed.GetValue(output)!.FullName;
+    var backends = LocalTopology.Backends(spec, parsed.GetValue(backendAddress)!, parsed.GetValue(firstPort));
+    for (var node = 1; node <= parsed.GetValue(nodes); node++)
+    {
+        var nodeFolder = Path.Combine(folder, $"node{node}");
+        ConfigRenderer.Render(LocalTopology.NodeSpec(spec, backends, Path.Combine(nodeFolder, "admin.sock")), nodeFolder).WriteTo(nodeFolder);
+    }
 
-        WriteBackends(backends);
-        break;
-    case "bench":
-        var benchBackends = LocalTopology.Backends(env.Haproxy, args[5], Number(6));
-        var nodeSpec = LocalTopology.WithHostTable(LocalTopology.NodeSpec(env.Haproxy, benchBackends, Path.Combine(output, "admin.sock"), args[4]), Number(3));
-        var benchSpec = nodeSpec with
-        {
-            Listeners = env.Haproxy.Listeners with { BindAddress = args[4], HttpPort = Number(7), TlsOriginPort = Number(7) + 1, HealthPort = Number(8), AdminPort = Number(9) },
-            Global = nodeSpec.Global with { LogTarget = args[10] },
-        };
-        ConfigRenderer.Render(benchSpec, output).WriteTo(output);
-        WriteBackends(benchBackends);
-        break;
-    default:
-        Console.Error.WriteLine("usage: nodes <env> <out> <nodes> <backend-address> <first-port> | bench <env> <out> <hosts> <bind> <backend-address> <first-port> <http> <health> <admin> <log-target>");
-        return 2;
+    WriteBackends(folder, backends);
+    File.WriteAllText(Path.Combine(folder, "topology.env"), LocalTopology.TopologyEnv(spec.Listeners));
+});
+
+var benchCommand = new Command("bench", "One bundle for make bench (OUT/): a host table of HOSTS entries first, every listener on BIND without PROXY protocol (wrk sends none), logs to LOG-TARGET; health and admin ports follow the HTTP port.")
+{
+    env, output, hosts, bind, backendAddress, firstPort, httpPort, logTarget,
+};
+benchCommand.SetAction(parsed =>
+{
+    var environment = Environments.Select(parsed.GetValue(env))[0];
+    var folder = parsed.GetValue(output)!.FullName;
+    var address = parsed.GetValue(bind)!;
+    var port = parsed.GetValue(httpPort) ?? throw new ArgumentException("bench needs --http-port");
+    var backends = LocalTopology.Backends(environment.Haproxy, parsed.GetValue(backendAddress)!, parsed.GetValue(firstPort));
+    var node = LocalTopology.WithHostTable(LocalTopology.NodeSpec(environment.Haproxy, backends, Path.Combine(folder, "admin.sock"), address), parsed.GetValue(hosts));
+    var spec = node with
+    {
+        Listeners = node.Listeners with { AcceptProxy = false, HttpPort = port, TlsOriginPort = port + 1, HealthPort = port + 2, AdminPort = port + 3 },
+        Global = node.Global with { LogTarget = parsed.GetValue(logTarget)! },
+    };
+    ConfigRenderer.Render(spec, folder).WriteTo(folder);
+    WriteBackends(folder, backends);
+});
+
+return new RootCommand("Renders the local stand-in of an environment's cluster.") { nodesCommand, benchCommand }.Parse(args).Invoke();
+
+static void WriteBackends(string folder, IReadOnlyList<LocalTopology.LocalBackend> backends)
+{
+    Directory.CreateDirectory(Path.Combine(folder, "backends"));
+    foreach (var backend in backends)
+    {
+        File.WriteAllText(Path.Combine(folder, "backends", $"{backend.Pool}-{backend.Index}.cfg"), LocalTopology.EchoBackendConfig(backend));
+    }
+
+    File.WriteAllLines(
+        Path.Combine(folder, "backends.tsv"),
+        backends.Select(b => string.Create(CultureInfo.InvariantCulture, $"{b.Pool}\t{b.Index}\t{b.Address}\t{b.Port}")));
 }
-
-return 0;
-
-void WriteBackends(IEnumerable<LocalTopology.LocalBackend> backends) =>
-    File.WriteAllLines(Path.Combine(output, "backends.tsv"), backends.Select(b => string.Create(CultureInfo.InvariantCulture, $"{b.Pool}\t{b.Index}\t{b.Address}\t{b.Port}")));

@@ -28,10 +28,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-render() { # render <folder> <hosts> <http port>
-  dotnet run --project "$top/local" --no-build -- bench "$ENVIRONMENT" "$1" "$2" 127.0.0.1 127.0.0.1 "$FIRST_BACKEND_PORT" "$3" $(($3 + 2)) $(($3 + 3)) "tcp@127.0.0.1:$SYSLOG_PORT" > /dev/null
-  # wrk speaks plain HTTP: the NLB-facing binds take no PROXY header here.
-  sed -i 's/ accept-proxy//' "$1/haproxy.cfg"
+render() { # render <folder> <hosts> <http port>: health and admin ports follow it; no PROXY header (wrk sends none)
+  dotnet run --project "$top/local" --no-build -- bench --env "$ENVIRONMENT" --out "$1" --hosts "$2" --bind 127.0.0.1 \
+    --backend-address 127.0.0.1 --first-port "$FIRST_BACKEND_PORT" --http-port "$3" --log-target "tcp@127.0.0.1:$SYSLOG_PORT" > /dev/null
   haproxy -c -q -f "$1/haproxy.cfg"
 }
 

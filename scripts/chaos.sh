@@ -46,8 +46,7 @@ kill -9 "$(cat "$LOCAL_DIR/backends/web-1.pid")"
 finish backend-kill "$LOAD_PID" 0
 
 # 2. bring it back.
-port=$(awk -F'\t' '$1 == "web" && $2 == 1 { print $4 }' "$LOCAL_DIR/backends.tsv")
-start_backend web 1 "$port"
+start_backend web 1
 load backend-restore
 finish backend-restore "$LOAD_PID" 0
 

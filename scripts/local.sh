@@ -4,8 +4,11 @@
 #            of each node's health endpoint with the target group's interval and thresholds)
 #   nodes  : three HAProxy nodes running the environment's rendered config, each in its own
 #            network namespace (hc-node1..3, "zones" a, b, a), reached over a bridge
-#   backends: two small HAProxy-served HTTP backends per pool, on the bridge address
-# Usage: scripts/local.sh up|down [ENV]. Sourced by chaos.sh for its helpers.
+#   backends: two small HAProxy-served HTTP backends per pool, on the bridge address, each
+#            answering with what it received (pool, server, method, path, query, headers) as JSON
+# The node's ports and health path, and the target group's health check, come from the renderer
+# (topology.env), never from copies here. Usage: scripts/local.sh up|down [ENV] [renderer options,
+# such as --http-port 8080 --health-port 9090 --health-path /ready]. Sourced by chaos.sh.
 set -euo pipefail
 
 readonly LOCAL_DIR=${LOCAL_DIR:-/tmp/haproxy-cluster-local}
@@ -14,30 +17,24 @@ readonly BRIDGE_ADDRESS=10.99.0.1
 readonly NODES=3
 readonly FRONT_HTTP=18080 FRONT_TLS=18443 FRONT_STATS=18404
 readonly FIRST_BACKEND_PORT=19000
-# The target group's health check: every 10 s, 2 to fall, 2 to rise (chaos's short run speeds it up).
-HEALTH_INTERVAL=${HEALTH_INTERVAL:-10s}
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 node_ns() { echo "hc-node$1"; }
 node_address() { echo "10.99.0.1$1"; }
 node_zone() { if [ $(($1 % 2)) -eq 1 ]; then echo a; else echo b; fi; }
 
-start_backend() { # start_backend <pool> <index> <port>
-  local cfg="$LOCAL_DIR/backends/$1-$2.cfg"
-  cat > "$cfg" <<CFG
-global
-    maxconn 4000
-defaults
-    mode http
-    timeout connect 2s
-    timeout client 10s
-    timeout server 10s
-frontend backend
-    bind $BRIDGE_ADDRESS:$3
-    http-request return status 200 content-type text/plain string "$1 server $2"
-CFG
-  haproxy -db -f "$cfg" > "$LOCAL_DIR/backends/$1-$2.log" 2>&1 &
+start_backend() { # start_backend <pool> <index>: the config the renderer wrote for it
+  haproxy -db -f "$LOCAL_DIR/backends/$1-$2.cfg" > "$LOCAL_DIR/backends/$1-$2.log" 2>&1 &
   echo $! > "$LOCAL_DIR/backends/$1-$2.pid"
+}
+
+# What the renderer says of the nodes: NODE_HTTP_PORT, NODE_TLS_PORT (empty: none),
+# NODE_HEALTH_PORT, NODE_HEALTH_PATH and the target group's HEALTH_INTERVAL_SECONDS, HEALTH_FALL,
+# HEALTH_RISE. HEALTH_INTERVAL, when set, overrides the interval (chaos's short run speeds it up).
+read_topology() {
+  # shellcheck source=/dev/null
+  source "$LOCAL_DIR/topology.env"
+  HEALTH_INTERVAL=${HEALTH_INTERVAL:-${HEALTH_INTERVAL_SECONDS}s}
 }
 
 start_node() { # start_node <n>
@@ -66,6 +63,14 @@ front_stat() {
 
 front_status() { front_stat "$1" status; }
 
+front_backend() { # front_backend <name> <node port>: the nodes, checked as the target group checks them
+  printf 'backend %s\n    balance roundrobin\n    option httpchk GET %s\n    http-check expect status 200\n' "$1" "$NODE_HEALTH_PATH"
+  printf '    default-server send-proxy-v2 check check-send-proxy port %s inter %s fall %s rise %s\n' \
+    "$NODE_HEALTH_PORT" "$HEALTH_INTERVAL" "$HEALTH_FALL" "$HEALTH_RISE"
+  for n in $(seq 1 $NODES); do printf '    server node%s %s:%s\n' "$n" "$(node_address "$n")" "$2"; done
+  if [ "$1" = nodes_tls ]; then printf 'frontend nlb_tls_443\n    bind 127.0.0.1:%s\n    default_backend nodes_tls\n' "$FRONT_TLS"; fi
+}
+
 start_front() {
   {
     cat <<CFG
@@ -86,22 +91,14 @@ defaults
 frontend nlb_tcp_80
     bind 127.0.0.1:$FRONT_HTTP
     default_backend nodes
-frontend nlb_tls_443
-    bind 127.0.0.1:$FRONT_TLS
-    default_backend nodes_tls
 listen stats
     mode http
     bind 127.0.0.1:$FRONT_STATS
     stats enable
     stats uri /
 CFG
-    for backend in nodes nodes_tls; do
-      local port=80
-      [ "$backend" = nodes ] || port=8443
-      printf 'backend %s\n    balance roundrobin\n    option httpchk GET /haproxy-health\n    http-check expect status 200\n' "$backend"
-      printf '    default-server send-proxy-v2 check check-send-proxy port 8081 inter %s fall 2 rise 2\n' "$HEALTH_INTERVAL"
-      for n in $(seq 1 $NODES); do printf '    server node%s %s:%s\n' "$n" "$(node_address "$n")" "$port"; done
-    done
+    front_backend nodes "$NODE_HTTP_PORT"
+    if [ -n "$NODE_TLS_PORT" ]; then front_backend nodes_tls "$NODE_TLS_PORT"; fi
   } > "$LOCAL_DIR/front.cfg"
   haproxy -c -q -f "$LOCAL_DIR/front.cfg"
   haproxy -db -f "$LOCAL_DIR/front.cfg" > "$LOCAL_DIR/front.log" 2> "$LOCAL_DIR/front.err" &
@@ -121,12 +118,15 @@ node_up_in_front() { [ "$(front_status "$1")" = UP ]; }
 node_down_in_front() { [ "$(front_status "$1")" = DOWN ]; }
 node_idle_in_front() { [ "$(front_stat "$1" scur)" = 0 ]; }
 
-up() {
+up() { # up <env> [renderer options]
   local env=$1
+  shift
   down > /dev/null 2>&1 || true
-  mkdir -p "$LOCAL_DIR/backends"
+  mkdir -p "$LOCAL_DIR"
   echo "local: rendering $env's bundle for $NODES nodes"
-  dotnet run --project "$top/local" --no-build -- nodes "$env" "$LOCAL_DIR" "$NODES" "$BRIDGE_ADDRESS" "$FIRST_BACKEND_PORT" > /dev/null
+  dotnet run --project "$top/local" --no-build -- nodes --env "$env" --out "$LOCAL_DIR" --nodes "$NODES" \
+    --backend-address "$BRIDGE_ADDRESS" --first-port "$FIRST_BACKEND_PORT" "$@" > /dev/null
+  read_topology
 
   ip link add "$BRIDGE" type bridge
   ip addr add "$BRIDGE_ADDRESS/24" dev "$BRIDGE"
@@ -140,7 +140,7 @@ up() {
     ip netns exec "$(node_ns "$n")" ip link set lo up
   done
 
-  while IFS=$'\t' read -r pool index _ port; do start_backend "$pool" "$index" "$port"; done < "$LOCAL_DIR/backends.tsv"
+  while IFS=$'\t' read -r pool index _ _; do start_backend "$pool" "$index"; done < "$LOCAL_DIR/backends.tsv"
   for n in $(seq 1 $NODES); do
     haproxy -c -q -f "$LOCAL_DIR/node$n/haproxy.cfg"
     start_node "$n"
@@ -171,8 +171,8 @@ down() {
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
   case "${1:-}" in
-    up) up "${2:-dev}" ;;
+    up) shift; up "${1:-dev}" "${@:2}" ;;
     down) down ;;
-    *) echo "usage: $0 up [ENV] | down" >&2; exit 2 ;;
+    *) echo "usage: $0 up [ENV [renderer options]] | down" >&2; exit 2 ;;
   esac
 fi
