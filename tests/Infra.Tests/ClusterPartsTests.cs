@@ -1,0 +1,147 @@
+using Amazon.CDK;
+using Amazon.CDK.Assertions;
+using Amazon.CDK.AWS.AutoScaling;
+using Amazon.CDK.AWS.EC2;
+using HaproxyCluster.Config;
+using CdkMatch = Amazon.CDK.Assertions.Match;
+
+namespace HaproxyCluster.Infra.Tests;
+
+/// <summary>
+/// Each part of the cluster construct on a stack of its own, with a spec whose HTTP port, health
+/// port and health path are not the defaults: every part takes them from the spec.
+/// </summary>
+public class ClusterPartsTests
+{
+    private static readonly HaproxyClusterProps Props = Environments.Dev.Cluster with
+    {
+        EnvironmentName = "parts",
+        CertificateArn = "arn:aws:acm:eu-west-1:123456789012:certificate/00000000-0000-0000-0000-000000000000",
+        Haproxy = Environments.Dev.Haproxy with
+        {
+            Listeners = Environments.Dev.Haproxy.Listeners with { HttpPort = 8080, HealthPort = 9090, HealthPath = "/ready" },
+        },
+    };
+
+    private static Dictionary<string, object> Fields(params (string Key, object Value)[] entries) => entries.ToDictionary(e => e.Key, e => e.Value);
+
+    private static (Stack Stack, Vpc Vpc) NewStack()
+    {
+        var stack = new Stack(new App(), "Parts", new StackProps { Env = new Amazon.CDK.Environment { Account = "123456789012", Region = "eu-west-1" } });
+        return (stack, new Vpc(stack, "Vpc", new VpcProps { AvailabilityZones = ["eu-west-1a", "eu-west-1b"], NatGateways = 1 }));
+    }
+
+    [Fact]
+    public void Security_groups_open_the_listener_ports_to_clients_and_the_spec_ports_to_the_nlb()
+    {
+        // GIVEN a stack  WHEN the security groups are added
+        var (stack, vpc) = NewStack();
+        _ = new ClusterSecurityGroups(stack, vpc, Props);
+        var template = Template.FromStack(stack);
+
+        // THEN clients reach 80 and 443 on the NLB, and the NLB reaches the nodes' HTTP, TLS-origin and health ports
+        template.HasResourceProperties("AWS::EC2::SecurityGroup", Fields(("SecurityGroupIngress", CdkMatch.ArrayWith([
+            CdkMatch.ObjectLike(Fields(("CidrIp", "0.0.0.0/0"), ("FromPort", 80))),
+            CdkMatch.ObjectLike(Fields(("CidrIp", "0.0.0.0/0"), ("FromPort", 443))),
+        ]))));
+        foreach (var port in new[] { 8080, 8443, 9090 })
+        {
+            template.HasResourceProperties("AWS::EC2::SecurityGroupIngress", Fields(("FromPort", port), ("ToPort", port), ("IpProtocol", "tcp")));
+            template.HasResourceProperties("AWS::EC2::SecurityGroupEgress", Fields(("FromPort", port), ("ToPort", port), ("IpProtocol", "tcp")));
+        }
+
+        template.ResourceCountIs("AWS::EC2::SecurityGroupIngress", 3);
+    }
+
+    [Fact]
+    public void Load_balancer_checks_the_spec_health_endpoint_as_the_node_health_check_says()
+    {
+        // GIVEN a load balancer and some nodes
+        var (stack, vpc) = NewStack();
+        var groups = new ClusterSecurityGroups(stack, vpc, Props);
+        var loadBalancer = new ClusterLoadBalancer(stack, vpc, groups.Nlb, Props);
+        var nodes = new AutoScalingGroup(stack, "Nodes", new AutoScalingGroupProps
+        {
+            Vpc = vpc,
+            InstanceType = new Amazon.CDK.AWS.EC2.InstanceType("t3.small"),
+            MachineImage = MachineImage.GenericLinux(new Dictionary<string, string> { ["eu-west-1"] = "ami-00000000000000000" }),
+        });
+
+        // WHEN they become its targets
+        loadBalancer.AddTargets(nodes);
+        var template = Template.FromStack(stack);
+
+        // THEN each target group sends traffic to the spec's port and checks /ready on 9090
+        foreach (var port in new[] { 8080, 8443 })
+        {
+            template.HasResourceProperties("AWS::ElasticLoadBalancingV2::TargetGroup", Fields(
+                ("Port", port),
+                ("HealthCheckPort", "9090"),
+                ("HealthCheckPath", "/ready"),
+                ("HealthCheckIntervalSeconds", NodeHealthCheck.IntervalSeconds),
+                ("HealthyThresholdCount", NodeHealthCheck.HealthyThreshold),
+                ("UnhealthyThresholdCount", NodeHealthCheck.UnhealthyThreshold)));
+        }
+
+        template.ResourceCountIs("AWS::ElasticLoadBalancingV2::Listener", 2);
+        Assert.NotNull(loadBalancer.TlsTargetGroup);
+    }
+
+    [Fact]
+    public void Fleet_boots_nodes_that_probe_the_spec_health_endpoint_and_log_to_the_group()
+    {
+        // GIVEN the observability the fleet reports to  WHEN the fleet is added
+        var (stack, vpc) = NewStack();
+        var observability = new ClusterObservability(stack, Props);
+        var groups = new ClusterSecurityGroups(stack, vpc, Props);
+        var outdir = Directory.CreateTempSubdirectory("fleet-").FullName;
+        try
+        {
+            var fleet = new NodeFleet(stack, vpc, groups.Nodes, UserData.BundleArchive.Create(ConfigRenderer.Render(Props.Haproxy)), observability, Props, outdir);
+
+            // THEN its user data probes the spec's endpoint and installs the bundle where haproxy.cfg reads it
+            Assert.Contains("readonly HEALTH_PORT='9090'\n", fleet.UserDataScript, StringComparison.Ordinal);
+            Assert.Contains("readonly HEALTH_PATH='/ready'\n", fleet.UserDataScript, StringComparison.Ordinal);
+            Assert.Contains("readonly LOG_GROUP='/haproxy-cluster/parts'\n", fleet.UserDataScript, StringComparison.Ordinal);
+            Assert.Contains($"readonly CONFIG_DIR={ConfigRenderer.DefaultConfigDirectory}\n", fleet.UserDataScript, StringComparison.Ordinal);
+            Assert.True(File.Exists(Path.Combine(outdir, "bundles", "parts.tar")));
+            Template.FromStack(stack).HasResourceProperties("AWS::AutoScaling::AutoScalingGroup", Fields(("MinSize", "2"), ("MaxSize", "3")));
+        }
+        finally
+        {
+            Directory.Delete(outdir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Observability_alarms_on_unhealthy_and_too_few_nodes_and_on_5xx_and_notifies_its_topic()
+    {
+        // GIVEN a load balancer with targets
+        var (stack, vpc) = NewStack();
+        var observability = new ClusterObservability(stack, Props);
+        var groups = new ClusterSecurityGroups(stack, vpc, Props);
+        var loadBalancer = new ClusterLoadBalancer(stack, vpc, groups.Nlb, Props);
+        var nodes = new AutoScalingGroup(stack, "Nodes", new AutoScalingGroupProps
+        {
+            Vpc = vpc,
+            InstanceType = new Amazon.CDK.AWS.EC2.InstanceType("t3.small"),
+            MachineImage = MachineImage.GenericLinux(new Dictionary<string, string> { ["eu-west-1"] = "ami-00000000000000000" }),
+        });
+        loadBalancer.AddTargets(nodes);
+
+        // WHEN observability watches them
+        observability.Watch(loadBalancer.HttpTargetGroup!, loadBalancer.LoadBalancer, nodes);
+        var template = Template.FromStack(stack);
+
+        // THEN three alarms notify the topic, and the dashboard exists
+        foreach (var name in new[] { "haproxy-cluster-parts-unhealthy-nodes", "haproxy-cluster-parts-too-few-healthy-nodes", "haproxy-cluster-parts-5xx" })
+        {
+            template.HasResourceProperties("AWS::CloudWatch::Alarm", Fields(("AlarmName", name), ("AlarmActions", CdkMatch.AnyValue()), ("OKActions", CdkMatch.AnyValue())));
+        }
+
+        template.HasResourceProperties("AWS::CloudWatch::Alarm", Fields(("AlarmName", "haproxy-cluster-parts-too-few-healthy-nodes"), ("Threshold", 2)));
+        template.HasResourceProperties("AWS::Logs::LogGroup", Fields(("LogGroupName", "/haproxy-cluster/parts")));
+        template.ResourceCountIs("AWS::CloudWatch::Dashboard", 1);
+        Assert.NotNull(observability.Dashboard);
+    }
+}
