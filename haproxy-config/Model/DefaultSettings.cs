@@ -51,6 +51,23 @@ public sealed record DefaultSettings
     /// </summary>
     public string? RequestIdHeader { get; init; } = "X-Request-ID";
 
+    /// <summary>
+    /// Addresses of proxies in front of the NLB (a CDN, a corporate proxy), as CIDR blocks, whose
+    /// <c>X-Forwarded-For</c> and request id the cluster keeps (and appends the proxy's address to
+    /// X-Forwarded-For). Default: none: the cluster replaces both on every request, since the
+    /// NLB's PROXY v2 header carries the true client address and any client can send the headers.
+    /// </summary>
+    public ValueList<string> TrustedProxies { get; init; } = [];
+
+    /// <summary>
+    /// Whether a request whose path is not in normal form is answered 400 before any rule sees it:
+    /// a path holding <c>//</c>, a <c>.</c> or <c>..</c> segment, or a percent-encoded unreserved
+    /// character (<c>%61</c> for <c>a</c>). A backend would treat such a path as its normal form,
+    /// so a path match (an allow-list on <c>/admin</c>) could be walked around. Default: true.
+    /// False: paths reach the rules as sent.
+    /// </summary>
+    public bool RejectNonNormalPaths { get; init; } = true;
+
     /// <summary>Whether access logs are one JSON object a line. Default: true. False: HAProxy's httplog format.</summary>
     public bool JsonAccessLog { get; init; } = true;
 }

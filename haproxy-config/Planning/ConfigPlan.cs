@@ -11,8 +11,10 @@ namespace HaproxyCluster.Config;
 /// <param name="StickTables">One per rate limit, sorted by name.</param>
 /// <param name="Files">Maps and pages, by path under the config directory.</param>
 /// <param name="UsesDns">Whether some server is a DNS name, so the resolvers section is needed.</param>
+/// <param name="RequestIdFormat">What each request's id is (<c>unique-id-format</c>); null for no request id.</param>
 internal sealed record ConfigPlan(
     HaproxySpec Spec,
+    string? RequestIdFormat,
     ValueList<Directive> Frontend,
     ValueList<BackendPlan> Backends,
     ValueList<StickTablePlan> StickTables,

@@ -18,8 +18,21 @@ internal sealed record ReturnDirective(int Status, string ContentType, string Fi
 /// <summary><c>http-request redirect KIND VALUE code STATUS</c>, KIND being scheme, prefix or location.</summary>
 internal sealed record RedirectDirective(string Kind, string Value, int Status, Condition When) : Directive(When);
 
-/// <summary>A header edit on requests or on responses.</summary>
-internal sealed record HeaderDirective(bool OnResponse, HeaderEdit Edit, Condition When) : Directive(When);
+/// <summary>A header edit on requests, or on every response (HAProxy's own answers too).</summary>
+internal sealed record HeaderDirective(HeaderPhase Phase, HeaderEdit Edit, Condition When) : Directive(When);
+
+/// <summary>When a header edit applies.</summary>
+internal enum HeaderPhase
+{
+    /// <summary><c>http-request</c>: before the request is routed.</summary>
+    Request,
+
+    /// <summary><c>http-after-response</c>: on every response, including deny, redirect, return and error pages.</summary>
+    AfterResponse,
+}
+
+/// <summary><c>http-request set-var(txn.NAME) EXPRESSION</c>.</summary>
+internal sealed record SetVarDirective(string Name, string Expression, Condition When) : Directive(When);
 
 /// <summary><c>http-request disable-l7-retry</c>.</summary>
 internal sealed record DisableL7RetryDirective(Condition When) : Directive(When);

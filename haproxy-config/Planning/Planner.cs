@@ -25,6 +25,7 @@ internal sealed class Planner(HaproxySpec spec, string configDirectory)
         var frontend = planner.Frontend();
         return new ConfigPlan(
             spec,
+            RequestIdFormat(spec.Defaults),
             frontend,
             spec.Pools.OrderBy(p => p.Name, StringComparer.Ordinal).Select(Backend).ToValueList(),
             planner._stickTables.OrderBy(t => t.Name, StringComparer.Ordinal).ToValueList(),
@@ -67,30 +68,73 @@ internal sealed class Planner(HaproxySpec spec, string configDirectory)
 
     private ValueList<Directive> Frontend()
     {
+        var defaults = spec.Defaults;
         var lines = new List<Directive>();
-        if (spec.Listeners.TlsOriginPort is not null)
+        if (defaults.RejectNonNormalPaths)
         {
-            var overTls = Condition.Always.And(Acl.CameOverTls);
-            lines.Add(new HeaderDirective(OnResponse: false, HeaderEdit.Set("X-Forwarded-Proto", "https"), overTls));
-            lines.Add(new HeaderDirective(OnResponse: false, HeaderEdit.Set("X-Forwarded-Proto", "http"), Condition.Always.And("!" + Acl.CameOverTls)));
-        }
-        else
-        {
-            lines.Add(new HeaderDirective(OnResponse: false, HeaderEdit.Set("X-Forwarded-Proto", "http"), Condition.Always));
+            lines.Add(new DenyDirective(400, Condition.Always.And(Acl.NonNormalPath)));
         }
 
+        lines.AddRange(ForwardingHeaders(defaults));
         lines.AddRange(spec.RequestRules.SelectMany(Lower));
-        if (spec.Defaults.RetriesSentRequests)
+        if (defaults.RetriesSentRequests)
         {
             // A server that died after it got a POST may have acted on it: only idempotent requests
             // are sent again, and only they pay for the copy HAProxy keeps for that.
             lines.Add(new DisableL7RetryDirective(Condition.Always.And("!" + Acl.IdempotentMethod)));
         }
 
-        lines.AddRange(spec.ResponseHeaders.Select(edit => new HeaderDirective(OnResponse: true, edit, Condition.Always)));
+        lines.AddRange(spec.ResponseHeaders.Select(edit => new HeaderDirective(HeaderPhase.AfterResponse, edit, Condition.Always)));
         lines.AddRange(spec.Routes.SelectMany(Lower));
         return lines.ToValueList();
     }
+
+    /// <summary>
+    /// The headers the cluster owns: X-Forwarded-Proto from the bind the request came in on;
+    /// X-Forwarded-For (which <c>option forwardfor</c> appends to) and the request id dropped
+    /// unless a trusted proxy sent them.
+    /// </summary>
+    private IEnumerable<Directive> ForwardingHeaders(DefaultSettings defaults)
+    {
+        if (spec.Listeners.TlsOriginPort is not null)
+        {
+            yield return new HeaderDirective(HeaderPhase.Request, HeaderEdit.Set("X-Forwarded-Proto", "https"), Condition.Always.And(Acl.CameOverTls));
+            yield return new HeaderDirective(HeaderPhase.Request, HeaderEdit.Set("X-Forwarded-Proto", "http"), Condition.Always.And("!" + Acl.CameOverTls));
+        }
+        else
+        {
+            yield return new HeaderDirective(HeaderPhase.Request, HeaderEdit.Set("X-Forwarded-Proto", "http"), Condition.Always);
+        }
+
+        var untrusted = defaults.TrustedProxies.IsEmpty ? Condition.Always : Condition.Always.And("!" + Acl.Source(defaults.TrustedProxies));
+        yield return new HeaderDirective(HeaderPhase.Request, HeaderEdit.Delete("X-Forwarded-For"), untrusted);
+        if (defaults.RequestIdHeader is not { } header)
+        {
+            yield break;
+        }
+
+        if (!defaults.TrustedProxies.IsEmpty)
+        {
+            // The request id is this variable (unique-id-format): the proxy's id when it sent
+            // one, else a new UUID. The header is then written once, by unique-id-header.
+            var sent = Cfg.Invariant($"{{ req.hdr({header}) -m found }}");
+            yield return new SetVarDirective(RequestIdVariable, $"req.hdr({header})", Condition.Always.And(Acl.Source(defaults.TrustedProxies)).And(sent));
+            yield return new SetVarDirective(RequestIdVariable, "uuid", Condition.Always.And($"!{{ var(txn.{RequestIdVariable}) -m found }}"));
+        }
+
+        yield return new HeaderDirective(HeaderPhase.Request, HeaderEdit.Delete(header), Condition.Always);
+    }
+
+    /// <summary>
+    /// A random (version 4) UUID: unique across nodes and reloads, the form tracing tools expect,
+    /// and measured cheaper per request than formatting addresses and counters. With trusted
+    /// proxies, the variable the frontend fills (their id, or a UUID).
+    /// </summary>
+    private static string? RequestIdFormat(DefaultSettings defaults) =>
+        defaults.RequestIdHeader is null ? null : defaults.TrustedProxies.IsEmpty ? "%[uuid()]" : $"%[var(txn.{RequestIdVariable})]";
+
+    /// <summary>The transaction variable holding the request id when trusted proxies may send one.</summary>
+    public const string RequestIdVariable = "request_id";
 
     private static BackendPlan Backend(Pool pool) =>
         new(pool, pool.NamedServers().Select(s => new ServerPlan(s.Name, s.Server.Address, s.Server.Port, s.Server.IsDnsName)).ToValueList());

@@ -44,7 +44,8 @@ internal sealed class ConfigEmitter
         TrackDirective t => Invariant($"http-request track-sc{t.Counter} src table {t.Table}{t.When.Suffix}"),
         ReturnDirective r => Invariant($"http-request return status {r.Status} content-type {Word(r.ContentType)} file {Word(r.File)}{r.When.Suffix}"),
         RedirectDirective r => Invariant($"http-request redirect {r.Kind} {Word(r.Value)} code {r.Status}{r.When.Suffix}"),
-        HeaderDirective h => (h.OnResponse ? "http-response " : "http-request ") + HeaderEditWords(h.Edit) + h.When.Suffix,
+        HeaderDirective h => (h.Phase == HeaderPhase.Request ? "http-request " : "http-after-response ") + HeaderEditWords(h.Edit) + h.When.Suffix,
+        SetVarDirective v => $"http-request set-var(txn.{v.Name}) {v.Expression}{v.When.Suffix}",
         DisableL7RetryDirective d => "http-request disable-l7-retry" + d.When.Suffix,
         UseBackendDirective u => $"use_backend {u.Pool}{u.When.Suffix}",
         MapLookupDirective m => MapLookup($"{m.Fetch},{m.Converter}({m.MapFile})"),
@@ -150,12 +151,10 @@ internal sealed class ConfigEmitter
             .Line($"retry-on {d.RetryOn}")
             .Line($"http-reuse {d.HttpReuse.ToString().ToLowerInvariant()}")
             .Line("option forwardfor");
-        if (d.RequestIdHeader is { } header)
+        if (_plan.RequestIdFormat is { } format)
         {
-            // A random (version 4) UUID: unique across nodes and reloads, the form tracing tools
-            // expect, and measured cheaper per request than formatting addresses and counters.
-            _cfg.Line($"unique-id-format {Word("%[uuid()]")}")
-                .Line($"unique-id-header {header}");
+            _cfg.Line($"unique-id-format {Word(format)}")
+                .Line($"unique-id-header {d.RequestIdHeader}");
         }
     }
 

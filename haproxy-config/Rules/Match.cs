@@ -38,8 +38,9 @@ public abstract record Match
     public static Match HeaderRegex(string name, string pattern) => new HeaderMatches(name, pattern);
 
     /// <summary>
-    /// The query string has parameter <paramref name="name"/>, equal to <paramref name="value"/>
-    /// when one is given.
+    /// The query string has parameter <paramref name="name"/> (<c>?name</c>, <c>?name=</c> or
+    /// <c>?name=anything</c>), or, when <paramref name="value"/> is given, has it equal to that value
+    /// (the first occurrence, compared as sent: no percent-decoding).
     /// </summary>
     public static Match QueryParam(string name, string? value = null) => new QueryParamIs(name, value);
 
@@ -180,7 +181,7 @@ public sealed record HeaderIs(string Name, string Value) : Match
     internal override void Check(Problems at)
     {
         at["Name"].Add(Syntax.HeaderName(Name));
-        at["Value"].Add(Syntax.HeaderValue(Value) ?? Syntax.AclPattern(Value));
+        at["Value"].Add(Syntax.MatchedHeaderValue(Value) ?? Syntax.AclPattern(Value));
     }
 
     internal override Terms Terms(bool negate) => Single($"req.fhdr({Name}) -m str {Cfg.Pattern(Value)}", negate);
@@ -207,8 +208,12 @@ public sealed record QueryParamIs(string Name, string? Value) : Match
         at["Value"].Add(Value is null ? null : Syntax.QueryValue(Value) ?? Syntax.AclPattern(Value));
     }
 
+    /// <summary>
+    /// Without a value, the parameter is present with or without '=' (<c>?flag</c>, <c>?flag=</c>,
+    /// <c>?flag=1</c>); HAProxy's url_param finds only the forms with '='.
+    /// </summary>
     internal override Terms Terms(bool negate) =>
-        Single(Value is null ? $"url_param({Name}) -m found" : $"url_param({Name}) -m str {Cfg.Pattern(Value)}", negate);
+        Single(Value is null ? $"query -m reg {Cfg.Word($"(^|&){Name.Replace(".", "\\.", StringComparison.Ordinal)}(=|&|$)")}" : $"url_param({Name}) -m str {Cfg.Pattern(Value)}", negate);
 }
 
 /// <summary>The client address is in one of some CIDR blocks.</summary>

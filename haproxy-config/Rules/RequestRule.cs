@@ -131,10 +131,12 @@ public sealed record RedirectRule(RedirectTarget Target, int Status) : RequestRu
     [
         Target switch
         {
-            RedirectTarget.ToHttps => new RedirectDirective("scheme", "https", Status, when.And("!" + Acl.CameOverTls)),
+            // The Host header's port (":80") would be wrong for https; pathq is the path and query
+            // even when the request line holds an absolute URI.
+            RedirectTarget.ToHttps => new RedirectDirective("location", "https://%[req.hdr(host),regsub(:[0-9]+$,)]%[pathq]", Status, when.And("!" + Acl.CameOverTls)),
             RedirectTarget.ToHost to => new RedirectDirective("prefix", "https://" + to.Name.ToLowerInvariant(), Status, when),
             RedirectTarget.PrefixReplacement p => new RedirectDirective(
-                "location", $"%[url,regsub({RegexLiteral("^" + p.From)},{p.To})]", Status, when.And($"{{ path -m beg {Word(p.From)} }}")),
+                "location", $"%[pathq,regsub({RegexLiteral("^" + p.From)},{p.To})]", Status, when.And($"{{ path -m beg {Word(p.From)} }}")),
             _ => throw new InvalidOperationException("validation lets no other target through"),
         },
     ];
@@ -161,6 +163,7 @@ public sealed record RespondRule(FixedResponse Response) : RequestRule
         spec.Unique(at["Name"], "fixed response", Response.Name);
         at["Status"].Require(Response.Status is >= 200 and <= 599 and not 204 and not 304, $"{Response.Status} cannot carry a body; use 200 to 599, except 204 and 304");
         at["ContentType"].Add(Syntax.ContentType(Response.ContentType));
+        at["Body"].Add(Syntax.Utf8(Response.Body));
         var bytes = Response.Body is null ? -1 : System.Text.Encoding.UTF8.GetByteCount(Response.Body);
         at["Body"].Require(
             bytes is >= 1 and <= Syntax.MaxBodyBytes,
@@ -178,7 +181,7 @@ public sealed record RequestHeaderRule(HeaderEdit Edit) : RequestRule
 
     internal override void Check(Problems at, SpecContext spec) => HeaderEdit.Check(at["Edit"], Edit);
 
-    internal override IReadOnlyList<Directive> Lower(Planner planner, Condition when) => [new HeaderDirective(OnResponse: false, Edit, when)];
+    internal override IReadOnlyList<Directive> Lower(Planner planner, Condition when) => [new HeaderDirective(HeaderPhase.Request, Edit, when)];
 }
 
 /// <summary>Where a redirect sends the client.</summary>

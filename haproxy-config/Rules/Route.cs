@@ -123,7 +123,7 @@ public sealed record HostTableRoute(string Name, ValueList<TableEntry> Entries) 
         return lines;
     }
 
-    private static bool IsWildcard(string key) => key.StartsWith('*') || key.StartsWith('.');
+    private static bool IsWildcard(string? key) => key is not null && (key.StartsWith('*') || key.StartsWith('.'));
 
     /// <summary>The key as the map holds it: lower case; a wildcard as its suffix (<c>.example.com</c>).</summary>
     private static string Key(string key) => IsWildcard(key) ? Acl.HostSuffixKey(key) : key.ToLowerInvariant();
@@ -169,6 +169,12 @@ public sealed record TableEntry(string Key, string Pool)
         for (var e = 0; e < entries.Count; e++)
         {
             var entry = at["Entries"][e];
+            if (entries[e] is null)
+            {
+                entry.Add("is null; remove it");
+                continue;
+            }
+
             var problem = checkKey(entries[e].Key);
             entry["Key"].Add(problem);
             if (problem is null && !keys.Add(key(entries[e].Key)))

@@ -72,7 +72,7 @@ internal sealed class SpecValidator
             at["ErrorLimit"].Add(pool.ErrorLimit is { } limit ? Syntax.Range(limit, 1, 1000) : null);
             at["MaxConnectionsPerServer"].Add(Syntax.Range(pool.MaxConnectionsPerServer, 1, 1_000_000));
             at["MaxQueuePerServer"].Add(Syntax.Range(pool.MaxQueuePerServer, 0, 1_000_000));
-            at["StickyCookie"].Add(pool.StickyCookie is null ? null : Syntax.HeaderName(pool.StickyCookie));
+            at["StickyCookie"].Add(pool.StickyCookie is null ? null : Syntax.CookieName(pool.StickyCookie));
         }
 
         _context.PoolReference(_problems["DefaultPool"], _spec.DefaultPool);
@@ -93,7 +93,7 @@ internal sealed class SpecValidator
 
             at["Address"].Add(Syntax.Address(server.Address));
             at["Port"].Add(Syntax.Port(server.Port));
-            at["Name"].Add(server.Name is null ? null : Syntax.PoolName(server.Name));
+            at["Name"].Add(server.Name is null ? null : Syntax.ServerName(server.Name));
             at["Name"].Require(names.Add(name), $"'{name}' names another server of pool '{spec.Name}' too; server names must be unique in a pool");
         }
     }
@@ -254,6 +254,7 @@ internal sealed class SpecValidator
         defaults["RetryOn"].Add(Syntax.RetryOn(d.RetryOn));
         defaults["HttpReuse"].Require(Enum.IsDefined(d.HttpReuse), $"{d.HttpReuse} is not an HttpReuse value");
         defaults["RequestIdHeader"].Add(d.RequestIdHeader is null ? null : Syntax.HeaderName(d.RequestIdHeader));
+        Syntax.Cidrs(defaults["TrustedProxies"], d.TrustedProxies, allowEmpty: true);
 
         if (_spec.UsesDns)
         {

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using System.Text;
 using System.Text.RegularExpressions;
 
 namespace HaproxyCluster.Config;
@@ -28,25 +29,61 @@ internal static partial class Syntax
             ? null
             : $"{Show(value)} is not a pool name; use a letter, then up to 63 letters, digits, '_', '-' or '.', not starting with 'fe_' or 'st_' (reserved)";
 
+    public static string? ServerName(string? value) =>
+        value is not null && PoolNamePattern().IsMatch(value)
+            ? null
+            : $"{Show(value)} is not a server name; use a letter, then up to 63 letters, digits, '_', '-' or '.'";
+
+    public static string? CookieName(string? value) =>
+        value is not null && HeaderNamePattern().IsMatch(value)
+            ? null
+            : $"{Show(value)} is not a cookie name; use 1 to 64 letters, digits, '-' or '_'";
+
     public static string? Slug(string? value) =>
         value is not null && SlugPattern().IsMatch(value)
             ? null
             : $"{Show(value)} is not a valid name; use 1 to 64 lower-case letters, digits, '_' or '-', starting with a letter or digit";
 
+    /// <summary>A DNS name; its last label is not all digits, so it can never be read as an address (RFC 3696).</summary>
     public static string? Hostname(string? value) =>
-        value is not null && value.Length <= 253 && HostnamePattern().IsMatch(value)
+        value is not null && value.Length <= 253 && HostnamePattern().IsMatch(value) && !value.Split('.')[^1].All(char.IsAsciiDigit)
             ? null
             : $"{Show(value)} is not a host name; use DNS labels of letters, digits and '-', joined by '.', such as api.example.com";
 
-    public static string? HostSuffix(string? value) =>
-        value is not null && (value.StartsWith("*.", StringComparison.Ordinal) || value.StartsWith('.')) && Hostname(value.TrimStart('*').TrimStart('.')) is null
+    public static string? HostSuffix(string? value)
+    {
+        var name = value?.StartsWith("*.", StringComparison.Ordinal) == true ? value[2..] : value?.StartsWith('.') == true ? value[1..] : null;
+        return name is not null && Hostname(name) is null
             ? null
-            : $"{Show(value)} is not a host suffix; use '*.example.com' or '.example.com'";
+            : $"{Show(value)} is not a host suffix; use '*.example.com' or '.example.com' (one '*.' or '.' before a host name)";
+    }
 
     public static string? Address(string? value) =>
-        value is not null && (IPAddress.TryParse(value, out _) || Hostname(value) is null)
-            ? null
-            : $"{Show(value)} is neither an IP address nor a DNS name";
+        value is null ? $"{Show(value)} is neither an IP address nor a DNS name"
+        : IPAddress.TryParse(value, out _) ? IpAddress(value)
+        : Hostname(value) is null ? null
+        : $"{Show(value)} is neither an IP address nor a DNS name";
+
+    /// <summary>
+    /// An IP address written exactly as HAProxy and everyone else read it: .NET also parses
+    /// <c>127.1</c>, <c>0x7f.1</c>, <c>1</c>, <c>[::1]</c> and zone ids (<c>fe80::1%eth0</c>, whose
+    /// zone may hold any text), which either break the config or mean something else to HAProxy.
+    /// </summary>
+    public static string? IpAddress(string? value)
+    {
+        if (value is null || !IPAddress.TryParse(value, out var ip))
+        {
+            return $"{Show(value)} is not an IP address";
+        }
+
+        if (value.Contains('%', StringComparison.Ordinal) || (ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 && ip.ScopeId != 0))
+        {
+            return $"{Show(value)} has a zone id ('%...'), which HAProxy does not read here; remove it";
+        }
+
+        var canonical = ip.ToString();
+        return canonical == value ? null : $"{Show(value)} is not written the standard way; did you mean {canonical}?";
+    }
 
     public static string? Port(int value) =>
         value is >= 1 and <= 65535 ? null : $"{value} is not a port; use 1 to 65535";
@@ -125,19 +162,28 @@ internal static partial class Syntax
 
     public static string? LogTarget(string? value) =>
         GlobalSettings.IsStreamTarget(value) || AbsoluteFilePath(value) is null || Endpoint(value) is null
-        || (value!.StartsWith(GlobalSettings.TcpLogPrefix, StringComparison.Ordinal) && Endpoint(value[GlobalSettings.TcpLogPrefix.Length..]) is null)
+        || (value is not null && value.StartsWith(GlobalSettings.TcpLogPrefix, StringComparison.Ordinal) && Endpoint(value[GlobalSettings.TcpLogPrefix.Length..]) is null)
             ? null
             : $"{Show(value)} is not a log target; use tcp@address:port, 'stdout', 'stderr', a socket path such as /dev/log, or address:port";
 
-    public static string? Endpoint(string? value) =>
-        value is not null && IPEndPoint.TryParse(value, out var endpoint) && endpoint.Port > 0 && value.Contains(':', StringComparison.Ordinal)
-            ? null
-            : $"{Show(value)} is not address:port, such as 169.254.169.253:53";
+    /// <summary><c>address:port</c> (<c>[v6]:port</c>), written as HAProxy reads it; see <see cref="IpAddress"/>.</summary>
+    public static string? Endpoint(string? value)
+    {
+        if (value is null || !IPEndPoint.TryParse(value, out var endpoint) || endpoint.Port == 0 || !value.Contains(':', StringComparison.Ordinal))
+        {
+            return $"{Show(value)} is not address:port, such as 169.254.169.253:53";
+        }
+
+        var canonical = endpoint.ToString();
+        return value.Contains('%', StringComparison.Ordinal) || (endpoint.Address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 && endpoint.Address.ScopeId != 0)
+            ? $"{Show(value)} has a zone id ('%...'), which HAProxy does not read here; remove it"
+            : canonical == value ? null : $"{Show(value)} is not written the standard way; did you mean {canonical}?";
+    }
 
     public static string? BindAddress(string? value) =>
-        value is "" || (value is not null && IPAddress.TryParse(value, out var ip) && ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork)
+        value is "" || (value is not null && IpAddress(value) is null && IPAddress.Parse(value).AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork)
             ? null
-            : $"{Show(value)} is not an IPv4 address; use one such as 127.0.0.1, or \"\" for every address";
+            : $"{Show(value)} is not an IPv4 address written the standard way; use one such as 127.0.0.1, or \"\" for every address";
 
     public static string? Duration(TimeSpan value) =>
         value > TimeSpan.Zero && value < TimeSpan.FromDays(24) && value.Ticks % TimeSpan.TicksPerMillisecond == 0
@@ -174,8 +220,33 @@ internal static partial class Syntax
         }
 
         var shown = value.Length > 80 ? value[..77] + "..." : value;
-        var escaped = string.Concat(shown.Select(c => char.IsControl(c) ? $"\\u{(int)c:x4}" : c.ToString()));
+        var escaped = string.Concat(shown.Select(c => Invisible(c) ? $"\\u{(int)c:x4}" : c.ToString()));
         return string.Create(CultureInfo.InvariantCulture, $"'{escaped}'");
+    }
+
+    /// <summary>Characters a message must show as escapes: controls, line and paragraph separators, format characters, lone surrogates.</summary>
+    private static bool Invisible(char c) => char.GetUnicodeCategory(c) is UnicodeCategory.Control or UnicodeCategory.Format
+        or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator or UnicodeCategory.Surrogate;
+
+    /// <summary>A header value a request can carry and a match compare with: HTTP strips blanks at its ends.</summary>
+    public static string? MatchedHeaderValue(string? value) =>
+        HeaderValue(value) ?? (value!.Trim(' ', '\t') == value ? null
+            : $"{Show(value)} has spaces at its ends, which HTTP strips from every header value, so it could never match; remove them");
+
+    /// <summary>Text that has a UTF-8 form: no lone half of a UTF-16 surrogate pair.</summary>
+    public static string? Utf8(string? value)
+    {
+        for (var rest = value.AsSpan(); !rest.IsEmpty;)
+        {
+            if (Rune.DecodeFromUtf16(rest, out _, out var used) != System.Buffers.OperationStatus.Done)
+            {
+                return $"{Show(value)} holds a lone surrogate (half of a UTF-16 pair), which has no UTF-8 form; fix the string";
+            }
+
+            rest = rest[used..];
+        }
+
+        return null;
     }
 
     private static string? Printable(string? value, string what)

@@ -24,7 +24,7 @@ public class HostileInputPropertyTests(ITestOutputHelper output)
     [
         "global", "ring", "format", "maxlen", "size", "defaults", "resolvers", "frontend", "backend", "master-worker", "maxconn", "hard-stop-after", "user", "group",
         "log", "stats", "mode", "option", "timeout", "retries", "retry-on", "http-reuse", "unique-id-format", "unique-id-header", "log-format",
-        "nameserver", "hold", "accepted_payload_size", "bind", "http-request", "http-response", "use_backend", "default_backend",
+        "nameserver", "hold", "accepted_payload_size", "bind", "http-request", "http-after-response", "use_backend", "default_backend",
         "no", "monitor-uri", "monitor", "balance", "http-check", "cookie", "default-server", "server", "server-template", "stick-table",
     ];
 
@@ -158,14 +158,15 @@ public class HostileInputPropertyTests(ITestOutputHelper output)
         var frontend = statements.SkipWhile(w => w is not ["frontend", ConfigRenderer.HttpFrontend]).Skip(1)
             .TakeWhile(w => w[0] is not ("frontend" or "backend")).ToList();
         var requestRules = frontend.Where(w => w[0] == "http-request").ToList();
-        // X-Forwarded-Proto (two lines) and idempotent-only L7 retries come with every config.
-        var expected = 3 + spec.RequestRules.Sum(r => r is RateLimitRule ? 2 : 1);
+        // Every config comes with six: non-normal paths refused, X-Forwarded-Proto (two lines),
+        // X-Forwarded-For and X-Request-ID dropped, and idempotent-only L7 retries.
+        var expected = 6 + spec.RequestRules.Sum(r => r is RateLimitRule ? 2 : 1);
         Assert.Equal(expected, requestRules.Count);
-        Assert.Equal(spec.ResponseHeaders.Count, frontend.Count(w => w[0] == "http-response"));
+        Assert.Equal(spec.ResponseHeaders.Count, frontend.Count(w => w[0] == "http-after-response"));
 
         // Header values survive quoting exactly, with '%' doubled for HAProxy's log-format.
         var edits = spec.RequestRules.OfType<RequestHeaderRule>().Select(r => r.Edit).Where(e => e.Value is not null);
-        var rendered = requestRules.Skip(2).Where(w => w[1] is "set-header" or "add-header").Select(w => (w[2], w[3]));
+        var rendered = requestRules.Where(w => w[1] is "set-header" or "add-header" && w[2] != "X-Forwarded-Proto").Select(w => (w[2], w[3]));
         Assert.Equal(edits.Select(e => (e.Name, e.Value!.Replace("%", "%%", StringComparison.Ordinal))), rendered);
     }
 

@@ -38,6 +38,25 @@ public class ValidationTests
         { "duplicate table key", Valid with { Routes = [Route.HostTable("sites", new TableEntry("a.example.com", "web"), new TableEntry("A.example.com", "api"))] }, "Routes[0] (HostTableRoute).Entries[1].Key", "'A.example.com' is in the table twice" },
         { "tcp log target without a port", Valid with { Global = new GlobalSettings { LogTarget = "tcp@127.0.0.1" } }, "Global.LogTarget", "'tcp@127.0.0.1' is not a log target; use tcp@address:port" },
         { "port clash", Valid with { Listeners = new Listeners { AdminPort = 80 } }, "Listeners.AdminPort", "80 is also HttpPort" },
+        { "zone id with a line break", Valid with { Pools = [new Pool { Name = "web", Servers = [new Server("fe80::1%eth0\n    http-request deny", 80)] }] }, "Pools[0].Servers[0].Address", "has a zone id" },
+        { "zone id with a variable", Valid with { Resolvers = new Resolvers { Nameservers = ["[fe80::1%${HOME}]:53"] } }, "Resolvers.Nameservers[0]", "has a zone id" },
+        { "short ipv4", Valid with { Pools = [new Pool { Name = "web", Servers = [new Server("127.1", 80)] }] }, "Pools[0].Servers[0].Address", "did you mean 127.0.0.1?" },
+        { "hex ipv4", Valid with { Pools = [new Pool { Name = "web", Servers = [new Server("0x7f.1", 80)] }] }, "Pools[0].Servers[0].Address", "did you mean 127.0.0.1?" },
+        { "bare number", Valid with { Pools = [new Pool { Name = "web", Servers = [new Server("1", 80)] }] }, "Pools[0].Servers[0].Address", "did you mean 0.0.0.1?" },
+        { "bracketed ipv6", Valid with { Pools = [new Pool { Name = "web", Servers = [new Server("[::1]", 80)] }] }, "Pools[0].Servers[0].Address", "did you mean ::1?" },
+        { "tcp log target with a zone id", Valid with { Global = new GlobalSettings { LogTarget = "tcp@[fe80::1%lo]:5140" } }, "Global.LogTarget", "is not a log target" },
+        { "short bind address", Valid with { Listeners = new Listeners { BindAddress = "127.1" } }, "Listeners.BindAddress", "not an IPv4 address written the standard way" },
+        { "wildcard with two dots", Valid with { Routes = [Route.HostTable("sites", new TableEntry("*..example.com", "web"))] }, "Routes[0] (HostTableRoute).Entries[0].Key", "is not a host suffix" },
+        { "header match with spaces", Valid with { Routes = [Route.To("api", Match.Header("X-A", " on "))] }, "Routes[0] (PoolRoute).When.Value", "has spaces at its ends" },
+        { "lone surrogate", Valid with { RequestRules = [Rule.Respond(new FixedResponse("x", 503, "text/plain", "a\ud800b"), Match.Path("/x"))] }, "RequestRules[0] (RespondRule).Response.Body", "lone surrogate" },
+        { "server name", Valid with { Pools = [new Pool { Name = "web", Servers = [new Server("10.0.0.1", 80) { Name = "bad name" }] }] }, "Pools[0].Servers[0].Name", "is not a server name" },
+        { "cookie name", Valid with { Pools = [new Pool { Name = "web", Servers = [new Server("10.0.0.1", 80)], StickyCookie = "bad;cookie" }] }, "Pools[0].StickyCookie", "is not a cookie name" },
+        { "null redirect target", Valid with { RequestRules = [Rule.Redirect(null!, Match.Path("/x"))] }, "RequestRules[0] (RedirectRule).Target", "is null" },
+        { "unknown header action", Valid with { RequestRules = [new RequestHeaderRule(new HeaderEdit((HeaderAction)7, "X-A", "v"))] }, "RequestRules[0] (RequestHeaderRule).Edit.Action", "7 is not a HeaderAction" },
+        { "unknown balance", Valid with { Pools = [new Pool { Name = "web", Servers = [new Server("10.0.0.1", 80)], Balance = (Balance)7 }] }, "Pools[0].Balance", "7 is not a Balance" },
+        { "null table key", Valid with { Routes = [Route.HostTable("sites", new TableEntry(null!, "web"))] }, "Routes[0] (HostTableRoute).Entries[0].Key", "is not a host name" },
+        { "null log target", Valid with { Global = new GlobalSettings { LogTarget = null! } }, "Global.LogTarget", "is not a log target" },
+        { "untrusted cidr", Valid with { Defaults = new DefaultSettings { TrustedProxies = ["10.0.0.1/8"] } }, "Defaults.TrustedProxies[0]", "did you mean 10.0.0.0/8?" },
         { "condition too large", Valid with { Routes = [Route.To("api", Enumerable.Range(0, 5).Select(i => Match.Path($"/a{i}") | Match.Path($"/b{i}")).Aggregate((a, b) => a & b))] }, "Routes[0] (PoolRoute).When", "expands to 32 alternatives" },
     };
 
@@ -68,6 +87,14 @@ public class ValidationTests
             ["Pools[0].Servers[0].Port", "DefaultPool", "RequestRules[0] (RequestHeaderRule).Edit.Value", "RequestRules[1] (DenySourcesRule).Cidrs[0]", "Routes[0] (PoolRoute).Pool", "Routes[0] (PoolRoute).When.Value"],
             error.Errors.Select(e => e.Property));
         Assert.StartsWith("HaproxySpec has 6 problems:\n  - Pools[0].Servers[0].Port: 0 is not a port", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Messages_show_invisible_characters_as_escapes()
+    {
+        var error = Assert.Throws<ConfigValidationException>((Valid with { RequestRules = [Rule.SetHeader("X-A", "a\u2028b\u0085c\u200bd")] }).Validate);
+
+        Assert.Contains("'a\\u2028b\\u0085c\\u200bd'", Assert.Single(error.Errors).Message, StringComparison.Ordinal);
     }
 
     [Fact]

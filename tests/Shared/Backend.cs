@@ -16,6 +16,7 @@ internal sealed class Backend : IDisposable
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private readonly string? _onlyPath;
     private volatile bool _stopped;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _paths = new(StringComparer.Ordinal);
     private int _hungUp;
 
     /// <param name="name">Named in every answer, so a test sees which server answered.</param>
@@ -37,6 +38,9 @@ internal sealed class Backend : IDisposable
     public int Port { get; }
 
     public Server Server => new("127.0.0.1", Port);
+
+    /// <summary>How many requests for <paramref name="path"/> (as the request line held it) reached this server.</summary>
+    public int Requests(string path) => _paths.TryGetValue(path, out var count) ? count : 0;
 
     /// <summary>Requests the server closed on without answering.</summary>
     public int HungUp => Volatile.Read(ref _hungUp);
@@ -76,6 +80,7 @@ internal sealed class Backend : IDisposable
         client.ReceiveTimeout = 5000;
         var stream = client.GetStream();
         var lines = ReadHead(stream).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
+        _paths.AddOrUpdate(lines[0].Split(' ')[1], 1, (_, count) => count + 1);
         if (_onlyPath is not null && lines[0].Split(' ')[1] != _onlyPath)
         {
             Interlocked.Increment(ref _hungUp);
@@ -122,10 +127,23 @@ internal sealed class Backend : IDisposable
 /// <summary>Free loopback ports, asked of the kernel.</summary>
 internal static class FreePort
 {
-    public static int Next()
+    public static int Next() => Distinct(1)[0];
+
+    /// <summary>
+    /// <paramref name="count"/> ports, all different: each is held open until all are chosen, since
+    /// the kernel may hand out a port it just handed out once that socket is closed.
+    /// </summary>
+    public static int[] Distinct(int count)
     {
-        using var socket = new TcpListener(IPAddress.Loopback, 0);
-        socket.Start();
-        return ((IPEndPoint)socket.LocalEndpoint).Port;
+        var sockets = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToList();
+        try
+        {
+            sockets.ForEach(s => s.Start());
+            return [.. sockets.Select(s => ((IPEndPoint)s.LocalEndpoint).Port)];
+        }
+        finally
+        {
+            sockets.ForEach(s => s.Dispose());
+        }
     }
 }

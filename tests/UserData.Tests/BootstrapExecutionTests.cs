@@ -13,7 +13,7 @@ public sealed class BootstrapExecutionTests : IDisposable
     private const string Stack = "HaproxyCluster-test";
     private const string Resource = "NodesAsgABCD1234";
     private readonly Backend _backend = new("web");
-    private readonly int _syslogPort = FreePort.Next();
+    private readonly int[] _ports = FreePort.Distinct(5);
     private readonly HaproxySpec _spec;
 
     public BootstrapExecutionTests()
@@ -25,15 +25,17 @@ public sealed class BootstrapExecutionTests : IDisposable
             Listeners = new Listeners
             {
                 BindAddress = "127.0.0.1",
-                HttpPort = FreePort.Next(),
-                TlsOriginPort = FreePort.Next(),
-                HealthPort = FreePort.Next(),
-                AdminPort = FreePort.Next(),
+                HttpPort = _ports[0],
+                TlsOriginPort = _ports[1],
+                HealthPort = _ports[2],
+                AdminPort = _ports[3],
             },
             // The test machine allows 20,000 open files; the node's rsyslog listens on a free port.
-            Global = new GlobalSettings { MaxConnections = 2000, LogTarget = $"tcp@127.0.0.1:{_syslogPort}" },
+            Global = new GlobalSettings { MaxConnections = 2000, LogTarget = $"tcp@127.0.0.1:{SyslogPort}" },
         };
     }
+
+    private int SyslogPort => _ports[4];
 
     private BundleArchive GoodBundle => BundleArchive.Create(ConfigRenderer.Render(_spec));
 
@@ -205,7 +207,7 @@ public sealed class BootstrapExecutionTests : IDisposable
         HealthPath = _spec.Listeners.HealthPath,
         HealthAttempts = 20,
         HealthIntervalSeconds = 1,
-        SyslogPort = _syslogPort,
+        SyslogPort = SyslogPort,
     });
 
     private void Get(string path) => Assert.Equal(200, ProxiedHttp.SendAsync(_spec.Listeners.HttpPort, path).GetAwaiter().GetResult().Status);

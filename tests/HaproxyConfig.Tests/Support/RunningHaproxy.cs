@@ -49,19 +49,16 @@ internal sealed class RunningHaproxy : IDisposable
     /// <paramref name="spec"/> as a test runs it: every listener on a free loopback port, logs to
     /// stdout, the Runtime API socket in the bundle's folder, no user switch, and fewer connections.
     /// </summary>
-    public static HaproxySpec OnLoopback(HaproxySpec spec, string directory) => spec with
+    public static HaproxySpec OnLoopback(HaproxySpec spec, string directory)
     {
-        Listeners = spec.Listeners with
+        var ports = FreePort.Distinct(4);
+        return spec with
         {
-            BindAddress = "127.0.0.1",
-            HttpPort = FreePort.Next(),
-            TlsOriginPort = FreePort.Next(),
-            HealthPort = FreePort.Next(),
-            AdminPort = FreePort.Next(),
-        },
-        // The test machine allows 20,000 open files; 50,000 connections would need 100,000.
-        Global = spec.Global with { LogTarget = "stdout", RuntimeSocketPath = $"{directory}/admin.sock", User = null, MaxConnections = 2000 },
-    };
+            Listeners = spec.Listeners with { BindAddress = "127.0.0.1", HttpPort = ports[0], TlsOriginPort = ports[1], HealthPort = ports[2], AdminPort = ports[3] },
+            // The test machine allows 20,000 open files; 50,000 connections would need 100,000.
+            Global = spec.Global with { LogTarget = "stdout", RuntimeSocketPath = $"{directory}/admin.sock", User = null, MaxConnections = 2000 },
+        };
+    }
 
     public static async Task<RunningHaproxy> StartAsync(HaproxySpec spec)
     {
