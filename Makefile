@@ -16,7 +16,9 @@ TEST_MARK := HAPROXY_CLUSTER_TEST=1
 CDK_OUT ?= cdk.out
 # HAProxy 3.0 (Debian 13), run through chroot: Amazon Linux 2023 ships up to 3.0, Debian 12 has 2.6.
 # The bootstrap script also runs in it (through an overlay), so it holds curl too.
-HAPROXY30_ROOT := $(CURDIR)/.tools/debian-trixie
+# make diff and its test synthesize other checkouts; they share this root through the environment.
+HAPROXY30_ROOT ?= $(CURDIR)/.tools/debian-trixie
+export HAPROXY30_ROOT
 
 .PHONY: synth build test tools check-determinism nag format-check scripts-check workflows-check diff diff-test local local-down local-test chaos chaos-short bench bench-smoke clean
 
@@ -26,9 +28,11 @@ node_modules/.package-lock.json: package.json package-lock.json
 build:
 	dotnet build HaproxyCluster.sln --nologo -v quiet -clp:NoSummary
 
-# Synthesizes every environment's stack into $(CDK_OUT)/ (one stack: make synth ENV=prod).
-synth: node_modules/.package-lock.json build
+# Synthesizes every environment's stack into $(CDK_OUT)/ (one stack: make synth ENV=prod), then
+# proves each environment's bundle with haproxy -c on the nodes' HAProxy (3.0), at a node's paths.
+synth: node_modules/.package-lock.json build $(HAPROXY30_ROOT)/usr/sbin/rsyslogd
 	$(CDK) synth --quiet --output $(CDK_OUT) $(if $(ENV),-c env=$(ENV))
+	scripts/check-bundles.sh $(CDK_OUT)
 	@ls $(CDK_OUT)/*.template.json
 
 # Installs what the tests need when it is missing: Debian's haproxy 2.6, shellcheck, wrk, gnuplot
@@ -41,7 +45,7 @@ tools: node_modules/.package-lock.json $(HAPROXY30_ROOT)/usr/sbin/rsyslogd
 
 $(HAPROXY30_ROOT)/usr/sbin/rsyslogd:
 	@command -v debootstrap >/dev/null || { \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap; }
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap debian-archive-keyring; }
 	rm -rf $(HAPROXY30_ROOT)
 	debootstrap --variant=minbase --include=haproxy,curl,rsyslog trixie $(HAPROXY30_ROOT) >/dev/null
 
@@ -108,7 +112,7 @@ diff-test: node_modules/.package-lock.json
 
 # Ends by failing if a process the tests started is still running, whether they passed or not.
 test: tools check-determinism nag format-check scripts-check workflows-check diff-test local-test chaos-short bench-smoke
-	status=0; env $(TEST_MARK) MSBUILDDISABLENODEREUSE=1 HAPROXY30_ROOT=$(HAPROXY30_ROOT) \
+	status=0; env $(TEST_MARK) MSBUILDDISABLENODEREUSE=1 \
 	  dotnet test HaproxyCluster.sln --nologo --no-build -v quiet || status=$$?; \
 	scripts/leftovers.sh $(TEST_MARK) || status=1; \
 	exit $$status
