@@ -112,7 +112,33 @@ internal static partial class Syntax
     }
 
     public static string? Regex(string? value) =>
-        Printable(value, "a regex") ?? (Pcre.Check(value!) is { } reason ? $"{Show(value)} is not a valid PCRE regex: {reason}" : null);
+        Printable(value, "a regex")
+        ?? (Pcre.Check(value!) is { } reason ? $"{Show(value)} is not a valid PCRE regex: {reason}" : null)
+        ?? BareHexEscape(value!);
+
+    /// <summary>
+    /// This machine's PCRE2 (10.42) reads <c>\x</c> with no hex digit as NUL; the PCRE2 of HAProxy
+    /// 3.0 on Debian 13 refuses it, so a node would refuse the config. Found by the input property test.
+    /// </summary>
+    private static string? BareHexEscape(string pattern)
+    {
+        for (var i = 0; i < pattern.Length - 1; i++)
+        {
+            if (pattern[i] != '\\')
+            {
+                continue;
+            }
+
+            if (pattern[i + 1] == 'x' && (i + 2 == pattern.Length || !(char.IsAsciiHexDigit(pattern[i + 2]) || pattern[i + 2] == '{')))
+            {
+                return $"{Show(pattern)} has \\x with no hex digits after it, which newer PCRE2 (HAProxy 3.0's) refuses; write the character as \\x00 to \\xff";
+            }
+
+            i++; // The escaped character cannot start an escape.
+        }
+
+        return null;
+    }
 
     public static string? HeaderName(string? value) =>
         value is not null && HeaderNamePattern().IsMatch(value)

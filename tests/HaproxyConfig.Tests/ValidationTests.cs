@@ -21,6 +21,7 @@ public class ValidationTests
         { "cidr", Valid with { RequestRules = [Rule.DenySources(["10.0.0.300/8"])] }, "RequestRules[0] (DenySourcesRule).Cidrs[0]", "'10.0.0.300/8' is not a CIDR block" },
         { "cidr host bits", Valid with { RequestRules = [Rule.DenySources(["10.1.2.3/8"])] }, "RequestRules[0] (DenySourcesRule).Cidrs[0]", "did you mean 10.0.0.0/8?" },
         { "regex", Valid with { Routes = [Route.To("api", Match.PathRegex("^/(unclosed"))] }, "Routes[0] (PoolRoute).When.Pattern", "is not a valid PCRE regex: missing closing parenthesis" },
+        { "regex with a bare \\x", Valid with { Routes = [Route.To("api", Match.PathRegex("^/a\\x"))] }, "Routes[0] (PoolRoute).When.Pattern", "no hex digits after it" },
         { "regex PCRE refuses", Valid with { Routes = [Route.To("api", Match.PathRegex("(?<=a+)b"))] }, "Routes[0] (PoolRoute).When.Pattern", "lookbehind" },
         { "header name", Valid with { RequestRules = [Rule.SetHeader("X Bad", "v")] }, "RequestRules[0] (RequestHeaderRule).Edit.Name", "'X Bad' is not a header name" },
         { "header value newline", Valid with { RequestRules = [Rule.SetHeader("X-A", "v\n    http-request deny")] }, "RequestRules[0] (RequestHeaderRule).Edit.Value", "'v\\u000a    http-request deny' holds a character outside printable ASCII" },
