@@ -31,6 +31,20 @@ public class ClusterPartsTests
         return (stack, new Vpc(stack, "Vpc", new VpcProps { AvailabilityZones = ["eu-west-1a", "eu-west-1b"], NatGateways = 1 }));
     }
 
+    /// <summary>The load balancer with a plain group of nodes as its targets.</summary>
+    private static (ClusterLoadBalancer LoadBalancer, AutoScalingGroup Nodes) LoadBalancerWithTargets(Stack stack, Vpc vpc)
+    {
+        var loadBalancer = new ClusterLoadBalancer(stack, vpc, new ClusterSecurityGroups(stack, vpc, Props).Nlb, Props);
+        var nodes = new AutoScalingGroup(stack, "Nodes", new AutoScalingGroupProps
+        {
+            Vpc = vpc,
+            InstanceType = new Amazon.CDK.AWS.EC2.InstanceType("t3.small"),
+            MachineImage = MachineImage.GenericLinux(new Dictionary<string, string> { ["eu-west-1"] = "ami-00000000000000000" }),
+        });
+        loadBalancer.AddTargets(nodes);
+        return (loadBalancer, nodes);
+    }
+
     [Fact]
     public void Security_groups_open_the_listener_ports_to_clients_and_the_spec_ports_to_the_nlb()
     {
@@ -56,19 +70,9 @@ public class ClusterPartsTests
     [Fact]
     public void Load_balancer_checks_the_spec_health_endpoint_as_the_node_health_check_says()
     {
-        // GIVEN a load balancer and some nodes
+        // GIVEN a load balancer and some nodes  WHEN they become its targets
         var (stack, vpc) = NewStack();
-        var groups = new ClusterSecurityGroups(stack, vpc, Props);
-        var loadBalancer = new ClusterLoadBalancer(stack, vpc, groups.Nlb, Props);
-        var nodes = new AutoScalingGroup(stack, "Nodes", new AutoScalingGroupProps
-        {
-            Vpc = vpc,
-            InstanceType = new Amazon.CDK.AWS.EC2.InstanceType("t3.small"),
-            MachineImage = MachineImage.GenericLinux(new Dictionary<string, string> { ["eu-west-1"] = "ami-00000000000000000" }),
-        });
-
-        // WHEN they become its targets
-        loadBalancer.AddTargets(nodes);
+        var (loadBalancer, _) = LoadBalancerWithTargets(stack, vpc);
         var template = Template.FromStack(stack);
 
         // THEN each target group sends traffic to the spec's port and checks /ready on 9090
@@ -119,15 +123,7 @@ public class ClusterPartsTests
         // GIVEN a load balancer with targets
         var (stack, vpc) = NewStack();
         var observability = new ClusterObservability(stack, Props);
-        var groups = new ClusterSecurityGroups(stack, vpc, Props);
-        var loadBalancer = new ClusterLoadBalancer(stack, vpc, groups.Nlb, Props);
-        var nodes = new AutoScalingGroup(stack, "Nodes", new AutoScalingGroupProps
-        {
-            Vpc = vpc,
-            InstanceType = new Amazon.CDK.AWS.EC2.InstanceType("t3.small"),
-            MachineImage = MachineImage.GenericLinux(new Dictionary<string, string> { ["eu-west-1"] = "ami-00000000000000000" }),
-        });
-        loadBalancer.AddTargets(nodes);
+        var (loadBalancer, nodes) = LoadBalancerWithTargets(stack, vpc);
 
         // WHEN observability watches them
         observability.Watch(loadBalancer.HttpTargetGroup!, loadBalancer.LoadBalancer, nodes);
