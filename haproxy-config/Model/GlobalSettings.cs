@@ -43,6 +43,14 @@ public sealed record GlobalSettings
     public int? LoopbackTcpLogPort =>
         IPEndPoint.TryParse(TcpLogServer ?? "", out var server) && IPAddress.IsLoopback(server.Address) ? server.Port : null;
 
+    /// <summary>
+    /// Where HAProxy keeps its servers' runtime state across reloads (<c>server-state-file</c>),
+    /// written by the node agent after each change, so a new worker starts with the servers the
+    /// agent found, not with empty slots. Used when a pool has an <see cref="Ec2Discovery"/>.
+    /// Default: <c>/var/lib/haproxy/server-state</c>.
+    /// </summary>
+    public string ServerStateFile { get; init; } = "/var/lib/haproxy/server-state";
+
     /// <summary>Whether logs go to the process's own stdout or stderr, which take no syslog header.</summary>
     internal bool LogsToStream => IsStreamTarget(LogTarget);
 

@@ -46,7 +46,7 @@ public sealed record HaproxySpec
     public Resolvers Resolvers { get; init; } = new();
 
     /// <summary>Whether some server is named by DNS, so HAProxy needs the resolvers section.</summary>
-    internal bool UsesDns => Pools.Any(p => p?.Discovery is not null || p?.Servers.Any(s => s?.IsDnsName == true) == true);
+    internal bool UsesDns => Pools.Any(p => p?.Discovery is DnsDiscovery || p?.Servers.Any(s => s?.IsDnsName == true) == true);
 
     /// <summary>Checks the whole spec and throws one exception listing every problem.</summary>
     /// <exception cref="ConfigValidationException">The spec has at least one problem.</exception>

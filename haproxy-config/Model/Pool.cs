@@ -11,8 +11,11 @@ public sealed record Pool
     /// <summary>Servers with a fixed address or DNS name. Default: none (then <see cref="Discovery"/> is needed).</summary>
     public ValueList<Server> Servers { get; init; } = [];
 
-    /// <summary>Servers found through DNS, for members that come and go. Default: none.</summary>
-    public DnsDiscovery? Discovery { get; init; }
+    /// <summary>
+    /// Servers found at run time, for members that come and go: through DNS
+    /// (<see cref="DnsDiscovery"/>) or from EC2 (<see cref="Ec2Discovery"/>). Default: none.
+    /// </summary>
+    public ServerDiscovery? Discovery { get; init; }
 
     /// <summary>How servers are checked. Default: see <see cref="HealthCheck"/>.</summary>
     public HealthCheck HealthCheck { get; init; } = new();
@@ -61,11 +64,33 @@ public sealed record Server(string Address, int Port)
     internal bool IsDnsName => !System.Net.IPAddress.TryParse(Address, out _);
 }
 
-/// <summary>Servers discovered through DNS: <c>server-template</c> slots filled from A/AAAA records.</summary>
+/// <summary>
+/// Servers found at run time: <c>server-template</c> slots, filled and emptied without a reload.
+/// </summary>
+/// <param name="Port">The servers' port.</param>
+/// <param name="Slots">Most servers the pool holds at once, 1 to 1000.</param>
+public abstract record ServerDiscovery(int Port, int Slots)
+{
+    /// <summary>Checks the discovery's own values.</summary>
+    internal virtual void Check(Problems at)
+    {
+        at["Port"].Add(Syntax.Port(Port));
+        at["Slots"].Add(Syntax.Range(Slots, 1, 1000));
+    }
+}
+
+/// <summary>Servers discovered through DNS: slots filled by HAProxy from A/AAAA records.</summary>
 /// <param name="Hostname">The DNS name whose records are the servers.</param>
 /// <param name="Port">The servers' port.</param>
 /// <param name="Slots">Most servers the name may resolve to.</param>
-public sealed record DnsDiscovery(string Hostname, int Port, int Slots = 10);
+public sealed record DnsDiscovery(string Hostname, int Port, int Slots = 10) : ServerDiscovery(Port, Slots)
+{
+    internal override void Check(Problems at)
+    {
+        at["Hostname"].Add(Syntax.Hostname(Hostname));
+        base.Check(at);
+    }
+}
 
 /// <summary>An HTTP health check of each server.</summary>
 public sealed record HealthCheck

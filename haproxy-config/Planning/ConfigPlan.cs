@@ -12,6 +12,7 @@ namespace HaproxyCluster.Config;
 /// <param name="Files">Maps and pages, by path under the config directory.</param>
 /// <param name="UsesDns">Whether some server is a DNS name, so the resolvers section is needed.</param>
 /// <param name="RequestIdFormat">What each request's id is (<c>unique-id-format</c>); null for no request id.</param>
+/// <param name="Discovery">What the node agent fills, when a pool is discovered from EC2; else null.</param>
 internal sealed record ConfigPlan(
     HaproxySpec Spec,
     string? RequestIdFormat,
@@ -19,7 +20,8 @@ internal sealed record ConfigPlan(
     ValueList<BackendPlan> Backends,
     ValueList<StickTablePlan> StickTables,
     ValueList<BundleFile> Files,
-    bool UsesDns);
+    bool UsesDns,
+    DiscoveryManifest? Discovery);
 
 /// <summary>A pool's backend: its settings and its servers, named.</summary>
 internal sealed record BackendPlan(Pool Pool, ValueList<ServerPlan> Servers);

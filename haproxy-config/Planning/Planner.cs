@@ -23,6 +23,12 @@ internal sealed class Planner(HaproxySpec spec, string configDirectory)
     {
         var planner = new Planner(spec, configDirectory);
         var frontend = planner.Frontend();
+        var discovery = Discovery(spec);
+        if (discovery is not null)
+        {
+            planner.AddFile(DiscoveryManifest.FileName, discovery.ToJson());
+        }
+
         return new ConfigPlan(
             spec,
             RequestIdFormat(spec.Defaults),
@@ -30,7 +36,8 @@ internal sealed class Planner(HaproxySpec spec, string configDirectory)
             spec.Pools.OrderBy(p => p.Name, StringComparer.Ordinal).Select(Backend).ToValueList(),
             planner._stickTables.OrderBy(t => t.Name, StringComparer.Ordinal).ToValueList(),
             planner._files.Select(f => new BundleFile(f.Key, f.Value)).ToValueList(),
-            spec.UsesDns);
+            spec.UsesDns,
+            discovery);
     }
 
     /// <summary>The lines of <paramref name="rule"/>.</summary>
@@ -135,6 +142,18 @@ internal sealed class Planner(HaproxySpec spec, string configDirectory)
 
     /// <summary>The transaction variable holding the request id when trusted proxies may send one.</summary>
     public const string RequestIdVariable = "request_id";
+
+    /// <summary>The name every slot of a discovered pool starts with; the slot's number follows.</summary>
+    public static string SlotPrefix(Pool pool) => pool.Name + "-";
+
+    private static DiscoveryManifest? Discovery(HaproxySpec spec)
+    {
+        var pools = spec.Pools.Where(p => p.Discovery is Ec2Discovery).OrderBy(p => p.Name, StringComparer.Ordinal)
+            .Select(p => (Pool: p, Ec2: (Ec2Discovery)p.Discovery!))
+            .Select(p => new DiscoveredPool(p.Pool.Name, SlotPrefix(p.Pool), p.Ec2.Slots, p.Ec2.Port, p.Ec2.AutoScalingGroup, [.. p.Ec2.Tags], (int)p.Ec2.DrainTimeout.TotalSeconds))
+            .ToList();
+        return pools.Count == 0 ? null : new DiscoveryManifest(spec.Global.RuntimeSocketPath, spec.Global.ServerStateFile, pools);
+    }
 
     private static BackendPlan Backend(Pool pool) =>
         new(pool, pool.NamedServers().Select(s => new ServerPlan(s.Name, s.Server.Address, s.Server.Port, s.Server.IsDnsName)).ToValueList());

@@ -109,6 +109,10 @@ internal sealed class ConfigEmitter
         _cfg.Line(Invariant($"log {target} len {MaxLogLine}{format} local0"))
             .Line($"stats socket {global.RuntimeSocketPath} mode 600 level admin expose-fd listeners")
             .Line("stats timeout 30s");
+        if (_plan.Discovery is { } discovery)
+        {
+            _cfg.Line($"server-state-file {discovery.ServerStateFile}");
+        }
     }
 
     /// <summary>
@@ -151,6 +155,12 @@ internal sealed class ConfigEmitter
             .Line($"retry-on {d.RetryOn}")
             .Line($"http-reuse {d.HttpReuse.ToString().ToLowerInvariant()}")
             .Line("option forwardfor");
+        if (_plan.Discovery is not null)
+        {
+            // A new worker starts with the servers the agent found before the reload.
+            _cfg.Line("load-server-state-from-file global");
+        }
+
         if (_plan.RequestIdFormat is { } format)
         {
             _cfg.Line($"unique-id-format {Word(format)}")
@@ -252,9 +262,15 @@ internal sealed class ConfigEmitter
             _cfg.Line(pool.StickyCookie is null ? line : $"{line} cookie {server.Name}");
         }
 
-        if (pool.Discovery is { } dns)
+        switch (pool.Discovery)
         {
-            _cfg.Line(Invariant($"server-template {pool.Name}- {dns.Slots} {HostPort(dns.Hostname, dns.Port)}{DnsResolution}"));
+            case DnsDiscovery dns:
+                _cfg.Line(Invariant($"server-template {Planner.SlotPrefix(pool)} {dns.Slots} {HostPort(dns.Hostname, dns.Port)}{DnsResolution}"));
+                break;
+            case Ec2Discovery ec2:
+                // Empty slots, in maintenance until the node agent gives one an instance's address.
+                _cfg.Line(Invariant($"server-template {Planner.SlotPrefix(pool)} {ec2.Slots} 127.0.0.1:{ec2.Port} disabled"));
+                break;
         }
     }
 

@@ -52,14 +52,9 @@ internal sealed class SpecValidator
 
             at["Name"].Add(Syntax.PoolName(pool.Name));
             at["Name"].Require(pool.Name is null || names.Add(pool.Name), $"'{pool.Name}' is used by an earlier pool too; pool names must be unique");
-            at.Require(!pool.Servers.IsEmpty || pool.Discovery is not null, $"pool '{pool.Name}' has no servers and no Discovery; give it at least one Server or a DnsDiscovery");
+            at.Require(!pool.Servers.IsEmpty || pool.Discovery is not null, $"pool '{pool.Name}' has no servers and no Discovery; give it at least one Server, or a DnsDiscovery or Ec2Discovery");
             Servers(at, pool);
-            if (pool.Discovery is { } dns)
-            {
-                at["Discovery"]["Hostname"].Add(Syntax.Hostname(dns.Hostname));
-                at["Discovery"]["Port"].Add(Syntax.Port(dns.Port));
-                at["Discovery"]["Slots"].Add(Syntax.Range(dns.Slots, 1, 1000));
-            }
+            pool.Discovery?.Check(at["Discovery"]);
 
             at["Balance"].Require(Enum.IsDefined(pool.Balance), $"{(int)pool.Balance} is not a Balance; use RoundRobin, LeastConn or Source");
             var check = at["HealthCheck"];
@@ -238,6 +233,7 @@ internal sealed class SpecValidator
         global["MaxConnections"].Add(Syntax.Range(g.MaxConnections, 1, 1_000_000));
         global["HardStopAfter"].Add(Syntax.Duration(g.HardStopAfter));
         global["RuntimeSocketPath"].Add(Syntax.AbsoluteFilePath(g.RuntimeSocketPath));
+        global["ServerStateFile"].Add(Syntax.AbsoluteFilePath(g.ServerStateFile));
         global["LogTarget"].Add(Syntax.LogTarget(g.LogTarget));
         global["User"].Add(g.User is null ? null : Syntax.Slug(g.User));
 

@@ -85,6 +85,12 @@ internal static partial class Syntax
         return canonical == value ? null : $"{Show(value)} is not written the standard way; did you mean {canonical}?";
     }
 
+    /// <summary>An EC2 name (group name, tag key or value): letters, digits, spaces and <c>+ - = . _ : / @</c>.</summary>
+    public static string? Ec2Name(string? value, string what, int maxLength) =>
+        value is not null && value.Length <= maxLength && Ec2NamePattern().IsMatch(value)
+            ? null
+            : $"{Show(value)} is not a usable {what}; use 1 to {maxLength} letters, digits, spaces and + - = . _ : / @";
+
     public static string? Port(int value) =>
         value is >= 1 and <= 65535 ? null : $"{value} is not a port; use 1 to 65535";
 
@@ -294,6 +300,9 @@ internal static partial class Syntax
 
     [GeneratedRegex("^[A-Za-z][A-Za-z0-9_.-]{0,63}\\z")]
     private static partial Regex PoolNamePattern();
+
+    [GeneratedRegex("^[A-Za-z0-9 +=._:/@-]+\\z")]
+    private static partial Regex Ec2NamePattern();
 
     [GeneratedRegex("^[a-z0-9][a-z0-9_-]{0,63}\\z")]
     private static partial Regex SlugPattern();

@@ -13,7 +13,7 @@ namespace HaproxyCluster.Tests.Shared;
 /// </summary>
 internal sealed class Backend : IDisposable
 {
-    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+    private readonly TcpListener _listener;
     private readonly string? _onlyPath;
     private volatile bool _stopped;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _paths = new(StringComparer.Ordinal);
@@ -24,10 +24,13 @@ internal sealed class Backend : IDisposable
     /// When set, only requests for this path are answered; on any other the server reads the request
     /// and closes without a byte, as one that crashes mid-request.
     /// </param>
-    public Backend(string name, string? onlyPath = null)
+    /// <param name="address">The loopback address to listen on (an EC2 instance's stand-in); default 127.0.0.1.</param>
+    /// <param name="port">The port; default a free one.</param>
+    public Backend(string name, string? onlyPath = null, IPAddress? address = null, int port = 0)
     {
         Name = name;
         _onlyPath = onlyPath;
+        _listener = new TcpListener(address ?? IPAddress.Loopback, port);
         _listener.Start();
         Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
         new Thread(Serve) { IsBackground = true, Name = $"backend {name}:{Port}" }.Start();

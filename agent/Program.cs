@@ -1,0 +1,42 @@
+using System.CommandLine;
+using Amazon.EC2;
+using Amazon.Runtime;
+using HaproxyCluster.Agent;
+using HaproxyCluster.Config;
+
+// The node agent: fills the slots of EC2-discovered pools through HAProxy's Runtime API.
+// Run by systemd on every node; run with --help for its options.
+var manifestPath = new Option<FileInfo>("--manifest") { Description = "The discovery manifest the renderer wrote into the bundle.", DefaultValueFactory = _ => new FileInfo("/etc/haproxy/" + DiscoveryManifest.FileName) };
+var interval = new Option<int>("--interval-seconds") { Description = "Seconds between two passes while EC2 answers.", DefaultValueFactory = _ => 5 };
+var endpoint = new Option<Uri?>("--ec2-endpoint") { Description = "An EC2 API endpoint other than the region's (the local stand-in)." };
+var region = new Option<string?>("--region") { Description = "The region to sign for. Default: the SDK's (the instance's region on EC2)." };
+var once = new Option<bool>("--once") { Description = "Run one pass and exit: 0 when every pool was read, 1 when EC2 failed for one." };
+
+var root = new RootCommand("HaproxyCluster node agent: EC2 discovery through HAProxy's Runtime API.") { manifestPath, interval, endpoint, region, once };
+root.SetAction(async (parsed, cancellation) =>
+{
+    var manifest = DiscoveryManifest.FromJson(await File.ReadAllTextAsync(parsed.GetValue(manifestPath)!.FullName, cancellation));
+    using var ec2 = Ec2Client(parsed.GetValue(endpoint), parsed.GetValue(region));
+    var loop = new DiscoveryLoop(manifest, new Ec2Members(ec2), new RuntimeApi(manifest.RuntimeSocket), TimeProvider.System, Console.WriteLine);
+    if (parsed.GetValue(once))
+    {
+        return await loop.PassAsync(cancellation) ? 0 : 1;
+    }
+
+    await loop.RunAsync(TimeSpan.FromSeconds(parsed.GetValue(interval)), cancellation);
+    return 0;
+});
+return await root.Parse(args).InvokeAsync();
+
+// The SDK's own client, its endpoint and signing region set in the order that keeps both (the
+// service URL last, with its signing region; a region endpoint after it would win).
+static AmazonEC2Client Ec2Client(Uri? endpoint, string? region)
+{
+    if (endpoint is null)
+    {
+        return region is null ? new AmazonEC2Client() : new AmazonEC2Client(Amazon.RegionEndpoint.GetBySystemName(region));
+    }
+
+    var config = new AmazonEC2Config { ServiceURL = endpoint.ToString(), AuthenticationRegion = region ?? "us-east-1" };
+    return new AmazonEC2Client(new BasicAWSCredentials("stand-in", "stand-in"), config);
+}
