@@ -98,7 +98,7 @@ internal sealed record Slot(string Name, int Number, IPAddress Address, int Port
             .Select(f => new Slot(
                 f[3],
                 int.Parse(f[3][prefix.Length..], CultureInfo.InvariantCulture),
-                IPAddress.Parse(f[4]),
+                IPAddress.TryParse(f[4], out var address) ? address : IPAddress.Any,
                 int.Parse(f[18], CultureInfo.InvariantCulture),
                 ModeOf(int.Parse(f[6], CultureInfo.InvariantCulture))))
             .OrderBy(s => s.Number);

@@ -269,7 +269,10 @@ internal sealed class ConfigEmitter
                 break;
             case Ec2Discovery ec2:
                 // Empty slots, in maintenance until the node agent gives one an instance's address.
-                _cfg.Line(Invariant($"server-template {Planner.SlotPrefix(pool)} {ec2.Slots} 127.0.0.1:{ec2.Port} disabled"));
+                // 'localhost' with 'init-addr last' makes a new worker take each slot's address from
+                // the server-state file (an IP literal would reset it), and gives the slot an IPv4
+                // address the Runtime API can change (a slot with none cannot be set).
+                _cfg.Line(Invariant($"server-template {Planner.SlotPrefix(pool)} {ec2.Slots} localhost:{ec2.Port} disabled init-addr last,libc,none"));
                 break;
         }
     }
