@@ -33,7 +33,7 @@ internal sealed class NodeFleet
         Directory.CreateDirectory(Path.GetDirectoryName(archivePath)!);
         File.WriteAllBytes(archivePath, archive.Bytes);
         var asset = new Asset(scope, "Bundle", new AssetProps { Path = archivePath });
-        var role = Role(scope, asset, observability.LogGroup);
+        var role = Role(scope, asset, observability.LogGroup, props.Haproxy);
 
         var instanceType = new InstanceType(props.InstanceType);
         var template = new LaunchTemplate(scope, "LaunchTemplate", new LaunchTemplateProps
@@ -84,7 +84,7 @@ internal sealed class NodeFleet
     /// <summary>The user data, exactly as the launch template carries it.</summary>
     public string UserDataScript { get; }
 
-    private static Role Role(Construct scope, Asset bundle, LogGroup logs)
+    private static Role Role(Construct scope, Asset bundle, LogGroup logs, HaproxySpec spec)
     {
         var role = new Role(scope, "NodeRole", new RoleProps
         {
@@ -111,6 +111,19 @@ internal sealed class NodeFleet
             Actions = ["cloudformation:SignalResource"],
             Resources = [Aws.STACK_ID],
         }));
+        if (spec.Pools.Any(p => p.Discovery is Ec2Discovery))
+        {
+            // The node agent lists the discovered pools' instances, and nothing more.
+            role.AddToPolicy(new PolicyStatement(new PolicyStatementProps
+            {
+                Sid = "DiscoverPoolInstances",
+                Actions = ["ec2:DescribeInstances"],
+                Resources = ["*"],
+            }));
+            NagSuppressions.Add(role.Node.FindChild("DefaultPolicy"), ("AwsSolutions-IAM5",
+                "ec2:DescribeInstances has no resource-level permissions (IAM allows only '*'); it reads instance metadata, changes nothing, and the node agent needs it to find the discovered pools' instances."));
+        }
+
         return role;
     }
 

@@ -140,4 +140,38 @@ public class ClusterPartsTests
         template.ResourceCountIs("AWS::CloudWatch::Dashboard", 1);
         Assert.NotNull(observability.Dashboard);
     }
+
+    [Fact]
+    public void Fleet_role_may_describe_instances_only_when_a_pool_is_discovered_from_ec2()
+    {
+        // GIVEN one fleet whose spec discovers a pool from EC2, and one whose spec does not
+        Template FleetTemplate(HaproxyClusterProps props)
+        {
+            var (stack, vpc) = NewStack();
+            var outdir = Directory.CreateTempSubdirectory("fleet-").FullName;
+            try
+            {
+                _ = new NodeFleet(stack, vpc, new ClusterSecurityGroups(stack, vpc, props).Nodes, UserData.BundleArchive.Create(ConfigRenderer.Render(props.Haproxy)),
+                    new ClusterObservability(stack, props), props, outdir);
+                return Template.FromStack(stack);
+            }
+            finally
+            {
+                Directory.Delete(outdir, recursive: true);
+            }
+        }
+
+        var discovering = Props with
+        {
+            Haproxy = Props.Haproxy with { Pools = [.. Props.Haproxy.Pools, new Pool { Name = "app", Discovery = Ec2Discovery.ForGroup("app-asg", 8080) }] },
+        };
+
+        // THEN only the first may call ec2:DescribeInstances, in a statement of its own, with a reasoned nag suppression
+        var statement = Fields(("Sid", "DiscoverPoolInstances"), ("Action", "ec2:DescribeInstances"), ("Effect", "Allow"), ("Resource", "*"));
+        var policy = Fields(("PolicyDocument", Fields(("Statement", CdkMatch.ArrayWith([statement])))));
+        var withDiscovery = FleetTemplate(discovering);
+        withDiscovery.HasResourceProperties("AWS::IAM::Policy", policy);
+        withDiscovery.HasResource("AWS::IAM::Policy", Fields(("Metadata", Fields(("cdk_nag", Fields(("rules_to_suppress", CdkMatch.ArrayWith([CdkMatch.ObjectLike(Fields(("id", "AwsSolutions-IAM5")))]))))))));
+        Assert.DoesNotContain("ec2:DescribeInstances", System.Text.Json.JsonSerializer.Serialize(FleetTemplate(Props).ToJSON()), StringComparison.Ordinal);
+    }
 }
