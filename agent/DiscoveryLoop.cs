@@ -6,10 +6,11 @@ namespace HaproxyCluster.Agent;
 /// <summary>
 /// Keeps every discovered pool's slots in line with EC2: each pass lists the members, plans and
 /// applies the changes through the Runtime API only (never a reload), then saves the servers'
-/// state for the next reload. When EC2 fails, nothing that serves is touched: the last good
-/// membership stays, and the next pass waits longer (with jitter).
+/// state for the next reload. It also sets each fleet-wide rate limit's share on this node, from
+/// the number of running nodes in <paramref name="fleetGroup"/>. When EC2 fails, nothing that
+/// serves is touched: the last good membership and shares stay, and the next pass waits longer.
 /// </summary>
-internal sealed class DiscoveryLoop(DiscoveryManifest manifest, Ec2Members ec2, RuntimeApi haproxy, TimeProvider clock, Action<string> log)
+internal sealed class DiscoveryLoop(DiscoveryManifest manifest, Ec2Members ec2, RuntimeApi haproxy, TimeProvider clock, Action<string> log, string? fleetGroup = null)
 {
     private readonly Dictionary<string, DateTime> _drainingSince = new(StringComparer.Ordinal);
 
@@ -25,19 +26,12 @@ internal sealed class DiscoveryLoop(DiscoveryManifest manifest, Ec2Members ec2, 
         var changed = false;
         foreach (var pool in manifest.Pools)
         {
-            IReadOnlyList<Member> members;
-            try
+            var members = await ReadAsync(pool.Backend, () => ec2.ListAsync(pool, cancellation), cancellation);
+            allRead &= members is not null;
+            if (members is not null)
             {
-                members = await ec2.ListAsync(pool, cancellation);
+                changed |= await ApplyAsync(pool, members, cancellation);
             }
-            catch (Exception e) when (e is Amazon.Runtime.AmazonServiceException or HttpRequestException or IOException or TaskCanceledException && !cancellation.IsCancellationRequested)
-            {
-                log($"discovery: {pool.Backend}: EC2 could not be read ({e.GetType().Name}: {e.Message}); keeping the servers as they are");
-                allRead = false;
-                continue;
-            }
-
-            changed |= await ApplyAsync(pool, members, cancellation);
         }
 
         if (changed)
@@ -45,7 +39,51 @@ internal sealed class DiscoveryLoop(DiscoveryManifest manifest, Ec2Members ec2, 
             await SaveStateAsync(cancellation);
         }
 
+        if (manifest.FleetLimits.Count > 0 && fleetGroup is not null)
+        {
+            var nodes = await ReadAsync("fleet", () => ec2.GroupAsync(fleetGroup, cancellation), cancellation);
+            allRead &= nodes is not null;
+            if (nodes is { Count: > 0 })
+            {
+                await ShareAsync(nodes.Count, cancellation);
+            }
+        }
+
         return allRead;
+    }
+
+    /// <summary>
+    /// Sets each fleet-wide limit's share on this node: limit ÷ nodes, rounded, at least 1. Set on
+    /// every pass, so a reload (which reads the map's file, the whole limit) is corrected at once.
+    /// </summary>
+    private async Task ShareAsync(int nodes, CancellationToken cancellation)
+    {
+        foreach (var limit in manifest.FleetLimits)
+        {
+            var share = FleetShare.Of(limit.Requests, nodes);
+            await haproxy.SendAsync(string.Create(CultureInfo.InvariantCulture, $"set map {manifest.FleetLimitsMap} {limit.Name} {share}"), cancellation);
+            if (_shares.GetValueOrDefault(limit.Name) != share)
+            {
+                log(string.Create(CultureInfo.InvariantCulture, $"fleet: {limit.Name}: {limit.Requests} for {nodes} nodes, {share} on this one"));
+                _shares[limit.Name] = share;
+            }
+        }
+    }
+
+    private readonly Dictionary<string, int> _shares = new(StringComparer.Ordinal);
+
+    /// <summary>What <paramref name="read"/> returns, or null (logged) when EC2 could not be read.</summary>
+    private async Task<IReadOnlyList<Member>?> ReadAsync(string what, Func<Task<IReadOnlyList<Member>>> read, CancellationToken cancellation)
+    {
+        try
+        {
+            return await read();
+        }
+        catch (Exception e) when (e is Amazon.Runtime.AmazonServiceException or HttpRequestException or IOException or TaskCanceledException && !cancellation.IsCancellationRequested)
+        {
+            log($"discovery: {what}: EC2 could not be read ({e.GetType().Name}: {e.Message}); keeping everything as it is");
+            return null;
+        }
     }
 
     /// <summary>Runs passes until cancelled: every <paramref name="interval"/>, backing off up to a minute while EC2 fails.</summary>
@@ -104,6 +142,13 @@ internal sealed class DiscoveryLoop(DiscoveryManifest manifest, Ec2Members ec2, 
         await File.WriteAllTextAsync(scratch, state, cancellation);
         File.Move(scratch, manifest.ServerStateFile, overwrite: true);
     }
+}
+
+/// <summary>A node's share of a fleet-wide limit.</summary>
+internal static class FleetShare
+{
+    /// <summary><paramref name="limit"/> ÷ <paramref name="nodes"/>, rounded to the nearest whole request, at least 1.</summary>
+    public static int Of(int limit, int nodes) => Math.Max(1, (int)Math.Round(limit / (double)Math.Max(1, nodes), MidpointRounding.AwayFromZero));
 }
 
 /// <summary>How long to wait before the next pass: the interval, doubled per failure up to a minute, with ±20 % jitter.</summary>

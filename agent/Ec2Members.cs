@@ -16,15 +16,29 @@ internal sealed class Ec2Members(IAmazonEC2 ec2)
 
     /// <summary>Every running member of <paramref name="pool"/> that has a private IPv4 address.</summary>
     /// <exception cref="AmazonEC2Exception">EC2 refused or failed, after the SDK's own retries.</exception>
-    public async Task<IReadOnlyList<Member>> ListAsync(DiscoveredPool pool, CancellationToken cancellation)
+    public Task<IReadOnlyList<Member>> ListAsync(DiscoveredPool pool, CancellationToken cancellation) =>
+        ListAsync(pool.AutoScalingGroup, pool.Tags, cancellation);
+
+    /// <summary>Every running instance of auto-scaling group <paramref name="group"/>.</summary>
+    public Task<IReadOnlyList<Member>> GroupAsync(string group, CancellationToken cancellation) => ListAsync(group, [], cancellation);
+
+    /// <summary>The auto-scaling group of instance <paramref name="instanceId"/> (this node, to count its fleet), or null.</summary>
+    public async Task<string?> GroupOfAsync(string instanceId, CancellationToken cancellation)
+    {
+        var response = await ec2.DescribeInstancesAsync(new DescribeInstancesRequest { InstanceIds = [instanceId] }, cancellation);
+        return (response.Reservations ?? []).SelectMany(r => r.Instances ?? []).SelectMany(i => i.Tags ?? [])
+            .FirstOrDefault(t => t.Key == GroupTag)?.Value;
+    }
+
+    private async Task<IReadOnlyList<Member>> ListAsync(string? group, IReadOnlyList<Ec2Tag> tags, CancellationToken cancellation)
     {
         List<Filter> filters = [new Filter("instance-state-name", ["running"])];
-        if (pool.AutoScalingGroup is { } group)
+        if (group is not null)
         {
             filters.Add(new Filter($"tag:{GroupTag}", [group]));
         }
 
-        filters.AddRange(pool.Tags.Select(tag => new Filter($"tag:{tag.Key}", [tag.Value])));
+        filters.AddRange(tags.Select(tag => new Filter($"tag:{tag.Key}", [tag.Value])));
         var members = new List<Member>();
         string? page = null;
         do

@@ -11,13 +11,21 @@ var interval = new Option<int>("--interval-seconds") { Description = "Seconds be
 var endpoint = new Option<Uri?>("--ec2-endpoint") { Description = "An EC2 API endpoint other than the region's (the local stand-in)." };
 var region = new Option<string?>("--region") { Description = "The region to sign for. Default: the SDK's (the instance's region on EC2)." };
 var once = new Option<bool>("--once") { Description = "Run one pass and exit: 0 when every pool was read, 1 when EC2 failed for one." };
+var fleetGroup = new Option<string?>("--fleet-group") { Description = "The HAProxy nodes' auto-scaling group, for fleet-wide rate limits. Default: this instance's, from EC2." };
+var instanceId = new Option<string?>("--instance-id") { Description = "This node's instance id. Default: from the instance metadata service (IMDSv2)." };
 
-var root = new RootCommand("HaproxyCluster node agent: EC2 discovery through HAProxy's Runtime API.") { manifestPath, interval, endpoint, region, once };
+var root = new RootCommand("HaproxyCluster node agent: EC2 discovery and fleet-wide rate limits through HAProxy's Runtime API.")
+{
+    manifestPath, interval, endpoint, region, once, fleetGroup, instanceId,
+};
 root.SetAction(async (parsed, cancellation) =>
 {
     var manifest = DiscoveryManifest.FromJson(await File.ReadAllTextAsync(parsed.GetValue(manifestPath)!.FullName, cancellation));
     using var ec2 = Ec2Client(parsed.GetValue(endpoint), parsed.GetValue(region));
-    var loop = new DiscoveryLoop(manifest, new Ec2Members(ec2), new RuntimeApi(manifest.RuntimeSocket), TimeProvider.System, Console.WriteLine);
+    var members = new Ec2Members(ec2);
+    var group = manifest.FleetLimits.Count == 0 ? null
+        : parsed.GetValue(fleetGroup) ?? await members.GroupOfAsync(parsed.GetValue(instanceId) ?? await InstanceMetadata.InstanceIdAsync(cancellation), cancellation);
+    var loop = new DiscoveryLoop(manifest, members, new RuntimeApi(manifest.RuntimeSocket), TimeProvider.System, Console.WriteLine, group);
     if (parsed.GetValue(once))
     {
         return await loop.PassAsync(cancellation) ? 0 : 1;

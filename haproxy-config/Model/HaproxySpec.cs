@@ -45,6 +45,10 @@ public sealed record HaproxySpec
     /// <summary>DNS servers used by pools with DNS names or discovery. Default: see <see cref="Resolvers"/>.</summary>
     public Resolvers Resolvers { get; init; } = new();
 
+    /// <summary>Whether the node agent has work here: a pool discovered from EC2, or a fleet-wide rate limit.</summary>
+    public bool NeedsNodeAgent =>
+        Pools.Any(p => p?.Discovery is Ec2Discovery) || RequestRules.OfType<RateLimitRule>().Any(r => r.Scope == RateLimitScope.Fleet);
+
     /// <summary>Whether some server is named by DNS, so HAProxy needs the resolvers section.</summary>
     internal bool UsesDns => Pools.Any(p => p?.Discovery is DnsDiscovery || p?.Servers.Any(s => s?.IsDnsName == true) == true);
 

@@ -11,7 +11,9 @@ namespace HaproxyCluster.Config;
 /// <param name="RuntimeSocket">HAProxy's admin socket.</param>
 /// <param name="ServerStateFile">Where the agent saves the servers' state for the next reload.</param>
 /// <param name="Pools">The discovered pools, sorted by backend name.</param>
-public sealed record DiscoveryManifest(string RuntimeSocket, string ServerStateFile, IReadOnlyList<DiscoveredPool> Pools)
+/// <param name="FleetLimits">The fleet-wide rate limits, in rule order.</param>
+/// <param name="FleetLimitsMap">The map holding each fleet-wide limit's share on this node, when there is one.</param>
+public sealed record DiscoveryManifest(string RuntimeSocket, string ServerStateFile, IReadOnlyList<DiscoveredPool> Pools, IReadOnlyList<FleetLimit> FleetLimits, string? FleetLimitsMap)
 {
     /// <summary>The manifest's path in the bundle.</summary>
     public const string FileName = "discovery.json";
@@ -34,6 +36,11 @@ public sealed record DiscoveryManifest(string RuntimeSocket, string ServerStateF
 /// <param name="Tags">Tags each instance carries, when there is no group.</param>
 /// <param name="DrainSeconds">How long a leaving instance may finish its connections.</param>
 public sealed record DiscoveredPool(string Backend, string SlotPrefix, int Slots, int Port, string? AutoScalingGroup, IReadOnlyList<Ec2Tag> Tags, int DrainSeconds);
+
+/// <summary>A rate limit that holds for the whole cluster.</summary>
+/// <param name="Name">The rate limit's name: its key in the map.</param>
+/// <param name="Requests">The whole cluster's limit; a node's share is this ÷ nodes in service.</param>
+public sealed record FleetLimit(string Name, int Requests);
 
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 [JsonSerializable(typeof(DiscoveryManifest))]

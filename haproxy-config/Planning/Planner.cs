@@ -14,6 +14,7 @@ internal sealed class Planner(HaproxySpec spec, string configDirectory)
 
     private readonly SortedDictionary<string, string> _files = new(StringComparer.Ordinal);
     private readonly List<StickTablePlan> _stickTables = [];
+    private readonly List<FleetLimit> _fleetLimits = [];
 
     /// <summary>Stick counters given out so far.</summary>
     public int StickCounters => _stickTables.Count;
@@ -23,7 +24,7 @@ internal sealed class Planner(HaproxySpec spec, string configDirectory)
     {
         var planner = new Planner(spec, configDirectory);
         var frontend = planner.Frontend();
-        var discovery = Discovery(spec);
+        var discovery = Discovery(spec, planner._fleetLimits, $"{configDirectory}/{FleetLimitsMap}");
         if (discovery is not null)
         {
             planner.AddFile(DiscoveryManifest.FileName, discovery.ToJson());
@@ -54,6 +55,16 @@ internal sealed class Planner(HaproxySpec spec, string configDirectory)
         return (_stickTables.Count - 1, table.Name);
     }
 
+    /// <summary>The map of fleet-wide limits: name → this node's share, kept by the node agent.</summary>
+    public const string FleetLimitsMap = "maps/fleet-limits.map";
+
+    /// <summary>Adds a fleet-wide limit to the map the node agent keeps; returns the map's path.</summary>
+    public string AddFleetLimit(RateLimitRule limit)
+    {
+        _fleetLimits.Add(new FleetLimit(limit.Name, limit.Requests));
+        return AddMap(FleetLimitsMap, _fleetLimits.Select(l => (l.Name, l.Requests.ToString(System.Globalization.CultureInfo.InvariantCulture))));
+    }
+
     /// <summary>Adds a file to the bundle; returns the path the config reads it from.</summary>
     public string AddFile(string path, string content)
     {
@@ -62,12 +73,12 @@ internal sealed class Planner(HaproxySpec spec, string configDirectory)
     }
 
     /// <summary>Adds a map file of <paramref name="rows"/>, in the order given; returns its path.</summary>
-    public string AddMap(string path, IEnumerable<(string Key, string Pool)> rows)
+    public string AddMap(string path, IEnumerable<(string Key, string Value)> rows)
     {
         var text = new StringBuilder();
-        foreach (var (key, pool) in rows)
+        foreach (var (key, value) in rows)
         {
-            text.Append(key).Append(' ').Append(pool).Append('\n');
+            text.Append(key).Append(' ').Append(value).Append('\n');
         }
 
         return AddFile(path, text.ToString());
@@ -146,13 +157,15 @@ internal sealed class Planner(HaproxySpec spec, string configDirectory)
     /// <summary>The name every slot of a discovered pool starts with; the slot's number follows.</summary>
     public static string SlotPrefix(Pool pool) => pool.Name + "-";
 
-    private static DiscoveryManifest? Discovery(HaproxySpec spec)
+    private static DiscoveryManifest? Discovery(HaproxySpec spec, List<FleetLimit> fleetLimits, string fleetLimitsMap)
     {
         var pools = spec.Pools.Where(p => p.Discovery is Ec2Discovery).OrderBy(p => p.Name, StringComparer.Ordinal)
             .Select(p => (Pool: p, Ec2: (Ec2Discovery)p.Discovery!))
             .Select(p => new DiscoveredPool(p.Pool.Name, SlotPrefix(p.Pool), p.Ec2.Slots, p.Ec2.Port, p.Ec2.AutoScalingGroup, [.. p.Ec2.Tags], (int)p.Ec2.DrainTimeout.TotalSeconds))
             .ToList();
-        return pools.Count == 0 ? null : new DiscoveryManifest(spec.Global.RuntimeSocketPath, spec.Global.ServerStateFile, pools);
+        return pools.Count == 0 && fleetLimits.Count == 0
+            ? null
+            : new DiscoveryManifest(spec.Global.RuntimeSocketPath, spec.Global.ServerStateFile, pools, fleetLimits, fleetLimits.Count == 0 ? null : fleetLimitsMap);
     }
 
     private static BackendPlan Backend(Pool pool) =>

@@ -109,7 +109,7 @@ internal sealed class ConfigEmitter
         _cfg.Line(Invariant($"log {target} len {MaxLogLine}{format} local0"))
             .Line($"stats socket {global.RuntimeSocketPath} mode 600 level admin expose-fd listeners")
             .Line("stats timeout 30s");
-        if (_plan.Discovery is { } discovery)
+        if (_plan.Discovery is { Pools.Count: > 0 } discovery)
         {
             _cfg.Line($"server-state-file {discovery.ServerStateFile}");
         }
@@ -155,7 +155,7 @@ internal sealed class ConfigEmitter
             .Line($"retry-on {d.RetryOn}")
             .Line($"http-reuse {d.HttpReuse.ToString().ToLowerInvariant()}")
             .Line("option forwardfor");
-        if (_plan.Discovery is not null)
+        if (_plan.Discovery is { Pools.Count: > 0 })
         {
             // A new worker starts with the servers the agent found before the reload.
             _cfg.Line("load-server-state-from-file global");

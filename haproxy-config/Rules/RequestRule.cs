@@ -73,6 +73,9 @@ public sealed record AllowOnlySourcesRule(ValueList<string> Cidrs, int Status) :
 /// <param name="Exempt">Client CIDRs never limited.</param>
 public sealed record RateLimitRule(string Name, int Requests, TimeSpan Period, ValueList<string> Exempt) : RequestRule
 {
+    /// <summary>Whether <see cref="Requests"/> holds per node or for the whole cluster. Default: per node.</summary>
+    public RateLimitScope Scope { get; init; } = RateLimitScope.Node;
+
     internal override bool EndsRequest => false;
 
     internal override void Check(Problems at, SpecContext spec)
@@ -84,18 +87,47 @@ public sealed record RateLimitRule(string Name, int Requests, TimeSpan Period, V
             Period.Ticks % TimeSpan.TicksPerSecond == 0 && Period >= TimeSpan.FromSeconds(1) && Period <= TimeSpan.FromDays(1),
             $"{Period} is not a whole number of seconds from 1 s to 1 day");
         Syntax.Cidrs(at["Exempt"], Exempt, allowEmpty: true);
+        at["Scope"].Require(Enum.IsDefined(Scope), $"{(int)Scope} is not a RateLimitScope; use Node or Fleet");
     }
 
     internal override IReadOnlyList<Directive> Lower(Planner planner, Condition when)
     {
         var counted = Exempt.IsEmpty ? when : when.And("!" + Acl.Source(Exempt));
         var (counter, table) = planner.Track(this);
+        if (Scope == RateLimitScope.Node)
+        {
+            return
+            [
+                new TrackDirective(counter, table, counted),
+                new DenyDirective(429, counted.And(Invariant($"{{ sc_http_req_rate({counter}) gt {Requests} }}"))),
+            ];
+        }
+
+        // This node's share comes from a map the node agent keeps at limit ÷ in-service nodes
+        // (set map, no reload); the file holds the whole limit, what a node enforces alone.
+        var share = Invariant($"fleet_limit_{counter}");
         return
         [
             new TrackDirective(counter, table, counted),
-            new DenyDirective(429, counted.And(Invariant($"{{ sc_http_req_rate({counter}) gt {Requests} }}"))),
+            new SetVarDirective(share, Invariant($"str({Name}),map({planner.AddFleetLimit(this)},{Requests})"), counted),
+            new DenyDirective(429, counted.And(Invariant($"{{ sc_http_req_rate({counter}),sub(txn.{share}) gt 0 }}"))),
         ];
     }
+}
+
+/// <summary>Where a rate limit holds.</summary>
+public enum RateLimitScope
+{
+    /// <summary>Each node counts and limits on its own: the cluster lets through up to limit × nodes.</summary>
+    Node,
+
+    /// <summary>
+    /// The limit holds for the whole cluster: each node enforces limit ÷ N, N being the nodes in
+    /// service, which the node agent learns from the nodes' auto-scaling group and pushes without a
+    /// reload. Stick-table peers cannot add counts up across nodes (they overwrite), hence the split.
+    /// Until the agent's first push after a start or a reload, a node enforces the whole limit.
+    /// </summary>
+    Fleet,
 }
 
 /// <summary>Redirects matching requests.</summary>

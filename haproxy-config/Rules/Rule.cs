@@ -18,10 +18,11 @@ public static class Rule
 
     /// <summary>
     /// At most <paramref name="requests"/> requests per <paramref name="per"/> and client address;
-    /// the rest get 429. Clients in <paramref name="exempt"/> are never limited.
+    /// the rest get 429. Clients in <paramref name="exempt"/> are never limited. With
+    /// <see cref="RateLimitScope.Fleet"/> the limit holds for the whole cluster, not per node.
     /// </summary>
-    public static RequestRule RateLimit(string name, int requests, TimeSpan per, ValueList<string> exempt = default, Match? when = null) =>
-        new RateLimitRule(name, requests, per, exempt) { When = when };
+    public static RequestRule RateLimit(string name, int requests, TimeSpan per, ValueList<string> exempt = default, Match? when = null, RateLimitScope scope = RateLimitScope.Node) =>
+        new RateLimitRule(name, requests, per, exempt) { When = when, Scope = scope };
 
     /// <summary>Redirects plain-HTTP requests to HTTPS.</summary>
     public static RequestRule RedirectToHttps(int status = 301, Match? when = null) =>

@@ -111,9 +111,9 @@ internal sealed class NodeFleet
             Actions = ["cloudformation:SignalResource"],
             Resources = [Aws.STACK_ID],
         }));
-        if (spec.Pools.Any(p => p.Discovery is Ec2Discovery))
+        if (spec.NeedsNodeAgent)
         {
-            // The node agent lists the discovered pools' instances, and nothing more.
+            // The node agent lists the discovered pools' instances and its own group's, and nothing more.
             role.AddToPolicy(new PolicyStatement(new PolicyStatementProps
             {
                 Sid = "DiscoverPoolInstances",
