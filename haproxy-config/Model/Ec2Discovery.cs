@@ -31,9 +31,8 @@ public sealed record Ec2Discovery(int Port, int Slots = 32) : ServerDiscovery(Po
     internal override void Check(Problems at)
     {
         base.Check(at);
-        at.Require(
-            AutoScalingGroup is not null ^ !Tags.IsEmpty,
-            "names both an AutoScalingGroup and Tags, or neither; give exactly one (Ec2Discovery.ForGroup or Ec2Discovery.ForTags)");
+        at["AutoScalingGroup"].Require(AutoScalingGroup is not null || !Tags.IsEmpty, "is null and Tags is empty; give exactly one (Ec2Discovery.ForGroup or Ec2Discovery.ForTags)");
+        at["Tags"].Require(AutoScalingGroup is null || Tags.IsEmpty, "is set as well as AutoScalingGroup; give exactly one (Ec2Discovery.ForGroup or Ec2Discovery.ForTags)");
         at["AutoScalingGroup"].Add(AutoScalingGroup is null ? null : Syntax.Ec2Name(AutoScalingGroup, "auto-scaling group name", 255));
         for (var i = 0; i < Tags.Count; i++)
         {

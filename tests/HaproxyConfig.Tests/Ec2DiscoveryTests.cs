@@ -61,8 +61,8 @@ public class Ec2DiscoveryTests
 
     public static TheoryData<string, ServerDiscovery, string, string> Mistakes => new()
     {
-        { "neither group nor tags", new Ec2Discovery(8080), "Pools[1].Discovery", "give exactly one" },
-        { "both group and tags", Ec2Discovery.ForGroup("asg", 8080) with { Tags = [new Ec2Tag("a", "b")] }, "Pools[1].Discovery", "give exactly one" },
+        { "neither group nor tags", new Ec2Discovery(8080), "Pools[1].Discovery.AutoScalingGroup", "give exactly one" },
+        { "both group and tags", Ec2Discovery.ForGroup("asg", 8080) with { Tags = [new Ec2Tag("a", "b")] }, "Pools[1].Discovery.Tags", "give exactly one" },
         { "group name with a line break", Ec2Discovery.ForGroup("asg\nx", 8080), "Pools[1].Discovery.AutoScalingGroup", "is not a usable auto-scaling group name" },
         { "tag key with a quote", Ec2Discovery.ForTags(8080, 8, new Ec2Tag("a\"b", "c")), "Pools[1].Discovery.Tags[0].Key", "is not a usable tag key" },
         { "too many slots", Ec2Discovery.ForGroup("asg", 8080, slots: 5000), "Pools[1].Discovery.Slots", "5000 is out of range" },

@@ -43,6 +43,19 @@ public class EveryStringInputTests(ITestOutputHelper output)
     private static Input Setting(string property, string valid, Func<string?, HaproxySpec> spec, Func<string, string>? word = null) =>
         new(property, valid, spec, word ?? (v => v));
 
+    /// <summary>The server-state file an EC2-discovered pool needs; it exists, so haproxy -c has nothing to warn about.</summary>
+    private static readonly string StateFile = CreateStateFile();
+
+    private static string CreateStateFile()
+    {
+        var path = Path.Combine(Path.GetTempPath(), "haproxy-inputs-server-state");
+        File.WriteAllText(path, "1\n");
+        return path;
+    }
+
+    private static HaproxySpec Discovered(Ec2Discovery discovery) =>
+        Base with { Pools = [Base.Pools[0], Base.Pools[1] with { Servers = [], Discovery = discovery }], Global = Base.Global with { ServerStateFile = StateFile } };
+
     private static string LogFormat(string value) => value.Replace("%", "%%", StringComparison.Ordinal);
 
     private static readonly Input[] Inputs =
@@ -98,6 +111,11 @@ public class EveryStringInputTests(ITestOutputHelper output)
         Setting("Defaults.RequestIdHeader", "X-Request-ID", v => Base with { Defaults = Base.Defaults with { RequestIdHeader = v } }),
         Setting("Defaults.TrustedProxies[0]", "198.18.0.0/15", v => Base with { Defaults = Base.Defaults with { TrustedProxies = [v!] } }),
         Setting("Listeners.BindAddress", "10.0.0.5", v => Base with { Listeners = Base.Listeners with { BindAddress = v! } }, v => $"{v}:80"),
+        Setting("Pools[1].Discovery.AutoScalingGroup", "app-asg", v => Discovered(Ec2Discovery.ForGroup(v!, 8080)), InFile),
+        Setting("Pools[1].Discovery.Tags[0].Key", "app", v => Discovered(Ec2Discovery.ForTags(8080, 4, new Ec2Tag(v!, "web"))), InFile),
+        Setting("Pools[1].Discovery.Tags[0].Value", "web", v => Discovered(Ec2Discovery.ForTags(8080, 4, new Ec2Tag("app", v!))), InFile),
+        Setting("Global.ServerStateFile", StateFile, v => Discovered(Ec2Discovery.ForGroup("app-asg", 8080)) with { Global = Base.Global with { ServerStateFile = v! } }),
+        Setting("RequestRules[0] (RateLimitRule).Name", "fleet", v => Base with { RequestRules = [Config.Rule.RateLimit(v!, 10, TimeSpan.FromSeconds(10), scope: RateLimitScope.Fleet)] }, v => $"str({v}),map(/etc/haproxy/maps/fleet-limits.map,10)"),
         Setting("Listeners.HealthPath", "/haproxy-health", v => Base with { Listeners = Base.Listeners with { HealthPath = v! } }),
     ];
 

@@ -9,5 +9,6 @@ internal static class RenderedKeywords
         "log", "stats", "mode", "option", "timeout", "retries", "retry-on", "http-reuse", "unique-id-format", "unique-id-header", "log-format",
         "nameserver", "hold", "accepted_payload_size", "bind", "http-request", "http-after-response", "use_backend", "default_backend",
         "no", "monitor-uri", "monitor", "balance", "http-check", "cookie", "default-server", "server", "server-template", "stick-table",
+        "server-state-file", "load-server-state-from-file",
     ];
 }
