@@ -13,11 +13,11 @@ namespace HaproxyCluster.Agent;
 internal sealed class DiscoveryLoop(DiscoveryManifest manifest, Ec2Members ec2, RuntimeApi haproxy, TimeProvider clock, Action<string> log, string? fleetGroup = null)
 {
     private readonly Dictionary<string, DateTime> _drainingSince = new(StringComparer.Ordinal);
-
-    /// <summary>Members that found no slot in the last pass, per pool (the agent reports it as a metric).</summary>
-    public IReadOnlyDictionary<string, int> Unserved => _unserved;
-
     private readonly Dictionary<string, int> _unserved = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _shares = new(StringComparer.Ordinal);
+
+    /// <summary>Members that found no slot in the last pass, per pool.</summary>
+    public IReadOnlyDictionary<string, int> Unserved => _unserved;
 
     /// <summary>One pass over every pool; false when EC2 could not be read for some pool (that pool was left as it was).</summary>
     public async Task<bool> PassAsync(CancellationToken cancellation)
@@ -69,8 +69,6 @@ internal sealed class DiscoveryLoop(DiscoveryManifest manifest, Ec2Members ec2, 
             }
         }
     }
-
-    private readonly Dictionary<string, int> _shares = new(StringComparer.Ordinal);
 
     /// <summary>What <paramref name="read"/> returns, or null (logged) when EC2 could not be read.</summary>
     private async Task<IReadOnlyList<Member>?> ReadAsync(string what, Func<Task<IReadOnlyList<Member>>> read, CancellationToken cancellation)

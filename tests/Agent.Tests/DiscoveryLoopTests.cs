@@ -1,9 +1,7 @@
 using System.Diagnostics;
 using System.Net;
-using Amazon.EC2;
-using Amazon.Runtime;
+using HaproxyCluster.Agent.Tests.Support;
 using HaproxyCluster.Config;
-using HaproxyCluster.Local;
 
 namespace HaproxyCluster.Agent.Tests;
 
@@ -15,21 +13,18 @@ namespace HaproxyCluster.Agent.Tests;
 /// </summary>
 public sealed class DiscoveryLoopTests : IDisposable
 {
-    private static readonly DateTime Launched = new(2026, 11, 1, 0, 0, 0, DateTimeKind.Utc);
     private readonly string _folder = Directory.CreateTempSubdirectory("agent-").FullName;
     private readonly int _port = FreePort.Next();
     private readonly List<Backend> _instances;
-    private readonly Ec2StandIn _standIn;
-    private readonly AmazonEC2Client _ec2;
+    private readonly Ec2Sandbox _ec2;
     private readonly HaproxySpec _spec;
-    private readonly Process _haproxy;
+    private readonly MasterWorkerHaproxy _haproxy;
     private readonly List<string> _log = [];
 
     public DiscoveryLoopTests()
     {
         _instances = [.. Enumerable.Range(1, 3).Select(n => new Backend($"instance-{n}", address: Address(n), port: _port))];
-        _standIn = new Ec2StandIn(FreePort.Next(), Path.Combine(_folder, "instances.tsv"), pageSize: 2);
-        _ec2 = new AmazonEC2Client(new BasicAWSCredentials("stand-in", "stand-in"), new AmazonEC2Config { ServiceURL = _standIn.Endpoint.ToString(), AuthenticationRegion = "eu-west-1" });
+        _ec2 = new Ec2Sandbox(_folder, pageSize: 2);
         var ports = FreePort.Distinct(4);
         _spec = new HaproxySpec
         {
@@ -58,13 +53,8 @@ public sealed class DiscoveryLoopTests : IDisposable
         bundle.WriteTo(_folder);
         File.WriteAllText(_spec.Global.ServerStateFile, "1\n"); // as the bootstrap lays it down: an empty state, version 1
         Manifest = DiscoveryManifest.FromJson(bundle[DiscoveryManifest.FileName]);
-        _haproxy = Process.Start(new ProcessStartInfo("haproxy", ["-W", "-db", "-f", Path.Combine(_folder, ConfigBundle.ConfigFileName)]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
-        _haproxy.OutputDataReceived += (_, _) => { };
-        _haproxy.ErrorDataReceived += (_, _) => { };
-        _haproxy.BeginOutputReadLine();
-        _haproxy.BeginErrorReadLine();
+        _haproxy = new MasterWorkerHaproxy(_folder, Manifest.RuntimeSocket);
         Haproxy = new RuntimeApi(Manifest.RuntimeSocket);
-        WaitUntil(() => File.Exists(Manifest.RuntimeSocket), "HAProxy's admin socket");
     }
 
     private DiscoveryManifest Manifest { get; }
@@ -73,11 +63,9 @@ public sealed class DiscoveryLoopTests : IDisposable
 
     private static IPAddress Address(int n) => IPAddress.Parse($"127.0.0.{10 + n}");
 
-    private DiscoveryLoop Loop() => new(Manifest, new Ec2Members(_ec2), Haproxy, TimeProvider.System, _log.Add);
+    private DiscoveryLoop Loop() => new(Manifest, new Ec2Members(_ec2.Client), Haproxy, TimeProvider.System, _log.Add);
 
-    private void Members(params int[] instances) => Ec2StandIn.Write(
-        Path.Combine(_folder, "instances.tsv"),
-        instances.Select(n => new Ec2StandIn.Instance($"i-{n:d17}", Address(n).ToString(), "running", Launched.AddMinutes(n), new Dictionary<string, string> { [Ec2Members.GroupTag] = "app-asg" })));
+    private void Members(params int[] instances) => _ec2.Write(instances.Select(n => Ec2Sandbox.Instance(n, Address(n).ToString(), "app-asg")));
 
     private IReadOnlyList<Slot> Slots() => Haproxy.SlotsAsync("app", "app-", CancellationToken.None).GetAwaiter().GetResult();
 
@@ -133,7 +121,7 @@ public sealed class DiscoveryLoopTests : IDisposable
         Assert.Equal(SlotMode.Maint, Slots().Single(s => s.Name == "app-2").Mode);
 
         // WHEN EC2 fails  THEN nothing that serves changes
-        File.WriteAllText(Path.Combine(_folder, "instances.tsv.outage"), "");
+        _ec2.Outage();
         Members();
         Assert.False(await loop.PassAsync(CancellationToken.None));
         Assert.Equal("app-1=127.0.0.11 app-3=127.0.0.13", Serving());
@@ -152,7 +140,7 @@ public sealed class DiscoveryLoopTests : IDisposable
         var worker = await Haproxy.WorkerPidAsync(CancellationToken.None);
 
         // WHEN HAProxy reloads (as systemctl reload does), with no agent pass after it
-        using (var kill = Process.Start("kill", ["-USR2", _haproxy.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!)
+        using (var kill = Process.Start("kill", ["-USR2", _haproxy.MasterPid.ToString(System.Globalization.CultureInfo.InvariantCulture)])!)
         {
             await kill.WaitForExitAsync();
             Assert.Equal(0, kill.ExitCode);
@@ -186,11 +174,8 @@ public sealed class DiscoveryLoopTests : IDisposable
 
     public void Dispose()
     {
-        _haproxy.Kill(entireProcessTree: true);
-        _haproxy.WaitForExit(5000);
         _haproxy.Dispose();
         _ec2.Dispose();
-        _standIn.Dispose();
         _instances.ForEach(i => i.Dispose());
         Directory.Delete(_folder, recursive: true);
     }

@@ -1,9 +1,6 @@
-using System.Diagnostics;
 using System.Net;
-using Amazon.EC2;
-using Amazon.Runtime;
+using HaproxyCluster.Agent.Tests.Support;
 using HaproxyCluster.Config;
-using HaproxyCluster.Local;
 
 namespace HaproxyCluster.Agent.Tests;
 
@@ -16,17 +13,15 @@ public sealed class FleetLimitTests : IDisposable
     private const int Limit = 12;
     private readonly string _folder = Directory.CreateTempSubdirectory("fleet-").FullName;
     private readonly Backend _web = new("web");
-    private readonly Ec2StandIn _standIn;
-    private readonly AmazonEC2Client _ec2;
+    private readonly Ec2Sandbox _ec2;
     private readonly HaproxySpec _spec;
-    private readonly Process _haproxy;
+    private readonly MasterWorkerHaproxy _haproxy;
     private readonly DiscoveryManifest _manifest;
     private readonly List<string> _log = [];
 
     public FleetLimitTests()
     {
-        _standIn = new Ec2StandIn(FreePort.Next(), Path.Combine(_folder, "instances.tsv"), pageSize: 100);
-        _ec2 = new AmazonEC2Client(new BasicAWSCredentials("stand-in", "stand-in"), new AmazonEC2Config { ServiceURL = _standIn.Endpoint.ToString(), AuthenticationRegion = "eu-west-1" });
+        _ec2 = new Ec2Sandbox(_folder, pageSize: 100);
         var ports = FreePort.Distinct(4);
         _spec = new HaproxySpec
         {
@@ -39,20 +34,10 @@ public sealed class FleetLimitTests : IDisposable
         var bundle = ConfigRenderer.Render(_spec, _folder);
         bundle.WriteTo(_folder);
         _manifest = DiscoveryManifest.FromJson(bundle[DiscoveryManifest.FileName]);
-        HaproxyCheck.AssertValid(Path.Combine(_folder, ConfigBundle.ConfigFileName));
-        _haproxy = Process.Start(new ProcessStartInfo("haproxy", ["-W", "-db", "-f", Path.Combine(_folder, ConfigBundle.ConfigFileName)]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
-        _haproxy.BeginOutputReadLine();
-        _haproxy.BeginErrorReadLine();
-        var clock = Stopwatch.StartNew();
-        while (!File.Exists(_manifest.RuntimeSocket) && clock.Elapsed < TimeSpan.FromSeconds(10))
-        {
-            Thread.Sleep(50);
-        }
+        _haproxy = new MasterWorkerHaproxy(_folder, _manifest.RuntimeSocket);
     }
 
-    private void Nodes(int count) => Ec2StandIn.Write(
-        Path.Combine(_folder, "instances.tsv"),
-        Enumerable.Range(1, count).Select(n => new Ec2StandIn.Instance($"i-{n:d17}", $"10.0.2.{n}", "running", DateTime.UnixEpoch, new Dictionary<string, string> { [Ec2Members.GroupTag] = "haproxy-asg" })));
+    private void Nodes(int count) => _ec2.Write(Enumerable.Range(1, count).Select(n => Ec2Sandbox.Instance(n, $"10.0.2.{n}", "haproxy-asg")));
 
     /// <summary>How many of <paramref name="count"/> requests from one new client get through.</summary>
     private async Task<int> Admitted(IPAddress client, int count)
@@ -95,7 +80,7 @@ public sealed class FleetLimitTests : IDisposable
 
         // Three nodes in service: a third each.
         Nodes(3);
-        var loop = new DiscoveryLoop(_manifest, new Ec2Members(_ec2), haproxy, TimeProvider.System, _log.Add, fleetGroup: "haproxy-asg");
+        var loop = new DiscoveryLoop(_manifest, new Ec2Members(_ec2.Client), haproxy, TimeProvider.System, _log.Add, fleetGroup: "haproxy-asg");
         Assert.True(await loop.PassAsync(CancellationToken.None));
         Assert.Equal(Limit / 3, await Admitted(IPAddress.Parse("192.0.2.2"), Limit));
 
@@ -106,7 +91,7 @@ public sealed class FleetLimitTests : IDisposable
         Assert.Contains("fleet: burst: 12 for 2 nodes, 6 on this one", _log);
 
         // EC2 fails: the share stays.
-        File.WriteAllText(Path.Combine(_folder, "instances.tsv.outage"), "");
+        _ec2.Outage();
         Assert.False(await loop.PassAsync(CancellationToken.None));
         Assert.Equal(Limit / 2, await Admitted(IPAddress.Parse("192.0.2.4"), Limit));
         Assert.Equal(worker, await haproxy.WorkerPidAsync(CancellationToken.None));
@@ -114,11 +99,8 @@ public sealed class FleetLimitTests : IDisposable
 
     public void Dispose()
     {
-        _haproxy.Kill(entireProcessTree: true);
-        _haproxy.WaitForExit(5000);
         _haproxy.Dispose();
         _ec2.Dispose();
-        _standIn.Dispose();
         _web.Dispose();
         Directory.Delete(_folder, recursive: true);
     }
