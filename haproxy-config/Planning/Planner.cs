@@ -55,8 +55,11 @@ internal sealed class Planner(HaproxySpec spec, string configDirectory)
         return (_stickTables.Count - 1, table.Name);
     }
 
-    /// <summary>The map of fleet-wide limits: name → this node's share, kept by the node agent.</summary>
-    public const string FleetLimitsMap = "maps/fleet-limits.map";
+    /// <summary>
+    /// The map of fleet-wide limits: name → this node's share, kept by the node agent. The '.' in
+    /// its name keeps it apart from routing tables' maps, whose names cannot hold one.
+    /// </summary>
+    public const string FleetLimitsMap = "maps/fleet.limits.map";
 
     /// <summary>Adds a fleet-wide limit to the map the node agent keeps; returns the map's path.</summary>
     public string AddFleetLimit(RateLimitRule limit)

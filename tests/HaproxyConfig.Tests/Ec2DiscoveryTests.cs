@@ -79,4 +79,19 @@ public class Ec2DiscoveryTests
         var found = Assert.Single(error.Errors, e => e.Property == property);
         Assert.True(found.Message.Contains(message, StringComparison.Ordinal), $"{mistake}: '{found.Message}' lacks '{message}'");
     }
+
+    [Fact]
+    public void A_routing_table_cannot_overwrite_the_fleet_limits_map()
+    {
+        var spec = Spec(new DnsDiscovery("app.internal", 8080)) with
+        {
+            RequestRules = [Rule.RateLimit("burst", 10, TimeSpan.FromSeconds(10), scope: RateLimitScope.Fleet)],
+            Routes = [Route.HostTable("fleet", new TableEntry("a.example.com", "web"), new TableEntry("*.limits.example.com", "web"))],
+        };
+
+        var bundle = ConfigRenderer.Render(spec);
+
+        Assert.Equal("burst 10\n", bundle["maps/fleet.limits.map"]);
+        Assert.Equal(["maps/fleet.limits.map", "maps/fleet.map", "maps/fleet.suffix.map"], bundle.Files.Select(f => f.Path).Where(p => p.StartsWith("maps/", StringComparison.Ordinal)));
+    }
 }

@@ -115,7 +115,7 @@ public class EveryStringInputTests(ITestOutputHelper output)
         Setting("Pools[1].Discovery.Tags[0].Key", "app", v => Discovered(Ec2Discovery.ForTags(8080, 4, new Ec2Tag(v!, "web"))), InFile),
         Setting("Pools[1].Discovery.Tags[0].Value", "web", v => Discovered(Ec2Discovery.ForTags(8080, 4, new Ec2Tag("app", v!))), InFile),
         Setting("Global.ServerStateFile", StateFile, v => Discovered(Ec2Discovery.ForGroup("app-asg", 8080)) with { Global = Base.Global with { ServerStateFile = v! } }),
-        Setting("RequestRules[0] (RateLimitRule).Name", "fleet", v => Base with { RequestRules = [Config.Rule.RateLimit(v!, 10, TimeSpan.FromSeconds(10), scope: RateLimitScope.Fleet)] }, v => $"str({v}),map(/etc/haproxy/maps/fleet-limits.map,10)"),
+        Setting("RequestRules[0] (RateLimitRule).Name", "fleet", v => Base with { RequestRules = [Config.Rule.RateLimit(v!, 10, TimeSpan.FromSeconds(10), scope: RateLimitScope.Fleet)] }, v => $"str({v}),map(/etc/haproxy/maps/fleet.limits.map,10)"),
         Setting("Listeners.HealthPath", "/haproxy-health", v => Base with { Listeners = Base.Listeners with { HealthPath = v! } }),
     ];
 
