@@ -16,9 +16,6 @@ internal sealed class DiscoveryLoop(DiscoveryManifest manifest, Ec2Members ec2, 
     private readonly Dictionary<string, int> _unserved = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _shares = new(StringComparer.Ordinal);
 
-    /// <summary>Members that found no slot in the last pass, per pool.</summary>
-    public IReadOnlyDictionary<string, int> Unserved => _unserved;
-
     /// <summary>One pass over every pool; false when EC2 could not be read for some pool (that pool was left as it was).</summary>
     public async Task<bool> PassAsync(CancellationToken cancellation)
     {

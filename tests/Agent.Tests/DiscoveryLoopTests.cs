@@ -132,6 +132,17 @@ public sealed class DiscoveryLoopTests : IDisposable
     }
 
     [Fact]
+    public async Task More_instances_than_slots_serves_the_oldest_and_says_how_many_have_no_slot()
+    {
+        Members(6, 5, 4, 3, 2, 1);
+
+        await Loop().PassAsync(CancellationToken.None);
+
+        Assert.Equal("app-1=127.0.0.11 app-2=127.0.0.12 app-3=127.0.0.13 app-4=127.0.0.14", Serving());
+        Assert.Contains("discovery: app: 2 instance(s) have no slot (4 slots); raise Ec2Discovery.Slots", _log);
+    }
+
+    [Fact]
     public async Task A_reload_keeps_every_slot_where_the_agent_put_it()
     {
         Members(2, 3);
