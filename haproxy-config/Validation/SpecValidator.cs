@@ -162,9 +162,9 @@ internal sealed class SpecValidator
 
             var before = _problems.Count;
             route.Check(at, _context);
-            if (route.Condition is { } when)
+            if (route.Condition is not null)
             {
-                when.Check(at["When"]);
+                Match.CheckOne(at["When"], route.Condition);
             }
 
             if (Lowerable(at, route.Condition, before))
