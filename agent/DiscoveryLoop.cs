@@ -9,8 +9,9 @@ namespace HaproxyCluster.Agent;
 /// state for the next reload. It also sets each fleet-wide rate limit's share on this node, from
 /// the number of running nodes in <paramref name="fleetGroup"/>. When EC2 fails, nothing that
 /// serves is touched: the last good membership and shares stay, and the next pass waits longer.
+/// After each pool's pass it reports the pool's slotted and unslotted instances to <paramref name="metrics"/>.
 /// </summary>
-internal sealed class DiscoveryLoop(DiscoveryManifest manifest, Ec2Members ec2, RuntimeApi haproxy, TimeProvider clock, Action<string> log, string? fleetGroup = null)
+internal sealed class DiscoveryLoop(DiscoveryManifest manifest, Ec2Members ec2, RuntimeApi haproxy, TimeProvider clock, Action<string> log, string? fleetGroup = null, PoolMetrics? metrics = null)
 {
     private readonly Dictionary<string, DateTime> _drainingSince = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _unserved = new(StringComparer.Ordinal);
@@ -81,13 +82,23 @@ internal sealed class DiscoveryLoop(DiscoveryManifest manifest, Ec2Members ec2, 
         }
     }
 
-    /// <summary>Runs passes until cancelled: every <paramref name="interval"/>, backing off up to a minute while EC2 fails.</summary>
-    public async Task RunAsync(TimeSpan interval, CancellationToken cancellation)
+    /// <summary>
+    /// Runs passes until cancelled: every <paramref name="interval"/>, backing off up to a minute
+    /// while EC2 fails. Calls <paramref name="ready"/> once, after the first pass that read every pool.
+    /// </summary>
+    public async Task RunAsync(TimeSpan interval, Action ready, CancellationToken cancellation)
     {
         var failures = 0;
+        var wasReady = false;
         while (!cancellation.IsCancellationRequested)
         {
             failures = await PassAsync(cancellation) ? 0 : failures + 1;
+            if (failures == 0 && !wasReady)
+            {
+                ready();
+                wasReady = true;
+            }
+
             await Task.Delay(Backoff.Next(interval, failures), clock, cancellation);
         }
     }
@@ -96,6 +107,11 @@ internal sealed class DiscoveryLoop(DiscoveryManifest manifest, Ec2Members ec2, 
     {
         var now = clock.GetUtcNow().UtcDateTime;
         var slots = await haproxy.SlotsAsync(pool.Backend, pool.SlotPrefix, cancellation);
+        foreach (var slot in slots.Where(s => s.Mode == SlotMode.Drain))
+        {
+            _drainingSince.TryAdd(slot.Name, now); // Draining since before this agent started: the timeout counts from now.
+        }
+
         var plan = SlotPlanner.Plan(slots, members, pool.Port, _drainingSince, TimeSpan.FromSeconds(pool.DrainSeconds), now);
         foreach (var action in plan.Actions)
         {
@@ -126,6 +142,11 @@ internal sealed class DiscoveryLoop(DiscoveryManifest manifest, Ec2Members ec2, 
         }
 
         _unserved[pool.Backend] = plan.Unserved;
+        if (metrics is not null)
+        {
+            await metrics.PublishAsync(pool.Backend, members.Count - plan.Unserved, plan.Unserved, cancellation);
+        }
+
         return plan.Actions.Count > 0;
     }
 

@@ -13,10 +13,13 @@ var region = new Option<string?>("--region") { Description = "The region to sign
 var once = new Option<bool>("--once") { Description = "Run one pass and exit: 0 when every pool was read, 1 when EC2 failed for one." };
 var fleetGroup = new Option<string?>("--fleet-group") { Description = "The HAProxy nodes' auto-scaling group, for fleet-wide rate limits. Default: this instance's, from EC2." };
 var instanceId = new Option<string?>("--instance-id") { Description = "This node's instance id. Default: from the instance metadata service (IMDSv2)." };
+var cluster = new Option<string?>("--cluster") { Description = "The cluster's name, the Cluster dimension of the agent's CloudWatch metrics. Default: no metrics." };
+var logGroup = new Option<string?>("--log-group") { Description = "The log group CloudWatch keeps the metrics' EMF objects in (with --cluster)." };
+var readyFile = new Option<FileInfo?>("--ready-file") { Description = "A file created after the first pass that read every pool (the bootstrap waits for it)." };
 
 var root = new RootCommand("HaproxyCluster node agent: EC2 discovery and fleet-wide rate limits through HAProxy's Runtime API.")
 {
-    manifestPath, interval, endpoint, region, once, fleetGroup, instanceId,
+    manifestPath, interval, endpoint, region, once, fleetGroup, instanceId, cluster, logGroup, readyFile,
 };
 root.SetAction(async (parsed, cancellation) =>
 {
@@ -25,16 +28,29 @@ root.SetAction(async (parsed, cancellation) =>
     var members = new Ec2Members(ec2);
     var group = manifest.FleetLimits.Count == 0 ? null
         : parsed.GetValue(fleetGroup) ?? await members.GroupOfAsync(parsed.GetValue(instanceId) ?? await InstanceMetadata.InstanceIdAsync(cancellation), cancellation);
-    var loop = new DiscoveryLoop(manifest, members, new RuntimeApi(manifest.RuntimeSocket), TimeProvider.System, Console.WriteLine, group);
+    using var metrics = parsed.GetValue(cluster) is { } name
+        ? new PoolMetrics(PoolMetrics.DefaultEndpoint, name, parsed.GetValue(logGroup) ?? name, TimeProvider.System)
+        : null;
+    var loop = new DiscoveryLoop(manifest, members, new RuntimeApi(manifest.RuntimeSocket), TimeProvider.System, Console.WriteLine, group, metrics);
     if (parsed.GetValue(once))
     {
         return await loop.PassAsync(cancellation) ? 0 : 1;
     }
 
-    await loop.RunAsync(TimeSpan.FromSeconds(parsed.GetValue(interval)), cancellation);
+    await loop.RunAsync(TimeSpan.FromSeconds(parsed.GetValue(interval)), () => MarkReady(parsed.GetValue(readyFile)), cancellation);
     return 0;
 });
 return await root.Parse(args).InvokeAsync();
+
+static void MarkReady(FileInfo? file)
+{
+    Console.WriteLine("discovery: every pool read; ready");
+    if (file is not null)
+    {
+        Directory.CreateDirectory(file.DirectoryName!);
+        File.WriteAllText(file.FullName, "");
+    }
+}
 
 // The SDK's own client, its endpoint and signing region set in the order that keeps both (the
 // service URL last, with its signing region; a region endpoint after it would win).

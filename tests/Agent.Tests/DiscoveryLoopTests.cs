@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
 using HaproxyCluster.Agent.Tests.Support;
 using HaproxyCluster.Config;
 
@@ -134,12 +136,28 @@ public sealed class DiscoveryLoopTests : IDisposable
     [Fact]
     public async Task More_instances_than_slots_serves_the_oldest_and_says_how_many_have_no_slot()
     {
+        using var cloudWatchAgent = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+        using var metrics = new PoolMetrics((IPEndPoint)cloudWatchAgent.Client.LocalEndPoint!, "HaproxyCluster-dev", "/haproxy-cluster/dev", TimeProvider.System);
         Members(6, 5, 4, 3, 2, 1);
 
-        await Loop().PassAsync(CancellationToken.None);
+        await new DiscoveryLoop(Manifest, new Ec2Members(_ec2.Client), Haproxy, TimeProvider.System, _log.Add, metrics: metrics).PassAsync(CancellationToken.None);
 
         Assert.Equal("app-1=127.0.0.11 app-2=127.0.0.12 app-3=127.0.0.13 app-4=127.0.0.14", Serving());
         Assert.Contains("discovery: app: 2 instance(s) have no slot (4 slots); raise Ec2Discovery.Slots", _log);
+
+        // AND the CloudWatch agent gets the count as an EMF metric, which the construct alarms on
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        var emf = JsonDocument.Parse((await cloudWatchAgent.ReceiveAsync(cancel.Token)).Buffer).RootElement;
+        Assert.Equal(2, emf.GetProperty(PoolMetrics.Unslotted).GetInt32());
+        Assert.Equal(4, emf.GetProperty(PoolMetrics.Slotted).GetInt32());
+        Assert.Equal("app", emf.GetProperty("Pool").GetString());
+        Assert.Equal("HaproxyCluster-dev", emf.GetProperty("Cluster").GetString());
+        var directive = emf.GetProperty("_aws");
+        Assert.Equal("/haproxy-cluster/dev", directive.GetProperty("LogGroupName").GetString());
+        var declared = directive.GetProperty("CloudWatchMetrics")[0];
+        Assert.Equal(PoolMetrics.Namespace, declared.GetProperty("Namespace").GetString());
+        Assert.Equal(["Cluster", "Pool"], declared.GetProperty("Dimensions")[0].EnumerateArray().Select(d => d.GetString()));
+        Assert.Contains(declared.GetProperty("Metrics").EnumerateArray(), m => m.GetProperty("Name").GetString() == PoolMetrics.Unslotted);
     }
 
     [Fact]
