@@ -20,7 +20,14 @@ CDK_OUT ?= cdk.out
 HAPROXY30_ROOT ?= $(CURDIR)/.tools/debian-trixie
 export HAPROXY30_ROOT
 
-.PHONY: synth build test tools check-determinism nag format-check scripts-check workflows-check diff diff-test local local-down local-test chaos chaos-short bench bench-smoke clean
+# The node agent, one self-contained file per architecture a node can have (make agent); the
+# construct ships the one its instance type needs as an asset of its own.
+AGENT_OUT := .build/agent
+AGENT_RIDS := linux-x64 linux-arm64
+AGENT_SOURCES := $(shell find agent haproxy-config -name '*.cs' -not -path '*/obj/*' -not -path '*/bin/*') agent/NodeAgent.csproj haproxy-config/HaproxyConfig.csproj Directory.Build.props Directory.Packages.props
+AGENT_FILES := $(AGENT_RIDS:%=$(AGENT_OUT)/%/haproxy-cluster-agent)
+
+.PHONY: synth build agent test tools check-determinism nag format-check scripts-check workflows-check diff diff-test local local-down local-test chaos chaos-short bench bench-smoke clean
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -28,9 +35,15 @@ node_modules/.package-lock.json: package.json package-lock.json
 build:
 	dotnet build HaproxyCluster.sln --nologo -v quiet -clp:NoSummary
 
+agent: $(AGENT_FILES)
+
+$(AGENT_OUT)/%/haproxy-cluster-agent: $(AGENT_SOURCES)
+	dotnet publish agent/NodeAgent.csproj --nologo -v quiet -c Release -r $* -o $(AGENT_OUT)/$*
+	@ls -l $@ | awk '{ print "agent: " $$NF ", " $$5 " bytes" }'
+
 # Synthesizes every environment's stack into $(CDK_OUT)/ (one stack: make synth ENV=prod), then
 # proves each environment's bundle with haproxy -c on the nodes' HAProxy (3.0), at a node's paths.
-synth: node_modules/.package-lock.json build $(HAPROXY30_ROOT)/usr/sbin/rsyslogd
+synth: node_modules/.package-lock.json build agent $(HAPROXY30_ROOT)/usr/sbin/rsyslogd
 	$(CDK) synth --quiet --output $(CDK_OUT) $(if $(ENV),-c env=$(ENV))
 	scripts/check-bundles.sh $(CDK_OUT)
 	@ls $(CDK_OUT)/*.template.json
@@ -58,23 +71,23 @@ check-determinism: synth
 	@echo "determinism: two syntheses are byte-identical"
 
 # The whole request path on this machine: make local ENV=<env> (default dev); make local-down.
-local: build tools
+local: build agent tools
 	scripts/local.sh up $(or $(ENV),dev)
 
 local-down:
 	scripts/local.sh down
 
 # make local works with an environment whose ports and health path are not the defaults.
-local-test: build tools
+local-test: build agent tools
 	env $(TEST_MARK) scripts/test-local.sh
 
 # Faults under load through the local cluster (phases and budgets in scripts/chaos.sh).
-chaos: build tools
+chaos: build agent tools
 	ENV=$(or $(ENV),dev) scripts/chaos.sh
 
 # The same in seconds, for make test: 6 s of load a phase, the front checking nodes every second.
-chaos-short: build tools
-	env $(TEST_MARK) ENV=dev CHAOS_SECONDS=6 HEALTH_INTERVAL=1s scripts/chaos.sh
+chaos-short: build agent tools
+	env $(TEST_MARK) ENV=dev CHAOS_SECONDS=6 CHAOS_OUTAGE_SECONDS=6 HEALTH_INTERVAL=1s scripts/chaos.sh
 
 # Throughput and latency of the generated config against a minimal one, and 10 against 10,000
 # host routes; figures in bench-results/ (scripts/bench.sh).
@@ -118,5 +131,5 @@ test: tools check-determinism nag format-check scripts-check workflows-check dif
 	exit $$status
 
 clean:
-	rm -rf $(CDK_OUT) $(CDK_OUT).again node_modules
+	rm -rf $(CDK_OUT) $(CDK_OUT).again node_modules $(AGENT_OUT)
 	dotnet clean HaproxyCluster.sln --nologo -v quiet

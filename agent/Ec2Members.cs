@@ -17,7 +17,7 @@ internal sealed class Ec2Members(IAmazonEC2 ec2)
     public const string GroupTag = "aws:autoscaling:groupName";
 
     /// <summary>The tag the cluster's scale-in hook puts on an instance its group is terminating.</summary>
-    public const string LeavingTag = "haproxy-cluster:leaving";
+    public const string LeavingTag = Ec2Discovery.LeavingTag;
 
     /// <summary>Every running member of <paramref name="pool"/> that has a private IPv4 address.</summary>
     /// <exception cref="AmazonEC2Exception">EC2 refused or failed, after the SDK's own retries.</exception>

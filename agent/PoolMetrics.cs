@@ -2,27 +2,19 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using HaproxyCluster.Config;
 
 namespace HaproxyCluster.Agent;
 
 /// <summary>
 /// The agent's CloudWatch metrics, in CloudWatch's embedded metric format (EMF): one JSON object a
 /// pool and pass, sent over UDP to the CloudWatch agent on the node, which turns it into metrics
-/// (namespace <see cref="Namespace"/>, dimensions <c>Cluster</c> and <c>Pool</c>) and keeps the
-/// object in <paramref name="logGroup"/>. The agent makes no AWS call for them, and a lost
+/// in <paramref name="metricsNamespace"/> (the cluster's, <c>HaproxyCluster/ENV</c>) with the
+/// dimension <c>Pool</c>, and keeps the object in <paramref name="logGroup"/>. The agent makes no AWS call for them, and a lost
 /// datagram costs one data point, never a pass.
 /// </summary>
-internal sealed class PoolMetrics(IPEndPoint cloudWatchAgent, string cluster, string logGroup, TimeProvider clock) : IDisposable
+internal sealed class PoolMetrics(IPEndPoint cloudWatchAgent, string metricsNamespace, string logGroup, TimeProvider clock) : IDisposable
 {
-    /// <summary>The CloudWatch namespace of every metric the cluster publishes from its nodes.</summary>
-    public const string Namespace = "HaproxyCluster";
-
-    /// <summary>Instances that should serve but have no slot (the construct alarms when above 0).</summary>
-    public const string Unslotted = "UnslottedInstances";
-
-    /// <summary>Instances in the pool's slots, serving or draining.</summary>
-    public const string Slotted = "SlottedInstances";
-
     /// <summary>Where the CloudWatch agent listens for EMF by default.</summary>
     public static readonly IPEndPoint DefaultEndpoint = new(IPAddress.Loopback, 25888);
 
@@ -54,15 +46,14 @@ internal sealed class PoolMetrics(IPEndPoint cloudWatchAgent, string cluster, st
             json.WriteString("LogGroupName", logGroup);
             json.WriteStartArray("CloudWatchMetrics");
             json.WriteStartObject();
-            json.WriteString("Namespace", Namespace);
+            json.WriteString("Namespace", metricsNamespace);
             json.WriteStartArray("Dimensions");
             json.WriteStartArray();
-            json.WriteStringValue("Cluster");
-            json.WriteStringValue("Pool");
+            json.WriteStringValue(NodeAgentMetrics.PoolDimension);
             json.WriteEndArray();
             json.WriteEndArray();
             json.WriteStartArray("Metrics");
-            foreach (var name in new[] { Slotted, Unslotted })
+            foreach (var name in new[] { NodeAgentMetrics.Slotted, NodeAgentMetrics.Unslotted })
             {
                 json.WriteStartObject();
                 json.WriteString("Name", name);
@@ -74,10 +65,9 @@ internal sealed class PoolMetrics(IPEndPoint cloudWatchAgent, string cluster, st
             json.WriteEndObject();
             json.WriteEndArray();
             json.WriteEndObject();
-            json.WriteString("Cluster", cluster);
-            json.WriteString("Pool", pool);
-            json.WriteNumber(Slotted, slotted);
-            json.WriteNumber(Unslotted, unslotted);
+            json.WriteString(NodeAgentMetrics.PoolDimension, pool);
+            json.WriteNumber(NodeAgentMetrics.Slotted, slotted);
+            json.WriteNumber(NodeAgentMetrics.Unslotted, unslotted);
             json.WriteEndObject();
         }
 

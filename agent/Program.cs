@@ -8,18 +8,19 @@ using HaproxyCluster.Config;
 // Run by systemd on every node; run with --help for its options.
 var manifestPath = new Option<FileInfo>("--manifest") { Description = "The discovery manifest the renderer wrote into the bundle.", DefaultValueFactory = _ => new FileInfo("/etc/haproxy/" + DiscoveryManifest.FileName) };
 var interval = new Option<int>("--interval-seconds") { Description = "Seconds between two passes while EC2 answers.", DefaultValueFactory = _ => 5 };
-var endpoint = new Option<Uri?>("--ec2-endpoint") { Description = "An EC2 API endpoint other than the region's (the local stand-in)." };
+// A string, parsed here: the trimmed executable keeps no reflection-based converter for Uri.
+var endpoint = new Option<string?>("--ec2-endpoint") { Description = "An EC2 API endpoint other than the region's (the local stand-in)." };
 var region = new Option<string?>("--region") { Description = "The region to sign for. Default: the SDK's (the instance's region on EC2)." };
 var once = new Option<bool>("--once") { Description = "Run one pass and exit: 0 when every pool was read, 1 when EC2 failed for one." };
 var fleetGroup = new Option<string?>("--fleet-group") { Description = "The HAProxy nodes' auto-scaling group, for fleet-wide rate limits. Default: this instance's, from EC2." };
 var instanceId = new Option<string?>("--instance-id") { Description = "This node's instance id. Default: from the instance metadata service (IMDSv2)." };
-var cluster = new Option<string?>("--cluster") { Description = "The cluster's name, the Cluster dimension of the agent's CloudWatch metrics. Default: no metrics." };
-var logGroup = new Option<string?>("--log-group") { Description = "The log group CloudWatch keeps the metrics' EMF objects in (with --cluster)." };
+var metricsNamespace = new Option<string?>("--metrics-namespace") { Description = "The CloudWatch namespace of the agent's metrics, sent as EMF to the CloudWatch agent. Default: no metrics." };
+var logGroup = new Option<string?>("--log-group") { Description = "The log group CloudWatch keeps the metrics' EMF objects in (with --metrics-namespace)." };
 var readyFile = new Option<FileInfo?>("--ready-file") { Description = "A file created after the first pass that read every pool (the bootstrap waits for it)." };
 
 var root = new RootCommand("HaproxyCluster node agent: EC2 discovery and fleet-wide rate limits through HAProxy's Runtime API.")
 {
-    manifestPath, interval, endpoint, region, once, fleetGroup, instanceId, cluster, logGroup, readyFile,
+    manifestPath, interval, endpoint, region, once, fleetGroup, instanceId, metricsNamespace, logGroup, readyFile,
 };
 root.SetAction(async (parsed, cancellation) =>
 {
@@ -28,7 +29,7 @@ root.SetAction(async (parsed, cancellation) =>
     var members = new Ec2Members(ec2);
     var group = manifest.FleetLimits.Count == 0 ? null
         : parsed.GetValue(fleetGroup) ?? await members.GroupOfAsync(parsed.GetValue(instanceId) ?? await InstanceMetadata.InstanceIdAsync(cancellation), cancellation);
-    using var metrics = parsed.GetValue(cluster) is { } name
+    using var metrics = parsed.GetValue(metricsNamespace) is { } name
         ? new PoolMetrics(PoolMetrics.DefaultEndpoint, name, parsed.GetValue(logGroup) ?? name, TimeProvider.System)
         : null;
     var loop = new DiscoveryLoop(manifest, members, new RuntimeApi(manifest.RuntimeSocket), TimeProvider.System, Console.WriteLine, group, metrics);
@@ -54,13 +55,13 @@ static void MarkReady(FileInfo? file)
 
 // The SDK's own client, its endpoint and signing region set in the order that keeps both (the
 // service URL last, with its signing region; a region endpoint after it would win).
-static AmazonEC2Client Ec2Client(Uri? endpoint, string? region)
+static AmazonEC2Client Ec2Client(string? endpoint, string? region)
 {
     if (endpoint is null)
     {
         return region is null ? new AmazonEC2Client() : new AmazonEC2Client(Amazon.RegionEndpoint.GetBySystemName(region));
     }
 
-    var config = new AmazonEC2Config { ServiceURL = endpoint.ToString(), AuthenticationRegion = region ?? "us-east-1" };
+    var config = new AmazonEC2Config { ServiceURL = new Uri(endpoint).ToString(), AuthenticationRegion = region ?? "us-east-1" };
     return new AmazonEC2Client(new BasicAWSCredentials("stand-in", "stand-in"), config);
 }

@@ -4,6 +4,7 @@ using Amazon.CDK.AWS.AutoScaling;
 using Amazon.CDK.AWS.CloudWatch;
 using Amazon.CDK.AWS.EC2;
 using Amazon.CDK.AWS.ElasticLoadBalancingV2;
+using InstanceType = Amazon.CDK.AWS.EC2.InstanceType;
 using Amazon.CDK.AWS.Logs;
 using Amazon.CDK.AWS.SNS;
 using Constructs;
@@ -42,6 +43,7 @@ public sealed partial class HaproxyCluster : Construct
         var loadBalancer = new ClusterLoadBalancer(this, Vpc, securityGroups.Nlb, props);
         var fleet = new NodeFleet(this, Vpc, securityGroups.Nodes, BundleArchive.Create(Bundle), observability, props, outdir);
         loadBalancer.AddTargets(fleet.AutoScalingGroup);
+        ScaleInDrain.Add(this, props);
         observability.Watch(loadBalancer.HttpTargetGroup!, loadBalancer.LoadBalancer, fleet.AutoScalingGroup);
 
         LoadBalancer = loadBalancer.LoadBalancer;
@@ -134,6 +136,22 @@ public sealed partial class HaproxyCluster : Construct
         listeners["BindAddress"].Require(props.Haproxy?.Listeners.BindAddress is "" or null,
             $"'{props.Haproxy?.Listeners.BindAddress}' would hide the node from the NLB; leave it empty (every address)");
         listeners["AcceptProxy"].Require(props.Haproxy?.Listeners.AcceptProxy ?? true, "is false, but the target groups send PROXY protocol v2; set it to true");
+
+        var discovered = props.Haproxy?.Pools.Select(p => (p?.Discovery as Ec2Discovery)?.AutoScalingGroup).OfType<string>().ToHashSet(StringComparer.Ordinal) ?? [];
+        for (var i = 0; i < (props.DrainOnScaleIn ?? []).Count; i++)
+        {
+            var group = props.DrainOnScaleIn![i];
+            problems[nameof(props.DrainOnScaleIn)][i].Require(group is not null && discovered.Contains(group),
+                $"{Syntax.Show(group)} is not the group of any Ec2Discovery pool; name a group a pool discovers (Ec2Discovery.ForGroup) or remove it");
+        }
+
+        if (props.Haproxy?.NeedsNodeAgent == true && props.InstanceType is not null)
+        {
+            var agent = NodeAgentBuild.PathFor(NodeAgentBuild.Folder(props.AgentDirectory), new InstanceType(props.InstanceType).Architecture);
+            problems[nameof(props.AgentDirectory)].Require(File.Exists(agent),
+                $"the spec needs the node agent, but {agent} does not exist; run 'make agent' (make synth does), or set AgentDirectory to where it was published");
+        }
+
         return problems;
     }
 

@@ -55,4 +55,19 @@ public sealed record HaproxyClusterProps
 
     /// <summary>HAProxy 5xx responses per minute that raise the 5xx alarm. Default: 10.</summary>
     public int Http5xxPerMinuteAlarm { get; init; } = 10;
+
+    /// <summary>
+    /// Backend auto-scaling groups (each one an <see cref="Ec2Discovery"/> pool's group) that wait
+    /// on scale-in while the nodes drain the leaving instance: the cluster adds a terminating
+    /// lifecycle hook to each, whose heartbeat timeout is the pool's drain timeout plus 30 s. The
+    /// groups must exist when the stack deploys. Default: none.
+    /// </summary>
+    public IReadOnlyList<string> DrainOnScaleIn { get; init; } = [];
+
+    /// <summary>
+    /// Where <c>make agent</c> put the node agent (a folder with <c>linux-x64/</c> and
+    /// <c>linux-arm64/</c>), shipped when the spec needs it (<see cref="HaproxySpec.NeedsNodeAgent"/>).
+    /// Default: <c>.build/agent</c> in the working directory or its nearest parent that has one.
+    /// </summary>
+    public string? AgentDirectory { get; init; }
 }

@@ -26,12 +26,12 @@ public sealed class Ec2StandIn : IDisposable
     private readonly int _pageSize;
     private int _requests;
 
-    /// <summary>Listens on 127.0.0.1:<paramref name="port"/>.</summary>
-    public Ec2StandIn(int port, string instancesFile, int pageSize)
+    /// <summary>Listens on <paramref name="address"/>:<paramref name="port"/> (default: loopback).</summary>
+    public Ec2StandIn(int port, string instancesFile, int pageSize, string address = "127.0.0.1")
     {
         _instancesFile = instancesFile;
         _pageSize = pageSize;
-        Endpoint = new Uri(string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{port}/"));
+        Endpoint = new Uri(string.Create(CultureInfo.InvariantCulture, $"http://{address}:{port}/"));
         _listener.Prefixes.Add(Endpoint.ToString());
         _listener.Start();
         _ = Task.Run(ServeAsync);

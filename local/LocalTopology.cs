@@ -7,8 +7,11 @@ namespace HaproxyCluster.Local;
 /// <summary>
 /// Turns an environment's spec into the spec a node of the local stand-in runs: the same rules
 /// and defaults, with each pool's servers (or DNS discovery) replaced by local backends, logs on
-/// stdout, a Runtime API socket per node, and the local load generator exempt from rate limits
-/// (as a monitoring probe would be). Nothing else changes, so what runs locally is the real config.
+/// stdout, a Runtime API socket and server-state file per node, and the local load generator
+/// exempt from rate limits (as a monitoring probe would be). An EC2-discovered pool stays
+/// discovered: its instances are local backends with addresses of their own, which the EC2
+/// stand-in lists and the node agent puts in the slots. Nothing else changes, so what runs
+/// locally is the real config.
 /// </summary>
 public static class LocalTopology
 {
@@ -18,20 +21,54 @@ public static class LocalTopology
     /// <summary>The address range the local load comes from (loopback, through the front).</summary>
     public const string LoadSource = "127.0.0.0/8";
 
+    /// <summary>Instances an EC2-discovered pool can have locally: enough to scale 2 → 6.</summary>
+    public const int InstancesPerDiscoveredPool = 6;
+
     /// <summary>One local backend: which pool it stands in for and where it listens.</summary>
     public sealed record LocalBackend(string Pool, int Index, string Address, int Port);
 
-    /// <summary>The backends for <paramref name="spec"/>'s pools, ports numbered from <paramref name="firstPort"/>.</summary>
-    public static IReadOnlyList<LocalBackend> Backends(HaproxySpec spec, string address, int firstPort) =>
-        spec.Pools.OrderBy(p => p.Name, StringComparer.Ordinal)
+    /// <summary>
+    /// The backends for <paramref name="spec"/>'s pools: two per pool on <paramref name="address"/>,
+    /// ports numbered from <paramref name="firstPort"/>; an EC2-discovered pool's instances each on
+    /// an address of their own (<paramref name="address"/> with last byte 100 + pool number × 10 + index) and the pool's port.
+    /// </summary>
+    public static IReadOnlyList<LocalBackend> Backends(HaproxySpec spec, string address, int firstPort)
+    {
+        var pools = spec.Pools.OrderBy(p => p.Name, StringComparer.Ordinal).ToList();
+        var servers = pools.Where(p => p.Discovery is not Ec2Discovery)
             .SelectMany(p => Enumerable.Range(1, ServersPerPool).Select(i => (p.Name, i)))
-            .Select((b, n) => new LocalBackend(b.Name, b.i, address, firstPort + n))
-            .ToList();
+            .Select((b, n) => new LocalBackend(b.Name, b.i, address, firstPort + n));
+        var bytes = System.Net.IPAddress.Parse(address).GetAddressBytes();
+        var instances = pools.Select((p, n) => (Pool: p, Number: n)).Where(p => p.Pool.Discovery is Ec2Discovery)
+            .SelectMany(p => Enumerable.Range(1, InstancesPerDiscoveredPool).Select(i =>
+                new LocalBackend(p.Pool.Name, i, new System.Net.IPAddress([bytes[0], bytes[1], bytes[2], (byte)(100 + (p.Number * 10) + i)]).ToString(), p.Pool.Discovery!.Port)));
+        return [.. servers, .. instances];
+    }
+
+    /// <summary>
+    /// The EC2 stand-in's view of every discovered pool's instances, one line each (pool, then the
+    /// instances file's line), launched a minute apart; local.sh lists some of them as running.
+    /// </summary>
+    public static IEnumerable<string> Instances(HaproxySpec spec, IReadOnlyList<LocalBackend> backends)
+    {
+        foreach (var pool in spec.Pools.Where(p => p.Discovery is Ec2Discovery))
+        {
+            var discovery = (Ec2Discovery)pool.Discovery!;
+            var tags = discovery.AutoScalingGroup is { } autoScalingGroup
+                ? new Dictionary<string, string> { ["aws:autoscaling:groupName"] = autoScalingGroup }
+                : discovery.Tags.ToDictionary(t => t.Key, t => t.Value);
+            foreach (var backend in backends.Where(b => b.Pool == pool.Name))
+            {
+                var id = string.Create(CultureInfo.InvariantCulture, $"i-{Convert.ToHexStringLower(System.Net.IPAddress.Parse(backend.Address).GetAddressBytes())}{backend.Index:x9}");
+                yield return pool.Name + "\t" + new Ec2StandIn.Instance(id, backend.Address, "running", new DateTime(2026, 11, 1, 0, backend.Index, 0, DateTimeKind.Utc), tags).Line;
+            }
+        }
+    }
 
     /// <summary>The node's spec: <paramref name="spec"/> pointed at <paramref name="backends"/>.</summary>
     public static HaproxySpec NodeSpec(HaproxySpec spec, IReadOnlyList<LocalBackend> backends, string runtimeSocket, string bindAddress = "") => spec with
     {
-        Pools = spec.Pools.Select(pool => pool with
+        Pools = spec.Pools.Select(pool => pool.Discovery is Ec2Discovery ? pool : pool with
         {
             Servers = backends.Where(b => b.Pool == pool.Name)
                 .Select(b => new Server(b.Address, b.Port) { Name = ServerName(b) })
@@ -42,7 +79,14 @@ public static class LocalTopology
             ? limit with { Exempt = [.. limit.Exempt, LoadSource] }
             : rule).ToValueList(),
         Listeners = spec.Listeners with { BindAddress = bindAddress },
-        Global = spec.Global with { LogTarget = "stdout", RuntimeSocketPath = runtimeSocket, User = null, MaxConnections = 4000 },
+        Global = spec.Global with
+        {
+            LogTarget = "stdout",
+            RuntimeSocketPath = runtimeSocket,
+            ServerStateFile = Path.Combine(Path.GetDirectoryName(runtimeSocket)!, "server-state"),
+            User = null,
+            MaxConnections = 4000,
+        },
     };
 
     /// <summary><paramref name="spec"/> with a host table of <paramref name="hosts"/> entries first in its routes.</summary>

@@ -16,8 +16,12 @@ var healthPath = new Option<string?>("--health-path") { Description = "Try the e
 var hosts = new Option<int>("--hosts") { Description = "Entries of the host table put first in the routes.", Required = true };
 var bind = new Option<string>("--bind") { Description = "The address every listener binds to.", Required = true };
 var logTarget = new Option<string>("--log-target") { Description = "Where the node logs, such as tcp@127.0.0.1:5140 as on a node.", Required = true };
+var port = new Option<int>("--port") { Description = "The port to listen on.", Required = true };
+var listenAddress = new Option<string>("--address") { Description = "The address to listen on: loopback, or the local cluster's bridge.", DefaultValueFactory = _ => "127.0.0.1" };
+var instancesFile = new Option<FileInfo>("--instances") { Description = "The instances file to answer from (see Ec2StandIn).", Required = true };
+var pageSize = new Option<int>("--page-size") { Description = "Instances per page of an answer.", DefaultValueFactory = _ => 3 };
 
-var nodesCommand = new Command("nodes", "Each node's bundle (OUT/node<i>/), the local backends' configs (OUT/backends/) and list (OUT/backends.tsv), and OUT/topology.env, which local.sh reads.")
+var nodesCommand = new Command("nodes", "Each node's bundle (OUT/node<i>/), the local backends' configs (OUT/backends/) and list (OUT/backends.tsv), every instance EC2-discovered pools can have (OUT/instances.tsv), and OUT/topology.env, which local.sh reads.")
 {
     env, output, nodes, backendAddress, firstPort, httpPort, healthPort, healthPath,
 };
@@ -43,7 +47,26 @@ nodesCommand.SetAction(parsed =>
     }
 
     WriteBackends(folder, backends);
+    File.WriteAllLines(Path.Combine(folder, "instances.tsv"), LocalTopology.Instances(spec, backends));
     File.WriteAllText(Path.Combine(folder, "topology.env"), LocalTopology.TopologyEnv(spec.Listeners));
+});
+
+var ec2Command = new Command("ec2", "The EC2 stand-in on ADDRESS:PORT, answering DescribeInstances from INSTANCES until stopped (SIGTERM or Ctrl-C); an INSTANCES.outage file makes it answer 503.")
+{
+    listenAddress, port, instancesFile, pageSize,
+};
+ec2Command.SetAction(async (parsed, cancellation) =>
+{
+    using var standIn = new Ec2StandIn(parsed.GetValue(port), parsed.GetValue(instancesFile)!.FullName, parsed.GetValue(pageSize), parsed.GetValue(listenAddress)!);
+    Console.WriteLine($"ec2: answering on {standIn.Endpoint}");
+    try
+    {
+        await Task.Delay(Timeout.Infinite, cancellation);
+    }
+    catch (OperationCanceledException)
+    {
+        Console.WriteLine($"ec2: stopped after {standIn.Requests} calls");
+    }
 });
 
 var benchCommand = new Command("bench", "One bundle for make bench (OUT/): a host table of HOSTS entries first, every listener on BIND without PROXY protocol (wrk sends none), logs to LOG-TARGET; health and admin ports follow the HTTP port.")
@@ -67,7 +90,7 @@ benchCommand.SetAction(parsed =>
     WriteBackends(folder, backends);
 });
 
-return new RootCommand("Renders the local stand-in of an environment's cluster.") { nodesCommand, benchCommand }.Parse(args).Invoke();
+return await new RootCommand("Renders the local stand-in of an environment's cluster, and runs its EC2 stand-in.") { nodesCommand, benchCommand, ec2Command }.Parse(args).InvokeAsync();
 
 static void WriteBackends(string folder, IReadOnlyList<LocalTopology.LocalBackend> backends)
 {

@@ -3,8 +3,13 @@
 # breaks things during it, phase by phase. Prints requests sent and failed per phase and how long
 # the front kept a dead node. Budgets: no failure in the backend-kill, reload and invalid-config
 # phases (nor in the restore phases); in the node-kill phase, no more failures than connections
-# that were open on the dead node. Last line: "chaos: <sent> requests, <failed> failed".
-# CHAOS_SECONDS sets each phase's load (default 20); HEALTH_INTERVAL the front's check interval.
+# that were open on the dead node. With an EC2-discovered pool (dev's api), four more phases run
+# load through it: scale 2 -> 6 (each new instance serving on every node within 15 s of appearing
+# in EC2), scale 6 -> 2 with the scale-in drain, an instance killed without warning, and an EC2
+# API outage that changes nothing serving; none may fail a request or reload a node. Last line:
+# "chaos: <sent> requests, <failed> failed".
+# CHAOS_SECONDS sets each phase's load (default 20), CHAOS_OUTAGE_SECONDS the outage (default 30);
+# HEALTH_INTERVAL the front's check interval, AGENT_INTERVAL the agents' (default 5 s).
 set -euo pipefail
 # shellcheck source=scripts/local.sh disable=SC1091
 source "$(dirname "$0")/local.sh"
@@ -12,6 +17,10 @@ source "$(dirname "$0")/local.sh"
 readonly ENVIRONMENT=${ENV:-dev}
 readonly PHASE_SECONDS=${CHAOS_SECONDS:-20}
 readonly CONNECTIONS=16
+readonly OUTAGE_SECONDS=${CHAOS_OUTAGE_SECONDS:-30}
+# A Host the environment routes to its EC2-discovered pool (dev: api).
+readonly DISCOVERED_HOST=${DISCOVERED_HOST:-api.dev.example.com}
+readonly NEW_INSTANCE_BUDGET_SECONDS=15
 trap down EXIT
 
 up "$ENVIRONMENT"
@@ -19,9 +28,10 @@ results="$LOCAL_DIR/chaos.tsv"
 : > "$results"
 over_budget=0
 
-load() { # load <phase>: wrk through the front for PHASE_SECONDS, in the background (pid in LOAD_PID)
-  timeout $((PHASE_SECONDS + 30)) wrk -t2 -c"$CONNECTIONS" -d"${PHASE_SECONDS}s" --timeout 5s \
-    -H "Host: app.example.com" -H "Connection: close" "http://127.0.0.1:$FRONT_HTTP/" > "$LOCAL_DIR/wrk-$1.txt" 2>&1 &
+load() { # load <phase> [host] [seconds]: wrk through the front, in the background (pid in LOAD_PID)
+  local seconds=${3:-$PHASE_SECONDS}
+  timeout $((seconds + 30)) wrk -t2 -c"$CONNECTIONS" -d"${seconds}s" --timeout 5s \
+    -H "Host: ${2:-app.example.com}" -H "Connection: close" "http://127.0.0.1:$FRONT_HTTP/" > "$LOCAL_DIR/wrk-$1.txt" 2>&1 &
   LOAD_PID=$!
 }
 
@@ -94,6 +104,81 @@ start_node 2
 wait_until 120 node_up_in_front 2 || { echo "chaos: node2 never came back" >&2; over_budget=1; }
 load node-restore
 finish node-restore "$LOAD_PID" 0
+
+# 7-10. The EC2-discovered pool, when the environment has one.
+if [ -s "$LOCAL_DIR/instances.tsv" ]; then
+  pool=$(discovered_pools | head -1)
+  address_of() { awk -F'\t' -v pool="$pool" -v n="$1" '$1 == pool && ++i == n { print $3 }' "$LOCAL_DIR/instances.tsv"; }
+  workers() { for n in $(seq 1 "$NODES"); do printf '%s ' "$(worker_pid "$n")"; done; }
+  on_every_node() { # on_every_node <state> <instance>: the instance's slot is in <state> on every node
+    local n
+    for n in $(seq 1 "$NODES"); do [ "$(slot_state "$n" "$pool" "$(address_of "$2")")" = "$1" ] || return 1; done
+  }
+  workers_before=$(workers)
+
+  # 7. scale out 2 -> 6: time from EC2 listing each new instance until every node serves it.
+  load discovered-scale-out "$DISCOVERED_HOST"; mid_phase
+  listed_at=$(date +%s%3N)
+  set_instances "$pool" 6
+  seconds_to_serve=()
+  for i in 3 4 5 6; do
+    if wait_until 60 on_every_node serving "$i"; then
+      seconds_to_serve+=("$(awk -v a="$listed_at" -v b="$(date +%s%3N)" 'BEGIN { printf "%.1f", (b - a) / 1000 }')")
+    else
+      seconds_to_serve+=(never)
+    fi
+  done
+  # p95 of four: the slowest.
+  slowest=$(printf '%s\n' "${seconds_to_serve[@]}" | sort -g | tail -1)
+  finish discovered-scale-out "$LOAD_PID" 0 "(new instances serving on all $NODES nodes after ${seconds_to_serve[*]} s; p95 $slowest s, budget $NEW_INSTANCE_BUDGET_SECONDS s)"
+  if [ "$slowest" = never ] || awk -v s="$slowest" -v b="$NEW_INSTANCE_BUDGET_SECONDS" 'BEGIN { exit !(s > b) }'; then
+    echo "chaos: a new instance took over $NEW_INSTANCE_BUDGET_SECONDS s to serve" >&2; over_budget=1
+  fi
+
+  # 8. scale in 6 -> 2: the hook tags the four leaving instances; the nodes drain them; only once
+  # every node has emptied their slots does the group terminate them.
+  load discovered-scale-in "$DISCOVERED_HOST"; mid_phase
+  tagged_at=$SECONDS
+  set_instances "$pool" 2 4
+  drained=yes
+  for i in 3 4 5 6; do wait_until 90 on_every_node none "$i" || drained=no; done
+  drain_seconds=$((SECONDS - tagged_at))
+  set_instances "$pool" 2
+  for i in 3 4 5 6; do kill "$(cat "$LOCAL_DIR/backends/$pool-$i.pid")"; done
+  finish discovered-scale-in "$LOAD_PID" 0 "(4 instances drained on every node in ${drain_seconds} s: $drained; then terminated)"
+  [ "$drained" = yes ] || { echo "chaos: a leaving instance was never drained" >&2; over_budget=1; }
+  for i in 3 4 5 6; do start_backend "$pool" "$i"; done
+
+  # 9. an instance lost without warning: killed, then gone from EC2 a few seconds later.
+  load discovered-kill "$DISCOVERED_HOST"; mid_phase
+  kill -9 "$(cat "$LOCAL_DIR/backends/$pool-2.pid")"
+  sleep 3
+  set_instances "$pool" 1
+  wait_until 60 on_every_node none 2 || { echo "chaos: the lost instance kept its slot" >&2; over_budget=1; }
+  finish discovered-kill "$LOAD_PID" 0 "(instance 2 killed; retries and redispatch cover what was in flight)"
+  start_backend "$pool" 2
+  set_instances "$pool" 2
+  wait_until 60 on_every_node serving 2 || { echo "chaos: instance 2 never came back" >&2; over_budget=1; }
+
+  # 10. the EC2 API answers 503 for OUTAGE_SECONDS: the agents keep what serves.
+  load ec2-outage "$DISCOVERED_HOST" "$OUTAGE_SECONDS"
+  touch "$LOCAL_DIR/ec2-instances.tsv.outage"
+  sleep "$((OUTAGE_SECONDS / 2))"
+  kept=yes
+  for i in 1 2; do on_every_node serving "$i" || kept=no; done
+  wait "$LOAD_PID" || true
+  rm -f "$LOCAL_DIR/ec2-instances.tsv.outage"
+  refused=$(cat "$LOCAL_DIR"/node*/agent.log | grep -c "EC2 could not be read" || true)
+  finish ec2-outage "$LOAD_PID" 0 "(${OUTAGE_SECONDS} s of 503s; both instances kept serving on every node: $kept; $refused failed agent passes logged)"
+  [ "$kept" = yes ] || { echo "chaos: the outage changed what serves" >&2; over_budget=1; }
+
+  workers_after=$(workers)
+  if [ "$workers_before" = "$workers_after" ]; then
+    echo "chaos: discovery phases: 0 reloads (worker pids unchanged: $workers_after)"
+  else
+    echo "chaos: discovery phases reloaded a node (workers $workers_before -> $workers_after)" >&2; over_budget=1
+  fi
+fi
 
 total_sent=$(awk -F'\t' '{ s += $2 } END { print s }' "$results")
 total_failed=$(awk -F'\t' '{ s += $3 } END { print s }' "$results")

@@ -5,7 +5,11 @@
 #   nodes  : three HAProxy nodes running the environment's rendered config, each in its own
 #            network namespace (hc-node1..3, "zones" a, b, a), reached over a bridge
 #   backends: two small HAProxy-served HTTP backends per pool, on the bridge address, each
-#            answering with what it received (pool, server, method, path, query, headers) as JSON
+#            answering with what it received (pool, server, method, path, query, headers) as JSON;
+#            an EC2-discovered pool's instances each on a bridge address of their own
+#   ec2    : the EC2 stand-in on the bridge, answering DescribeInstances from a file this script
+#            edits (set_instances); each node runs the shipped node agent in its namespace, which
+#            fills the discovered pools' slots through the node's Runtime API
 # The node's ports and health path, and the target group's health check, come from the renderer
 # (topology.env), never from copies here. Usage: scripts/local.sh up|down [ENV] [renderer options,
 # such as --http-port 8080 --health-port 9090 --health-path /ready]. Sourced by chaos.sh.
@@ -17,7 +21,13 @@ readonly BRIDGE_ADDRESS=10.99.0.1
 readonly NODES=3
 readonly FRONT_HTTP=18080 FRONT_TLS=18443 FRONT_STATS=18404
 readonly FIRST_BACKEND_PORT=19000
+readonly EC2_PORT=18500
+# Seconds between two passes of each node's agent (5 on a node; chaos's short run speeds it up).
+readonly AGENT_INTERVAL=${AGENT_INTERVAL:-5}
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+case "$(uname -m)" in aarch64) agent_rid=linux-arm64 ;; *) agent_rid=linux-x64 ;; esac
+# The agent exactly as a node gets it: the self-contained file make agent publishes.
+readonly AGENT_BIN="$top/.build/agent/$agent_rid/haproxy-cluster-agent"
 
 node_ns() { echo "hc-node$1"; }
 node_address() { echo "10.99.0.1$1"; }
@@ -37,10 +47,61 @@ read_topology() {
   HEALTH_INTERVAL=${HEALTH_INTERVAL:-${HEALTH_INTERVAL_SECONDS}s}
 }
 
-start_node() { # start_node <n>
-  ip netns exec "$(node_ns "$1")" haproxy -W -db -f "$LOCAL_DIR/node$1/haproxy.cfg" >> "$LOCAL_DIR/node$1/haproxy.log" 2>&1 &
-  echo $! > "$LOCAL_DIR/node$1/master.pid"
+start_node() { # start_node <n>: HAProxy, and the node agent when the config has discovered pools
+  local dir="$LOCAL_DIR/node$1"
+  ip netns exec "$(node_ns "$1")" haproxy -W -db -f "$dir/haproxy.cfg" >> "$dir/haproxy.log" 2>&1 &
+  echo $! > "$dir/master.pid"
+  if [ -f "$dir/discovery.json" ]; then
+    rm -f "$dir/agent.ready"
+    wait_until 10 test -S "$dir/admin.sock"
+    ip netns exec "$(node_ns "$1")" "$AGENT_BIN" --manifest "$dir/discovery.json" --ec2-endpoint "http://$BRIDGE_ADDRESS:$EC2_PORT/" \
+      --region eu-west-1 --interval-seconds "$AGENT_INTERVAL" --ready-file "$dir/agent.ready" >> "$dir/agent.log" 2>&1 &
+    echo $! > "$dir/agent.pid"
+  fi
 }
+
+# set_instances <pool> <running> [<leaving>]: what EC2 lists for a discovered pool from now on:
+# its first <running> instances, and the next <leaving> ones tagged as leaving (as the scale-in
+# hook tags an instance its group terminates). Instances past those are gone.
+set_instances() {
+  mkdir -p "$LOCAL_DIR/ec2"
+  awk -F'\t' -v pool="$1" -v running="$2" -v leaving="${3:-0}" -v OFS='\t' '
+    $1 != pool { next }
+    { n++; $1 = ""; sub(/^\t/, "") }
+    n <= running { print }
+    n > running && n <= running + leaving { print $0 ";haproxy-cluster:leaving=1" }' "$LOCAL_DIR/instances.tsv" > "$LOCAL_DIR/ec2/$1.tsv"
+  cat "$LOCAL_DIR"/ec2/*.tsv > "$LOCAL_DIR/ec2-instances.tsv.new"
+  mv "$LOCAL_DIR/ec2-instances.tsv.new" "$LOCAL_DIR/ec2-instances.tsv"
+}
+
+discovered_pools() { cut -f1 "$LOCAL_DIR/instances.tsv" | sort -u; }
+
+start_ec2() {
+  : > "$LOCAL_DIR/ec2-instances.tsv"
+  for pool in $(discovered_pools); do set_instances "$pool" 2; done
+  dotnet "$top/local/bin/Debug/net10.0/HaproxyCluster.Local.dll" ec2 --address "$BRIDGE_ADDRESS" --port "$EC2_PORT" \
+    --instances "$LOCAL_DIR/ec2-instances.tsv" > "$LOCAL_DIR/ec2.log" 2>&1 &
+  echo $! > "$LOCAL_DIR/ec2.pid"
+  wait_until 20 grep -q answering "$LOCAL_DIR/ec2.log"
+}
+
+# runtime <n> <command>: the answer of node <n>'s Runtime API.
+runtime() { printf '%s\n' "$2" | socat -t 5 - "UNIX-CONNECT:$LOCAL_DIR/node$1/admin.sock"; }
+
+# worker_pid <n>: node <n>'s current worker; a reload changes it.
+worker_pid() { runtime "$1" "show info" | awk -F': ' '$1 == "Pid" { print $2 }'; }
+
+# slot_state <n> <pool> <address>: "serving" (UP, in service), "draining", "down" (in service, not
+# UP yet) or "none" (no slot, or one in maintenance) for <address> on node <n>. From show servers
+# state: field 5 the address, 6 the operational state (1: UP and ramping up over slowstart, 2:
+# UP), 7 the admin state, whose bits 0x03 mean maintenance and 0x38 drain (as the agent reads them).
+slot_state() {
+  runtime "$1" "show servers state $2" | awk -v a="$3" '
+    $5 == a && $7 % 4 == 0 { state = int($7 / 8) % 8 ? "draining" : ($6 == 1 || $6 == 2) ? "serving" : "down" }
+    END { print state ? state : "none" }'
+}
+
+serving() { [ "$(slot_state "$@")" = serving ]; }
 
 reload_node() { kill -USR2 "$(cat "$LOCAL_DIR/node$1/master.pid")"; }
 
@@ -131,6 +192,10 @@ up() { # up <env> [renderer options]
   ip link add "$BRIDGE" type bridge
   ip addr add "$BRIDGE_ADDRESS/24" dev "$BRIDGE"
   ip link set "$BRIDGE" up
+  # Each discovered instance has an address of its own on the bridge, as an instance has in its subnet.
+  cut -f3 "$LOCAL_DIR/backends.tsv" | sort -u | while read -r address; do
+    [ "$address" = "$BRIDGE_ADDRESS" ] || ip addr add "$address/32" dev "$BRIDGE"
+  done
   for n in $(seq 1 $NODES); do
     ip netns add "$(node_ns "$n")"
     ip link add "hc-veth$n" type veth peer name eth0 netns "$(node_ns "$n")"
@@ -141,12 +206,18 @@ up() { # up <env> [renderer options]
   done
 
   while IFS=$'\t' read -r pool index _ _; do start_backend "$pool" "$index"; done < "$LOCAL_DIR/backends.tsv"
+  if [ -s "$LOCAL_DIR/instances.tsv" ]; then start_ec2; fi
   for n in $(seq 1 $NODES); do
+    # HAProxy loads its servers from the state file the agent keeps: empty (version line) at first.
+    if [ -f "$LOCAL_DIR/node$n/discovery.json" ]; then printf '1\n' > "$LOCAL_DIR/node$n/server-state"; fi
     haproxy -c -q -f "$LOCAL_DIR/node$n/haproxy.cfg"
     start_node "$n"
   done
   start_front
   for n in $(seq 1 $NODES); do
+    if [ -f "$LOCAL_DIR/node$n/discovery.json" ]; then
+      wait_until 60 test -f "$LOCAL_DIR/node$n/agent.ready" || { echo "local: node$n's agent never read every pool" >&2; return 1; }
+    fi
     wait_until 60 node_up_in_front "$n" || { echo "local: node$n never became healthy in the front" >&2; return 1; }
     echo "local: node$n (zone $(node_zone "$n"), $(node_address "$n")) is UP behind the front"
   done
@@ -155,7 +226,7 @@ up() { # up <env> [renderer options]
 }
 
 down() {
-  for pidfile in "$LOCAL_DIR"/front.pid "$LOCAL_DIR"/backends/*.pid "$LOCAL_DIR"/node*/master.pid; do
+  for pidfile in "$LOCAL_DIR"/front.pid "$LOCAL_DIR"/ec2.pid "$LOCAL_DIR"/backends/*.pid "$LOCAL_DIR"/node*/agent.pid "$LOCAL_DIR"/node*/master.pid; do
     if [ -f "$pidfile" ]; then kill "$(cat "$pidfile")" 2> /dev/null || true; fi
   done
   for n in $(seq 1 $NODES); do

@@ -44,6 +44,11 @@ public static partial class BootstrapScript
             .Append(Setting("HEALTH_PATH", settings.HealthPath))
             .Append(Setting("HEALTH_ATTEMPTS", Number(settings.HealthAttempts)))
             .Append(Setting("HEALTH_INTERVAL", Number(settings.HealthIntervalSeconds)))
+            .Append(Setting("AGENT_URI", settings.Agent?.Uri ?? ""))
+            .Append(Setting("AGENT_SHA256", settings.Agent?.Sha256 ?? ""))
+            .Append(Setting("AGENT_METRICS_NAMESPACE", settings.Agent?.MetricsNamespace ?? ""))
+            .Append(Setting("AGENT_READY_SECONDS", Number(settings.Agent?.ReadySeconds ?? 0)))
+            .Append(Setting("SERVER_STATE_FILE", settings.Agent?.ServerStateFile ?? ""))
             .Append('\n')
             // The body names the directory in one place, as a bare word: the path is checked to be plain.
             .Append(Body.Value.Replace("@CONFIG_DIR@", settings.ConfigDirectory, StringComparison.Ordinal))
@@ -56,6 +61,9 @@ public static partial class BootstrapScript
         return script;
     }
 
+    private const string S3UriAllowed = "s3://bucket/key with a plain bucket name and key";
+    private const string Sha256Allowed = "64 lower-case hex digits";
+
     private static string Setting(string name, string value) => $"readonly {name}='{value}'\n";
 
     private static string Number(int value) => value.ToString(CultureInfo.InvariantCulture);
@@ -63,15 +71,24 @@ public static partial class BootstrapScript
     private static Problems Check(BootstrapSettings s)
     {
         var problems = new Problems();
-        void Require(string property, string? value, Regex pattern, string allowed) =>
-            problems[property].Require(value is not null && pattern.IsMatch(value), $"{Syntax.Show(value)} is not valid; use {allowed}");
+        static void Require(Problems at, string? value, Regex pattern, string allowed) =>
+            at.Require(value is not null && pattern.IsMatch(value), $"{Syntax.Show(value)} is not valid; use {allowed}");
 
-        Require(nameof(s.StackName), s.StackName, StackName(), "a CloudFormation stack name: a letter, then letters, digits and '-'");
-        Require(nameof(s.SignalResource), s.SignalResource, LogicalId(), "a logical id of letters and digits");
-        Require(nameof(s.Region), s.Region, Region(), "a region such as eu-west-1");
-        Require(nameof(s.BundleUri), s.BundleUri, S3Uri(), "s3://bucket/key with a plain bucket name and key");
-        Require(nameof(s.BundleSha256), s.BundleSha256, Sha256(), "64 lower-case hex digits");
-        Require(nameof(s.LogGroupName), s.LogGroupName, LogGroup(), "a log group name of letters, digits and _ - / . #");
+        Require(problems[nameof(s.StackName)], s.StackName, StackName(), "a CloudFormation stack name: a letter, then letters, digits and '-'");
+        Require(problems[nameof(s.SignalResource)], s.SignalResource, LogicalId(), "a logical id of letters and digits");
+        Require(problems[nameof(s.Region)], s.Region, Region(), "a region such as eu-west-1");
+        Require(problems[nameof(s.BundleUri)], s.BundleUri, S3Uri(), S3UriAllowed);
+        Require(problems[nameof(s.BundleSha256)], s.BundleSha256, Sha256(), Sha256Allowed);
+        Require(problems[nameof(s.LogGroupName)], s.LogGroupName, LogGroup(), "a log group name of letters, digits and _ - / . #");
+        if (s.Agent is { } agent)
+        {
+            var at = problems[nameof(s.Agent)];
+            Require(at[nameof(agent.Uri)], agent.Uri, S3Uri(), S3UriAllowed);
+            Require(at[nameof(agent.Sha256)], agent.Sha256, Sha256(), Sha256Allowed);
+            Require(at[nameof(agent.MetricsNamespace)], agent.MetricsNamespace, MetricsNamespace(), "a CloudWatch namespace of letters, digits and _ - / .");
+            at[nameof(agent.ServerStateFile)].Add(Syntax.AbsoluteFilePath(agent.ServerStateFile));
+            at[nameof(agent.ReadySeconds)].Require(agent.ReadySeconds is >= 1 and <= 600, $"{agent.ReadySeconds} s is out of range; use 1 to 600");
+        }
 
         // The same rules, and so the same messages, as the spec's listeners and directories.
         problems[nameof(s.ConfigDirectory)].Add(Syntax.AbsoluteFilePath(s.ConfigDirectory));
@@ -101,4 +118,7 @@ public static partial class BootstrapScript
 
     [GeneratedRegex(@"^[A-Za-z0-9_/.#-]{1,512}\z")]
     private static partial Regex LogGroup();
+
+    [GeneratedRegex(@"^[A-Za-z0-9_/.-]{1,255}\z")]
+    private static partial Regex MetricsNamespace();
 }

@@ -39,9 +39,34 @@ public sealed record BootstrapSettings
     /// </summary>
     public int SyslogPort { get; init; } = GlobalSettings.NodeSyslogPort;
 
+    /// <summary>
+    /// The node agent to install, when the spec needs one (<see cref="HaproxySpec.NeedsNodeAgent"/>).
+    /// Default: none, and no agent runs.
+    /// </summary>
+    public NodeAgentSettings? Agent { get; init; }
+
     /// <summary>Health probes before the script gives up. Default: 60.</summary>
     public int HealthAttempts { get; init; } = 60;
 
     /// <summary>Seconds between health probes. Default: 2, so up to two minutes in all.</summary>
     public int HealthIntervalSeconds { get; init; } = 2;
+}
+
+/// <summary>Where the node agent comes from and what it reports to.</summary>
+public sealed record NodeAgentSettings
+{
+    /// <summary>Where the agent's executable lives: <c>s3://bucket/key</c>.</summary>
+    public required string Uri { get; init; }
+
+    /// <summary>The executable's SHA-256; the script refuses any other file.</summary>
+    public required string Sha256 { get; init; }
+
+    /// <summary>The CloudWatch namespace of the agent's metrics (<c>HaproxyCluster/ENV</c>).</summary>
+    public required string MetricsNamespace { get; init; }
+
+    /// <summary>HAProxy's server-state file (<see cref="GlobalSettings.ServerStateFile"/>): the script lays down an empty one before HAProxy first reads it.</summary>
+    public required string ServerStateFile { get; init; }
+
+    /// <summary>Seconds the script waits for the agent's first pass over every pool. Default: 60.</summary>
+    public int ReadySeconds { get; init; } = 60;
 }

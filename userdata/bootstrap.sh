@@ -8,6 +8,9 @@ readonly STATE_DIR=/var/lib/haproxy-bootstrap
 readonly BOOT_LOG=/var/log/haproxy-bootstrap.log
 readonly CONFIG_DIR=@CONFIG_DIR@
 readonly IMDS=http://169.254.169.254/latest
+readonly AGENT_BIN=/usr/local/bin/haproxy-cluster-agent
+readonly AGENT_LOG=/var/log/haproxy-cluster-agent.log
+readonly AGENT_READY=/run/haproxy-cluster-agent/ready
 export PATH="/usr/local/bin:/usr/bin:/usr/sbin:/bin:/sbin:/opt/aws/bin:/opt/aws/amazon-cloudwatch-agent/bin"
 
 mkdir -p "$STATE_DIR" "$(dirname "$BOOT_LOG")"
@@ -37,7 +40,8 @@ on_exit() {
     fi
   fi
   if [ ! -f "$STATE_DIR/good.sha256" ]; then
-    log "no config was ever good on this node: keeping HAProxy stopped"
+    log "no config was ever good on this node: keeping HAProxy and its agent stopped"
+    systemctl stop haproxy-cluster-agent 2> /dev/null || true
     systemctl stop haproxy || true
   fi
   cfn-signal -e 1 --stack "$STACK_NAME" --resource "$SIGNAL_RESOURCE" --region "$REGION" \
@@ -93,23 +97,86 @@ RSYSLOG
   systemctl enable rsyslog
   systemctl restart rsyslog
   mkdir -p /opt/aws/amazon-cloudwatch-agent/etc
+  # With the node agent: its log, and its metrics, which it sends as EMF to the CloudWatch agent.
+  local emf='' agent_log=''
+  if [ -n "$AGENT_URI" ]; then
+    emf='"metrics_collected":{"emf":{}},'
+    agent_log=",
+{\"file_path\":\"$AGENT_LOG\",\"log_group_name\":\"$LOG_GROUP\",\"log_stream_name\":\"{instance_id}/agent\"}"
+  fi
   cat > /opt/aws/amazon-cloudwatch-agent/etc/haproxy-cluster.json <<AGENT
-{"logs":{"logs_collected":{"files":{"collect_list":[
+{"logs":{${emf}"logs_collected":{"files":{"collect_list":[
 {"file_path":"/var/log/haproxy/access.log","log_group_name":"$LOG_GROUP","log_stream_name":"{instance_id}/access"},
-{"file_path":"$BOOT_LOG","log_group_name":"$LOG_GROUP","log_stream_name":"{instance_id}/bootstrap"}]}}}}
+{"file_path":"$BOOT_LOG","log_group_name":"$LOG_GROUP","log_stream_name":"{instance_id}/bootstrap"}${agent_log}]}}}}
 AGENT
   amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s -c file:/opt/aws/amazon-cloudwatch-agent/etc/haproxy-cluster.json
 }
 
-fetch_bundle() {
-  log "fetching $BUNDLE_URI"
-  aws s3 cp "$BUNDLE_URI" "$work/bundle.tar" --region "$REGION" --only-show-errors
-  if ! printf '%s  %s\n' "$BUNDLE_SHA256" "$work/bundle.tar" | sha256sum -c --status; then
-    log "bundle sha256 is $(sha256sum "$work/bundle.tar" | cut -d' ' -f1), expected $BUNDLE_SHA256"
+# fetch <s3 uri> <file> <sha256>: the object, refused unless its hash is the expected one.
+fetch() {
+  log "fetching $1"
+  aws s3 cp "$1" "$2" --region "$REGION" --only-show-errors
+  if ! printf '%s  %s\n' "$3" "$2" | sha256sum -c --status; then
+    log "$(basename "$2") sha256 is $(sha256sum "$2" | cut -d' ' -f1), expected $3"
     return 1
   fi
+}
+
+fetch_bundle() {
+  fetch "$BUNDLE_URI" "$work/bundle.tar" "$BUNDLE_SHA256"
   mkdir "$work/bundle"
   tar -xf "$work/bundle.tar" -C "$work/bundle" --no-same-owner
+}
+
+# The node agent fills discovered pools' slots and sets fleet-wide limits through HAProxy's Runtime
+# API. HAProxy loads its servers from the state file the agent keeps: an empty one (version line
+# only) until then.
+install_agent() {
+  fetch "$AGENT_URI" "$work/agent" "$AGENT_SHA256"
+  install -m 0755 "$work/agent" "$AGENT_BIN"
+  if [ ! -s "$SERVER_STATE_FILE" ]; then
+    mkdir -p "$(dirname "$SERVER_STATE_FILE")"
+    printf '1\n' > "$SERVER_STATE_FILE"
+  fi
+  cat > /etc/systemd/system/haproxy-cluster-agent.service <<UNIT
+[Unit]
+Description=HaproxyCluster node agent (discovered pools, fleet-wide rate limits)
+After=haproxy.service
+
+[Service]
+ExecStart=$AGENT_BIN --manifest $CONFIG_DIR/discovery.json --metrics-namespace $AGENT_METRICS_NAMESPACE --log-group $LOG_GROUP --ready-file $AGENT_READY
+Restart=always
+RestartSec=5
+RuntimeDirectory=haproxy-cluster-agent
+StandardOutput=append:$AGENT_LOG
+StandardError=append:$AGENT_LOG
+NoNewPrivileges=yes
+ProtectSystem=full
+ProtectHome=yes
+PrivateTmp=yes
+
+[Install]
+WantedBy=multi-user.target
+UNIT
+  systemctl daemon-reload
+}
+
+# Starts the agent and waits for its first pass over every pool: a node whose discovered pools
+# are still empty does not report ready.
+start_agent() {
+  rm -f "$AGENT_READY"
+  systemctl enable haproxy-cluster-agent
+  systemctl restart haproxy-cluster-agent
+  local waited
+  for waited in $(seq 1 "$AGENT_READY_SECONDS"); do
+    if [ -f "$AGENT_READY" ]; then
+      log "node agent ready after ${waited} s"
+      return 0
+    fi
+    sleep 1
+  done
+  log "node agent: no pass read every pool in $AGENT_READY_SECONDS s; see $AGENT_LOG"
+  return 1
 }
 
 # Swaps the bundle into place, keeping the current files to restore, then validates it where it
@@ -152,9 +219,11 @@ tune_kernel
 configure_systemd
 configure_logs
 fetch_bundle
+if [ -n "$AGENT_URI" ]; then install_agent; fi
 install_bundle
 start_haproxy
 wait_until_healthy
+if [ -n "$AGENT_URI" ]; then start_agent; fi
 printf '%s\n' "$BUNDLE_SHA256" > "$STATE_DIR/good.sha256"
 rm -rf "$STATE_DIR/previous"
 installed_new_config=0

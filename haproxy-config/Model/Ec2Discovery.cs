@@ -10,6 +10,12 @@ namespace HaproxyCluster.Config;
 /// <param name="Slots">Most instances served at once, 1 to 1000; past that the agent serves the first ones (by launch time, then id) and says so.</param>
 public sealed record Ec2Discovery(int Port, int Slots = 32) : ServerDiscovery(Port, Slots)
 {
+    /// <summary>
+    /// The tag that marks an instance its group is terminating (the cluster's scale-in hook puts
+    /// it there): the agent drains such an instance's slot as if it had left.
+    /// </summary>
+    public const string LeavingTag = "haproxy-cluster:leaving";
+
     /// <summary>The auto-scaling group whose running instances are the servers. Default: none (then <see cref="Tags"/>).</summary>
     public string? AutoScalingGroup { get; init; }
 

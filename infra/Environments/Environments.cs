@@ -8,7 +8,7 @@ public static class Environments
     /// <summary>AWS's documentation account id; replace it with yours before deploying.</summary>
     private const string PlaceholderAccount = "123456789012";
 
-    /// <summary>Developers' playground: two small nodes.</summary>
+    /// <summary>Developers' playground: two small nodes; the API pool follows its auto-scaling group.</summary>
     public static ClusterEnvironment Dev { get; } = new()
     {
         Account = PlaceholderAccount,
@@ -21,12 +21,13 @@ public static class Environments
             InstanceType = "t3.small",
             MinCapacity = 2,
             MaxCapacity = 3,
+            DrainOnScaleIn = ["dev-api"],
             Haproxy = new HaproxySpec
             {
                 Pools =
                 [
                     new Pool { Name = "web", Servers = [new Server("10.10.64.10", 8080), new Server("10.10.68.10", 8080)] },
-                    new Pool { Name = "api", Discovery = new DnsDiscovery("api.dev.internal", 8080, Slots: 4) },
+                    new Pool { Name = "api", Discovery = Ec2Discovery.ForGroup("dev-api", 8080, slots: 8) },
                 ],
                 DefaultPool = "web",
                 RequestRules = [.. SharedRules.Baseline("10.10.0.0/16", requestsPer10Seconds: 1000), Rule.SetHeader("X-Environment", "dev")],

@@ -6,6 +6,7 @@ using Amazon.CDK.AWS.ElasticLoadBalancingV2;
 using Amazon.CDK.AWS.Logs;
 using Amazon.CDK.AWS.SNS;
 using Constructs;
+using HaproxyCluster.Config;
 
 namespace HaproxyCluster.Infra;
 
@@ -77,7 +78,7 @@ internal sealed class ClusterObservability
         {
             LogGroup = LogGroup,
             FilterPattern = FilterPattern.NumberValue("$.status", ">=", 500),
-            MetricNamespace = $"HaproxyCluster/{env}",
+            MetricNamespace = NodeAgentMetrics.Namespace(env),
             MetricName = "Http5xx",
             MetricValue = "1",
             DefaultValue = 0,
@@ -93,8 +94,9 @@ internal sealed class ClusterObservability
             EvaluationPeriods = 3,
             TreatMissingData = TreatMissingData.NOT_BREACHING,
         });
+        var unslotted = _props.Haproxy.Pools.Where(p => p.Discovery is Ec2Discovery).Select(p => UnslottedAlarm(p.Name));
         var action = new SnsAction(Alarms);
-        foreach (var alarm in new[] { unhealthy, fewHealthy, errors })
+        foreach (var alarm in new[] { unhealthy, fewHealthy, errors }.Concat(unslotted))
         {
             alarm.AddAlarmAction(action);
             alarm.AddOkAction(action);
@@ -132,4 +134,26 @@ internal sealed class ClusterObservability
             Description = "CloudWatch dashboard of the cluster.",
         });
     }
+
+    /// <summary>
+    /// Instances of an EC2-discovered pool that found no slot on some node: they get no traffic
+    /// until the pool's <c>Slots</c> grows (a config change, so a reload on purpose).
+    /// </summary>
+    private Alarm UnslottedAlarm(string pool) => new(_scope, $"Unslotted-{pool}", new AlarmProps
+    {
+        AlarmName = $"haproxy-cluster-{_props.EnvironmentName}-{pool}-unslotted",
+        AlarmDescription = $"Pool {pool} has more instances than slots: the newest get no traffic. Raise its Ec2Discovery Slots.",
+        Metric = new Metric(new MetricProps
+        {
+            Namespace = NodeAgentMetrics.Namespace(_props.EnvironmentName),
+            MetricName = NodeAgentMetrics.Unslotted,
+            DimensionsMap = new Dictionary<string, string> { [NodeAgentMetrics.PoolDimension] = pool },
+            Statistic = "Maximum",
+            Period = Duration.Minutes(1),
+        }),
+        Threshold = 0,
+        ComparisonOperator = ComparisonOperator.GREATER_THAN_THRESHOLD,
+        EvaluationPeriods = 2,
+        TreatMissingData = TreatMissingData.NOT_BREACHING,
+    });
 }

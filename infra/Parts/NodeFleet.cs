@@ -24,7 +24,7 @@ namespace HaproxyCluster.Infra;
 internal sealed class NodeFleet
 {
     /// <summary>
-    /// Adds <c>Bundle</c>, <c>NodeRole</c>, <c>LaunchTemplate</c> and <c>Nodes</c> to
+    /// Adds <c>Bundle</c>, <c>Agent</c> (when the spec needs it), <c>NodeRole</c>, <c>LaunchTemplate</c> and <c>Nodes</c> to
     /// <paramref name="scope"/>; the bundle archive is written under <paramref name="outdir"/>.
     /// </summary>
     public NodeFleet(Construct scope, IVpc vpc, ISecurityGroup securityGroup, BundleArchive archive, ClusterObservability observability, HaproxyClusterProps props, string outdir)
@@ -33,9 +33,14 @@ internal sealed class NodeFleet
         Directory.CreateDirectory(Path.GetDirectoryName(archivePath)!);
         File.WriteAllBytes(archivePath, archive.Bytes);
         var asset = new Asset(scope, "Bundle", new AssetProps { Path = archivePath });
-        var role = Role(scope, asset, observability.LogGroup, props.Haproxy);
-
         var instanceType = new InstanceType(props.InstanceType);
+
+        // The node agent, when the spec needs one: the executable for the nodes' architecture, an
+        // asset of its own, so a rule change does not upload it again.
+        var agentPath = props.Haproxy.NeedsNodeAgent ? NodeAgentBuild.PathFor(NodeAgentBuild.Folder(props.AgentDirectory), instanceType.Architecture) : null;
+        var agent = agentPath is null ? null : new Asset(scope, "Agent", new AssetProps { Path = agentPath });
+        var role = Role(scope, [asset, .. agent is null ? Array.Empty<Asset>() : [agent]], observability.LogGroup, props.Haproxy);
+
         var template = new LaunchTemplate(scope, "LaunchTemplate", new LaunchTemplateProps
         {
             InstanceType = instanceType,
@@ -74,6 +79,13 @@ internal sealed class NodeFleet
             HealthPort = listeners.HealthPort,
             HealthPath = listeners.HealthPath,
             SyslogPort = props.Haproxy.Global.LoopbackTcpLogPort ?? GlobalSettings.NodeSyslogPort,
+            Agent = agent is null ? null : new NodeAgentSettings
+            {
+                Uri = (string)stack.Resolve(agent.S3ObjectUrl),
+                Sha256 = NodeAgentBuild.Sha256(agentPath!),
+                MetricsNamespace = NodeAgentMetrics.Namespace(props.EnvironmentName),
+                ServerStateFile = props.Haproxy.Global.ServerStateFile,
+            },
         });
         ((CfnLaunchTemplate)template.Node.DefaultChild!).AddPropertyOverride("LaunchTemplateData.UserData", Fn.Base64(UserDataScript));
     }
@@ -84,7 +96,7 @@ internal sealed class NodeFleet
     /// <summary>The user data, exactly as the launch template carries it.</summary>
     public string UserDataScript { get; }
 
-    private static Role Role(Construct scope, Asset bundle, LogGroup logs, HaproxySpec spec)
+    private static Role Role(Construct scope, IReadOnlyList<Asset> assets, LogGroup logs, HaproxySpec spec)
     {
         var role = new Role(scope, "NodeRole", new RoleProps
         {
@@ -94,11 +106,11 @@ internal sealed class NodeFleet
         });
         NagSuppressions.Add(role, ("AwsSolutions-IAM4", "AmazonSSMManagedInstanceCore is AWS's least-privilege policy for Session Manager, which replaces SSH."));
 
-        // Exactly this bundle object; asset.GrantRead would allow the whole asset bucket.
+        // Exactly these objects (the bundle, the agent); asset.GrantRead would allow the whole asset bucket.
         role.AddToPolicy(new PolicyStatement(new PolicyStatementProps
         {
             Actions = ["s3:GetObject"],
-            Resources = [bundle.Bucket.ArnForObjects(bundle.S3ObjectKey)],
+            Resources = [.. assets.Select(a => a.Bucket.ArnForObjects(a.S3ObjectKey))],
         }));
         logs.GrantWrite(role);
         role.AddToPolicy(new PolicyStatement(new PolicyStatementProps

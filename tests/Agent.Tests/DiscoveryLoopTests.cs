@@ -137,7 +137,7 @@ public sealed class DiscoveryLoopTests : IDisposable
     public async Task More_instances_than_slots_serves_the_oldest_and_says_how_many_have_no_slot()
     {
         using var cloudWatchAgent = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
-        using var metrics = new PoolMetrics((IPEndPoint)cloudWatchAgent.Client.LocalEndPoint!, "HaproxyCluster-dev", "/haproxy-cluster/dev", TimeProvider.System);
+        using var metrics = new PoolMetrics((IPEndPoint)cloudWatchAgent.Client.LocalEndPoint!, "HaproxyCluster/dev", "/haproxy-cluster/dev", TimeProvider.System);
         Members(6, 5, 4, 3, 2, 1);
 
         await new DiscoveryLoop(Manifest, new Ec2Members(_ec2.Client), Haproxy, TimeProvider.System, _log.Add, metrics: metrics).PassAsync(CancellationToken.None);
@@ -148,16 +148,15 @@ public sealed class DiscoveryLoopTests : IDisposable
         // AND the CloudWatch agent gets the count as an EMF metric, which the construct alarms on
         using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(5));
         var emf = JsonDocument.Parse((await cloudWatchAgent.ReceiveAsync(cancel.Token)).Buffer).RootElement;
-        Assert.Equal(2, emf.GetProperty(PoolMetrics.Unslotted).GetInt32());
-        Assert.Equal(4, emf.GetProperty(PoolMetrics.Slotted).GetInt32());
+        Assert.Equal(2, emf.GetProperty(NodeAgentMetrics.Unslotted).GetInt32());
+        Assert.Equal(4, emf.GetProperty(NodeAgentMetrics.Slotted).GetInt32());
         Assert.Equal("app", emf.GetProperty("Pool").GetString());
-        Assert.Equal("HaproxyCluster-dev", emf.GetProperty("Cluster").GetString());
         var directive = emf.GetProperty("_aws");
         Assert.Equal("/haproxy-cluster/dev", directive.GetProperty("LogGroupName").GetString());
         var declared = directive.GetProperty("CloudWatchMetrics")[0];
-        Assert.Equal(PoolMetrics.Namespace, declared.GetProperty("Namespace").GetString());
-        Assert.Equal(["Cluster", "Pool"], declared.GetProperty("Dimensions")[0].EnumerateArray().Select(d => d.GetString()));
-        Assert.Contains(declared.GetProperty("Metrics").EnumerateArray(), m => m.GetProperty("Name").GetString() == PoolMetrics.Unslotted);
+        Assert.Equal("HaproxyCluster/dev", declared.GetProperty("Namespace").GetString());
+        Assert.Equal(["Pool"], declared.GetProperty("Dimensions")[0].EnumerateArray().Select(d => d.GetString()));
+        Assert.Contains(declared.GetProperty("Metrics").EnumerateArray(), m => m.GetProperty("Name").GetString() == NodeAgentMetrics.Unslotted);
     }
 
     [Fact]

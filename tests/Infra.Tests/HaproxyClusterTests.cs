@@ -95,7 +95,12 @@ public class HaproxyClusterTests(SynthesizedApp app) : IClassFixture<Synthesized
         var role = template.FindResources("AWS::IAM::Role", Props(("Properties", Props(("Description", CdkMatch.StringLikeRegexp("^HAProxy node"))))));
         Assert.Contains(":iam::aws:policy/AmazonSSMManagedInstanceCore", System.Text.Json.JsonSerializer.Serialize(Assert.Single(role).Value), StringComparison.Ordinal);
         template.HasResourceProperties("AWS::IAM::Policy", Props(("PolicyDocument", Props(("Statement", CdkMatch.ArrayWith([
-            Props(("Action", "s3:GetObject"), ("Effect", "Allow"), ("Resource", Props(("Fn::Join", new object[] { "", new object[] { "arn:", Props(("Ref", "AWS::Partition")), CdkMatch.StringLikeRegexp("^:s3:::cdk-hnb659fds-assets-123456789012-eu-west-1/[0-9a-f]{64}[.]tar$") } })))),
+            // The bundle and the node agent (dev discovers a pool), and no other object of the asset bucket
+            Props(("Action", "s3:GetObject"), ("Effect", "Allow"), ("Resource", CdkMatch.Exact(new object[]
+            {
+                Props(("Fn::Join", new object[] { "", new object[] { "arn:", Props(("Ref", "AWS::Partition")), CdkMatch.StringLikeRegexp("^:s3:::cdk-hnb659fds-assets-123456789012-eu-west-1/[0-9a-f]{64}[.]tar$") } })),
+                Props(("Fn::Join", new object[] { "", new object[] { "arn:", Props(("Ref", "AWS::Partition")), CdkMatch.StringLikeRegexp("^:s3:::cdk-hnb659fds-assets-123456789012-eu-west-1/[0-9a-f]{64}[.][0-9a-f]{64}$") } })),
+            }))),
             Props(("Action", "cloudformation:SignalResource"), ("Effect", "Allow"), ("Resource", Props(("Ref", "AWS::StackId")))),
         ]))))));
     }

@@ -21,6 +21,8 @@ public class PropsValidationTests
         { "bound to loopback", Valid with { Haproxy = Valid.Haproxy with { Listeners = new Listeners { BindAddress = "127.0.0.1" } } }, "Haproxy.Listeners.BindAddress", "would hide the node from the NLB" },
         { "no proxy protocol", Valid with { Haproxy = Valid.Haproxy with { Listeners = new Listeners { AcceptProxy = false } } }, "Haproxy.Listeners.AcceptProxy", "send PROXY protocol v2" },
         { "bad rule", Valid with { Haproxy = Valid.Haproxy with { DefaultPool = "nope" } }, "Haproxy.DefaultPool", "'nope' is not a pool" },
+        { "drained group no pool discovers", Valid with { DrainOnScaleIn = ["web-asg"] }, "DrainOnScaleIn[0]", "'web-asg' is not the group of any Ec2Discovery pool; name a group a pool discovers" },
+        { "agent not built", Valid with { AgentDirectory = "/nonexistent/agent" }, "AgentDirectory", "/nonexistent/agent/linux-x64/haproxy-cluster-agent does not exist; run 'make agent'" },
     };
 
     [Theory]

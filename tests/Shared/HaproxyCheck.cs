@@ -42,14 +42,21 @@ internal static class HaproxyCheck
     /// <summary>
     /// Checks a bundle exactly as a node holds it: <paramref name="etcHaproxy"/> is mounted over
     /// /etc/haproxy (in a private mount namespace), so the paths haproxy.cfg names are the real ones.
+    /// A bundle with a node agent gets the empty server-state file the bootstrap lays down first,
+    /// on a scratch filesystem over its folder.
     /// </summary>
     public static IReadOnlyList<string> InstalledBundleFailures(string etcHaproxy)
     {
+        var manifest = System.IO.Path.Combine(etcHaproxy, Config.DiscoveryManifest.FileName);
+        var stateFile = File.Exists(manifest) ? Config.DiscoveryManifest.FromJson(File.ReadAllText(manifest)).ServerStateFile : null;
+        string Prepare(string root) => stateFile is null ? ""
+            : $"mount -t tmpfs state '{root}{System.IO.Path.GetDirectoryName(stateFile)}' && printf '1\\n' > '{root}{stateFile}' && ";
+
         var loop = CheckLoop(["/etc/haproxy/haproxy.cfg"]);
         var failures = new List<string>();
-        failures.AddRange(Run("unshare", ["--mount", "--propagation", "private", "bash", "-c", $"mount --bind '{etcHaproxy}' /etc/haproxy && bash -c \"$0\"", loop]).Select(l => "2.6 " + l));
+        failures.AddRange(Run("unshare", ["--mount", "--propagation", "private", "bash", "-c", $"{Prepare("")}mount --bind '{etcHaproxy}' /etc/haproxy && bash -c \"$0\"", loop]).Select(l => "2.6 " + l));
         failures.AddRange(Run("unshare", ["--mount", "--propagation", "private", "bash", "-c",
-            $"mount --bind '{etcHaproxy}' '{Haproxy30Root}/etc/haproxy' && chroot '{Haproxy30Root}' bash -c \"$0\"", loop]).Select(l => "3.0 " + l));
+            $"{Prepare(Haproxy30Root)}mount --bind '{etcHaproxy}' '{Haproxy30Root}/etc/haproxy' && chroot '{Haproxy30Root}' bash -c \"$0\"", loop]).Select(l => "3.0 " + l));
         return failures;
     }
 

@@ -1,0 +1,20 @@
+namespace HaproxyCluster.Config;
+
+/// <summary>
+/// The CloudWatch metrics the node agent publishes (as EMF, through the CloudWatch agent) and the
+/// construct alarms on: one home for their names, read by both.
+/// </summary>
+public static class NodeAgentMetrics
+{
+    /// <summary>Instances that should serve but found no slot: the pool needs more <see cref="ServerDiscovery.Slots"/>.</summary>
+    public const string Unslotted = "UnslottedInstances";
+
+    /// <summary>Instances in the pool's slots, serving.</summary>
+    public const string Slotted = "SlottedInstances";
+
+    /// <summary>The dimension that names the pool.</summary>
+    public const string PoolDimension = "Pool";
+
+    /// <summary>The CloudWatch namespace of a cluster's metrics: <c>HaproxyCluster/ENV</c>.</summary>
+    public static string Namespace(string environmentName) => $"HaproxyCluster/{environmentName}";
+}
