@@ -4,12 +4,12 @@ using Amazon.CDK.AWS.AutoScaling;
 using Amazon.CDK.AWS.CloudWatch;
 using Amazon.CDK.AWS.EC2;
 using Amazon.CDK.AWS.ElasticLoadBalancingV2;
-using InstanceType = Amazon.CDK.AWS.EC2.InstanceType;
 using Amazon.CDK.AWS.Logs;
 using Amazon.CDK.AWS.SNS;
 using Constructs;
 using HaproxyCluster.Config;
 using HaproxyCluster.UserData;
+using InstanceType = Amazon.CDK.AWS.EC2.InstanceType;
 
 namespace HaproxyCluster.Infra;
 
