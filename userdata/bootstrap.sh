@@ -222,8 +222,9 @@ fetch_bundle
 if [ -n "$AGENT_URI" ]; then install_agent; fi
 install_bundle
 start_haproxy
-wait_until_healthy
+# The agent first: when the default pool is discovered, the node is healthy only once it is filled.
 if [ -n "$AGENT_URI" ]; then start_agent; fi
+wait_until_healthy
 printf '%s\n' "$BUNDLE_SHA256" > "$STATE_DIR/good.sha256"
 rm -rf "$STATE_DIR/previous"
 installed_new_config=0

@@ -25,7 +25,9 @@ internal sealed class NodeSandbox : IDisposable
         ["amazon-cloudwatch-agent-ctl"] = """record amazon-cloudwatch-agent-ctl "$@" """,
         ["aws"] = """
             record aws "$@"
-            [ "$1 $2" = "s3 cp" ] && cp /srv/bundle.tar "$4"
+            if [ "$1 $2" = "s3 cp" ]; then
+              case "$3" in */agent) cp /srv/agent "$4" ;; *) cp /srv/bundle.tar "$4" ;; esac
+            fi
             """,
         ["curl"] = """
             # IMDS answers here, and only to IMDSv2 (a token header); anything else is the real curl.
@@ -55,6 +57,22 @@ internal sealed class NodeSandbox : IDisposable
               fi
               echo 'include(file="/etc/rsyslog.d/*.conf")' > /etc/rsyslog-sandbox.conf
               exec rsyslogd -f /etc/rsyslog-sandbox.conf -i /run/rsyslogd.pid
+            fi
+            if [ "${2:-}" = haproxy-cluster-agent ]; then
+              # The unit's own command line, plus what points the real agent at the test's EC2 stand-in.
+              agent_pid=/run/haproxy-cluster-agent.pid
+              case "$1" in
+                restart)
+                  if [ -f "$agent_pid" ]; then kill "$(cat "$agent_pid")" 2>/dev/null || true; fi
+                  mkdir -p /run/haproxy-cluster-agent
+                  command=$(sed -n 's/^ExecStart=//p' /etc/systemd/system/haproxy-cluster-agent.service)
+                  log=$(sed -n 's/^StandardOutput=append://p' /etc/systemd/system/haproxy-cluster-agent.service)
+                  # shellcheck disable=SC2086 # the unit's words, split as systemd splits them
+                  setsid $command $(cat /etc/stub-agent-args) >> "$log" 2>&1 < /dev/null &
+                  echo $! > "$agent_pid" ;;
+                stop) if [ -f "$agent_pid" ]; then kill "$(cat "$agent_pid")" 2>/dev/null || true; rm -f "$agent_pid"; fi ;;
+              esac
+              exit 0
             fi
             pidfile=/run/haproxy.pid
             running() { [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; }
@@ -87,6 +105,10 @@ internal sealed class NodeSandbox : IDisposable
             File.SetUnixFileMode(path, (UnixFileMode)0b111_101_101);
         }
 
+        // Every Amazon Linux image has it; the debootstrapped root has none. Discovered pools' slots
+        // name localhost, so that HAProxy restores their addresses from the server-state file.
+        Directory.CreateDirectory(Path.Combine(Upper, "etc"));
+        File.WriteAllText(Path.Combine(Upper, "etc/hosts"), "127.0.0.1   localhost localhost.localdomain\n::1         localhost6 localhost6.localdomain6\n");
         Bundle = bundle;
     }
 
@@ -98,6 +120,20 @@ internal sealed class NodeSandbox : IDisposable
 
     /// <summary>The overlay's upper layer: every file the script wrote, at its path on the node.</summary>
     public string Upper => Path.Combine(_root, "upper");
+
+    /// <summary>
+    /// The node agent <c>aws s3 cp</c> hands the script for an <c>s3://…/agent</c> URI, and the
+    /// arguments the <c>systemctl</c> stub adds to the unit's command line (the EC2 endpoint).
+    /// </summary>
+    public void Agent(byte[] executable, string extraArguments)
+    {
+        File.WriteAllBytes(Path.Combine(Upper, "srv/agent"), executable);
+        Directory.CreateDirectory(Path.Combine(Upper, "etc"));
+        File.WriteAllText(Path.Combine(Upper, "etc/stub-agent-args"), extraArguments);
+    }
+
+    /// <summary>The pid of the node agent the stub started, if it still runs.</summary>
+    public int? AgentPid => RunningPid("run/haproxy-cluster-agent.pid");
 
     /// <summary>Makes the next <c>dnf install</c> fail, as when a repository is unreachable.</summary>
     public void BreakDnf()

@@ -1,0 +1,150 @@
+using System.Net;
+using System.Security.Cryptography;
+using HaproxyCluster.Config;
+using HaproxyCluster.Local;
+using HaproxyCluster.UserData.Tests.Support;
+
+namespace HaproxyCluster.UserData.Tests;
+
+/// <summary>
+/// The bootstrap of a node whose spec discovers a pool from EC2: it installs the node agent that
+/// <c>make agent</c> published (the very executable a node downloads), checked by its sha256,
+/// starts it under its unit's command line and waits for its first pass before signalling. The
+/// agent runs for real in the sandbox against the EC2 stand-in, and fills HAProxy's slots.
+/// </summary>
+public sealed class BootstrapAgentTests : IDisposable
+{
+    private const string Stack = "HaproxyCluster-test";
+    private readonly string _folder = Directory.CreateTempSubdirectory("bootstrap-agent-").FullName;
+    private readonly int[] _ports = FreePort.Distinct(6);
+    private readonly Backend _instance;
+    private readonly Ec2StandIn _ec2;
+    private readonly HaproxySpec _spec;
+    private readonly byte[] _agent = File.ReadAllBytes(Path.Combine(RepositoryRoot.Path, ".build", "agent",
+        System.Runtime.InteropServices.RuntimeInformation.OSArchitecture == System.Runtime.InteropServices.Architecture.Arm64 ? "linux-arm64" : "linux-x64",
+        "haproxy-cluster-agent"));
+
+    public BootstrapAgentTests()
+    {
+        _instance = new Backend("instance-1", address: IPAddress.Parse("127.0.0.31"), port: _ports[5]);
+        var instances = Path.Combine(_folder, "instances.tsv");
+        Ec2StandIn.Write(instances, [new Ec2StandIn.Instance("i-00000000000000031", "127.0.0.31", "running", new DateTime(2026, 11, 1, 0, 0, 0, DateTimeKind.Utc),
+            new Dictionary<string, string> { ["aws:autoscaling:groupName"] = "app-asg" })]);
+        _ec2 = new Ec2StandIn(FreePort.Next(), instances, pageSize: 10);
+        _spec = new HaproxySpec
+        {
+            Pools = [new Pool { Name = "app", Discovery = Ec2Discovery.ForGroup("app-asg", _ports[5], slots: 4), HealthCheck = new HealthCheck { Interval = TimeSpan.FromMilliseconds(300) } }],
+            DefaultPool = "app",
+            Listeners = new Listeners { BindAddress = "127.0.0.1", HttpPort = _ports[0], TlsOriginPort = _ports[1], HealthPort = _ports[2], AdminPort = _ports[3] },
+            Global = new GlobalSettings { MaxConnections = 2000, LogTarget = $"tcp@127.0.0.1:{_ports[4]}" },
+        };
+    }
+
+    private BundleArchive Bundle => BundleArchive.Create(ConfigRenderer.Render(_spec));
+
+    private NodeSandbox Node()
+    {
+        var node = new NodeSandbox(Bundle.Bytes);
+        node.Agent(_agent, $"--ec2-endpoint {_ec2.Endpoint} --region eu-west-1 --interval-seconds 1");
+        return node;
+    }
+
+    private string Script(string agentSha256, int readySeconds = 30) => BootstrapScript.Build(new BootstrapSettings
+    {
+        StackName = Stack,
+        SignalResource = "NodesAsgABCD1234",
+        Region = "eu-west-1",
+        BundleUri = "s3://assets-bucket/bundle.tar",
+        BundleSha256 = Bundle.Sha256,
+        LogGroupName = "/haproxy-cluster/test",
+        HealthPort = _spec.Listeners.HealthPort,
+        HealthPath = _spec.Listeners.HealthPath,
+        HealthAttempts = 20,
+        HealthIntervalSeconds = 1,
+        SyslogPort = _ports[4],
+        Agent = new NodeAgentSettings
+        {
+            Uri = "s3://assets-bucket/agent",
+            Sha256 = agentSha256,
+            MetricsNamespace = "HaproxyCluster/test",
+            ServerStateFile = _spec.Global.ServerStateFile,
+            ReadySeconds = readySeconds,
+        },
+    });
+
+    private string AgentSha256 => Convert.ToHexStringLower(SHA256.HashData(_agent));
+
+    [Fact]
+    public async Task The_agent_is_installed_started_and_fills_the_discovered_pool_before_the_node_signals()
+    {
+        using var node = Node();
+
+        var (exitCode, output) = node.Run(Script(AgentSha256));
+
+        // THEN the node signalled success only after the agent's first pass
+        Assert.True(exitCode == 0, output);
+        Assert.Equal([$"cfn-signal -e 0 --stack {Stack} --resource NodesAsgABCD1234 --region eu-west-1"], node.Calls("cfn-signal"));
+        Assert.Matches("node agent ready after [0-9]+ s", output);
+        Assert.NotNull(node.AgentPid);
+        // AND the executable is the published one, the unit runs it on the bundle's manifest
+        Assert.Equal(_agent, File.ReadAllBytes(Path.Combine(node.Upper, "usr/local/bin/haproxy-cluster-agent")));
+        var unit = node.ReadFile("/etc/systemd/system/haproxy-cluster-agent.service");
+        Assert.Contains("ExecStart=/usr/local/bin/haproxy-cluster-agent --manifest /etc/haproxy/discovery.json --metrics-namespace HaproxyCluster/test --log-group /haproxy-cluster/test --ready-file /run/haproxy-cluster-agent/ready\n", unit, StringComparison.Ordinal);
+        Assert.Contains("Restart=always\n", unit, StringComparison.Ordinal);
+        Assert.Contains("systemctl enable haproxy-cluster-agent", node.Calls("systemctl"));
+        Assert.Contains("systemctl restart haproxy-cluster-agent", node.Calls("systemctl"));
+        // AND the CloudWatch agent ships the agent's log and takes its EMF metrics
+        var cloudWatch = node.ReadFile("/opt/aws/amazon-cloudwatch-agent/etc/haproxy-cluster.json");
+        Assert.Contains("\"metrics_collected\":{\"emf\":{}}", cloudWatch, StringComparison.Ordinal);
+        Assert.Contains("\"file_path\":\"/var/log/haproxy-cluster-agent.log\"", cloudWatch, StringComparison.Ordinal);
+        Assert.Contains("discovery: app/app-1: serving i-00000000000000031 at 127.0.0.31", node.ReadFile("/var/log/haproxy-cluster-agent.log"), StringComparison.Ordinal);
+        // AND requests reach the discovered instance through HAProxy
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while ((await ProxiedHttp.SendAsync(_spec.Listeners.HttpPort, "/")).Status != 200)
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), "the discovered instance never answered through HAProxy");
+            await Task.Delay(100);
+        }
+
+        Assert.True(_instance.Requests("/") >= 1);
+    }
+
+    [Fact]
+    public void An_agent_with_the_wrong_sha256_is_refused_and_nothing_runs()
+    {
+        using var node = Node();
+
+        var (exitCode, output) = node.Run(Script(new string('0', 64)));
+
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains($"agent sha256 is {AgentSha256}, expected {new string('0', 64)}", output, StringComparison.Ordinal);
+        Assert.Equal(["cfn-signal -e 1"], node.Calls("cfn-signal").Select(c => string.Join(' ', c.Split(' ').Take(3))));
+        Assert.False(File.Exists(Path.Combine(node.Upper, "usr/local/bin/haproxy-cluster-agent")));
+        Assert.Null(node.HaproxyPid);
+        Assert.Null(node.AgentPid);
+    }
+
+    [Fact]
+    public void A_node_whose_agent_cannot_read_ec2_signals_failure_and_stops()
+    {
+        // GIVEN EC2 answers nothing but 503
+        using var node = Node();
+        File.WriteAllText(Path.Combine(_folder, "instances.tsv.outage"), "");
+
+        var (exitCode, output) = node.Run(Script(AgentSha256, readySeconds: 4));
+
+        // THEN the node never reports ready, and keeps neither HAProxy nor the agent running
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains("node agent: no pass read every pool in 4 s", output, StringComparison.Ordinal);
+        Assert.Equal(["cfn-signal -e 1"], node.Calls("cfn-signal").Select(c => string.Join(' ', c.Split(' ').Take(3))));
+        Assert.Null(node.HaproxyPid);
+        Assert.Null(node.AgentPid);
+    }
+
+    public void Dispose()
+    {
+        _ec2.Dispose();
+        _instance.Dispose();
+        Directory.Delete(_folder, recursive: true);
+    }
+}
