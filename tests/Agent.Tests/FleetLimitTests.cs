@@ -105,3 +105,86 @@ public sealed class FleetLimitTests : IDisposable
         Directory.Delete(_folder, recursive: true);
     }
 }
+
+/// <summary>
+/// The fleet-wide budget end to end: three nodes, each with its own HAProxy and agent, a client's
+/// requests spread over them as the NLB spreads flows, and a limit of L for the whole fleet.
+/// </summary>
+public sealed class FleetOfNodesTests : IDisposable
+{
+    private const int Limit = 100;
+    private readonly string _folder = Directory.CreateTempSubdirectory("fleet-of-nodes-").FullName;
+    private readonly Backend _web = new("web");
+    private readonly Ec2Sandbox _ec2;
+    private readonly List<(HaproxySpec Spec, MasterWorkerHaproxy Haproxy, DiscoveryLoop Agent)> _nodes = [];
+
+    public FleetOfNodesTests()
+    {
+        _ec2 = new Ec2Sandbox(_folder, pageSize: 2);
+        for (var n = 1; n <= 3; n++)
+        {
+            var folder = Directory.CreateDirectory(Path.Combine(_folder, $"node{n}")).FullName;
+            var ports = FreePort.Distinct(4);
+            var spec = new HaproxySpec
+            {
+                Pools = [new Pool { Name = "web", Servers = [_web.Server] }],
+                DefaultPool = "web",
+                RequestRules = [Rule.RateLimit("burst", Limit, TimeSpan.FromSeconds(60), scope: RateLimitScope.Fleet)],
+                Listeners = new Listeners { BindAddress = "127.0.0.1", HttpPort = ports[0], TlsOriginPort = ports[1], HealthPort = ports[2], AdminPort = ports[3] },
+                Global = new GlobalSettings { LogTarget = "stdout", RuntimeSocketPath = Path.Combine(folder, "admin.sock"), User = null, MaxConnections = 2000 },
+            };
+            var bundle = ConfigRenderer.Render(spec, folder);
+            bundle.WriteTo(folder);
+            var manifest = DiscoveryManifest.FromJson(bundle[DiscoveryManifest.FileName]);
+            var haproxy = new MasterWorkerHaproxy(folder, manifest.RuntimeSocket);
+            var agent = new DiscoveryLoop(manifest, new Ec2Members(_ec2.Client), new RuntimeApi(manifest.RuntimeSocket), TimeProvider.System, _ => { }, fleetGroup: "haproxy-asg");
+            _nodes.Add((spec, haproxy, agent));
+        }
+    }
+
+    /// <summary>EC2 lists the first <paramref name="count"/> nodes as the fleet, and each of them runs an agent pass.</summary>
+    private async Task InService(int count)
+    {
+        _ec2.Write(Enumerable.Range(1, count).Select(n => Ec2Sandbox.Instance(n, $"10.0.3.{n}", "haproxy-asg")));
+        foreach (var node in _nodes.Take(count))
+        {
+            Assert.True(await node.Agent.PassAsync(CancellationToken.None));
+        }
+    }
+
+    /// <summary>Of <paramref name="count"/> requests from one new client, spread evenly over the first <paramref name="nodes"/> nodes, how many got through.</summary>
+    private async Task<int> Admitted(IPAddress client, int count, int nodes)
+    {
+        var admitted = 0;
+        for (var i = 0; i < count; i++)
+        {
+            admitted += (await ProxiedHttp.SendAsync(_nodes[i % nodes].Spec.Listeners.HttpPort, "/", client: client)).Status == 200 ? 1 : 0;
+        }
+
+        return admitted;
+    }
+
+    [Fact]
+    public async Task A_fleet_limit_holds_within_ten_percent_for_the_whole_fleet_also_right_after_it_shrinks_or_grows()
+    {
+        // Three nodes in service: L ± 10 % of 2 L requests get through.
+        await InService(3);
+        Assert.InRange(await Admitted(IPAddress.Parse("192.0.2.21"), 2 * Limit, nodes: 3), Limit * 0.9, Limit * 1.1);
+
+        // Node 3 leaves: right after the next pass, the two left enforce L between them.
+        await InService(2);
+        Assert.InRange(await Admitted(IPAddress.Parse("192.0.2.22"), 2 * Limit, nodes: 2), Limit * 0.9, Limit * 1.1);
+
+        // It comes back: three again.
+        await InService(3);
+        Assert.InRange(await Admitted(IPAddress.Parse("192.0.2.23"), 2 * Limit, nodes: 3), Limit * 0.9, Limit * 1.1);
+    }
+
+    public void Dispose()
+    {
+        _nodes.ForEach(n => n.Haproxy.Dispose());
+        _ec2.Dispose();
+        _web.Dispose();
+        Directory.Delete(_folder, recursive: true);
+    }
+}
