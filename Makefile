@@ -48,11 +48,12 @@ synth: node_modules/.package-lock.json build agent $(HAPROXY30_ROOT)/usr/sbin/rs
 	scripts/check-bundles.sh $(CDK_OUT)
 	@ls $(CDK_OUT)/*.template.json
 
-# Installs what the tests need when it is missing: Debian's haproxy 2.6, shellcheck, wrk, gnuplot
-# and socat (the bench's log receiver), and a Debian 13 root holding haproxy 3.0 and rsyslog.
+# Installs what the tests need when it is missing: Debian's haproxy 2.6, shellcheck, wrk, gnuplot,
+# socat (the bench's log receiver and the scripts' Runtime API client), python3 (runs the scale-in
+# function's code), and a Debian 13 root holding haproxy 3.0 and rsyslog.
 tools: node_modules/.package-lock.json $(HAPROXY30_ROOT)/usr/sbin/rsyslogd
-	@command -v haproxy >/dev/null && command -v shellcheck >/dev/null && command -v wrk >/dev/null && command -v gnuplot >/dev/null && command -v socat >/dev/null || { \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy shellcheck wrk gnuplot-nox iproute2 socat; }
+	@command -v haproxy >/dev/null && command -v shellcheck >/dev/null && command -v wrk >/dev/null && command -v gnuplot >/dev/null && command -v socat >/dev/null && command -v python3 >/dev/null || { \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy shellcheck wrk gnuplot-nox iproute2 socat python3; }
 	@haproxy -v | awk "NR == 1"
 	@chroot $(HAPROXY30_ROOT) haproxy -v | awk "NR == 1"
 
