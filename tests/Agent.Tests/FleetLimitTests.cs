@@ -22,19 +22,25 @@ public sealed class FleetLimitTests : IDisposable
     public FleetLimitTests()
     {
         _ec2 = new Ec2Sandbox(_folder, pageSize: 100);
+        (_spec, _manifest, _haproxy) = Node(_folder, _web, Limit);
+    }
+
+    /// <summary>A node whose one rule is a fleet-wide limit of <paramref name="limit"/> a minute, rendered into and run from <paramref name="folder"/>.</summary>
+    internal static (HaproxySpec Spec, DiscoveryManifest Manifest, MasterWorkerHaproxy Haproxy) Node(string folder, Backend web, int limit)
+    {
         var ports = FreePort.Distinct(4);
-        _spec = new HaproxySpec
+        var spec = new HaproxySpec
         {
-            Pools = [new Pool { Name = "web", Servers = [_web.Server] }],
+            Pools = [new Pool { Name = "web", Servers = [web.Server] }],
             DefaultPool = "web",
-            RequestRules = [Rule.RateLimit("burst", Limit, TimeSpan.FromSeconds(60), scope: RateLimitScope.Fleet)],
+            RequestRules = [Rule.RateLimit("burst", limit, TimeSpan.FromSeconds(60), scope: RateLimitScope.Fleet)],
             Listeners = new Listeners { BindAddress = "127.0.0.1", HttpPort = ports[0], TlsOriginPort = ports[1], HealthPort = ports[2], AdminPort = ports[3] },
-            Global = new GlobalSettings { LogTarget = "stdout", RuntimeSocketPath = Path.Combine(_folder, "admin.sock"), User = null, MaxConnections = 2000 },
+            Global = new GlobalSettings { LogTarget = "stdout", RuntimeSocketPath = Path.Combine(folder, "admin.sock"), User = null, MaxConnections = 2000 },
         };
-        var bundle = ConfigRenderer.Render(_spec, _folder);
-        bundle.WriteTo(_folder);
-        _manifest = DiscoveryManifest.FromJson(bundle[DiscoveryManifest.FileName]);
-        _haproxy = new MasterWorkerHaproxy(_folder, _manifest.RuntimeSocket);
+        var bundle = ConfigRenderer.Render(spec, folder);
+        bundle.WriteTo(folder);
+        var manifest = DiscoveryManifest.FromJson(bundle[DiscoveryManifest.FileName]);
+        return (spec, manifest, new MasterWorkerHaproxy(folder, manifest.RuntimeSocket));
     }
 
     private void Nodes(int count) => _ec2.Write(Enumerable.Range(1, count).Select(n => Ec2Sandbox.Instance(n, $"10.0.2.{n}", "haproxy-asg")));
@@ -123,20 +129,7 @@ public sealed class FleetOfNodesTests : IDisposable
         _ec2 = new Ec2Sandbox(_folder, pageSize: 2);
         for (var n = 1; n <= 3; n++)
         {
-            var folder = Directory.CreateDirectory(Path.Combine(_folder, $"node{n}")).FullName;
-            var ports = FreePort.Distinct(4);
-            var spec = new HaproxySpec
-            {
-                Pools = [new Pool { Name = "web", Servers = [_web.Server] }],
-                DefaultPool = "web",
-                RequestRules = [Rule.RateLimit("burst", Limit, TimeSpan.FromSeconds(60), scope: RateLimitScope.Fleet)],
-                Listeners = new Listeners { BindAddress = "127.0.0.1", HttpPort = ports[0], TlsOriginPort = ports[1], HealthPort = ports[2], AdminPort = ports[3] },
-                Global = new GlobalSettings { LogTarget = "stdout", RuntimeSocketPath = Path.Combine(folder, "admin.sock"), User = null, MaxConnections = 2000 },
-            };
-            var bundle = ConfigRenderer.Render(spec, folder);
-            bundle.WriteTo(folder);
-            var manifest = DiscoveryManifest.FromJson(bundle[DiscoveryManifest.FileName]);
-            var haproxy = new MasterWorkerHaproxy(folder, manifest.RuntimeSocket);
+            var (spec, manifest, haproxy) = FleetLimitTests.Node(Directory.CreateDirectory(Path.Combine(_folder, $"node{n}")).FullName, _web, Limit);
             var agent = new DiscoveryLoop(manifest, new Ec2Members(_ec2.Client), new RuntimeApi(manifest.RuntimeSocket), TimeProvider.System, _ => { }, fleetGroup: "haproxy-asg");
             _nodes.Add((spec, haproxy, agent));
         }
