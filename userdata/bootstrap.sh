@@ -144,7 +144,7 @@ Description=HaproxyCluster node agent (discovered pools, fleet-wide rate limits)
 After=haproxy.service
 
 [Service]
-ExecStart=$AGENT_BIN --manifest $CONFIG_DIR/discovery.json --metrics-namespace $AGENT_METRICS_NAMESPACE --log-group $LOG_GROUP --ready-file $AGENT_READY
+ExecStart=$AGENT_BIN --manifest $CONFIG_DIR/discovery.json --region $REGION --metrics-namespace $AGENT_METRICS_NAMESPACE --log-group $LOG_GROUP --ready-file $AGENT_READY
 Restart=always
 RestartSec=5
 RuntimeDirectory=haproxy-cluster-agent

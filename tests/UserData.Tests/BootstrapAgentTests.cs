@@ -45,7 +45,7 @@ public sealed class BootstrapAgentTests : IDisposable
     private NodeSandbox Node()
     {
         var node = new NodeSandbox(Bundle.Bytes);
-        node.Agent(_agent, $"--ec2-endpoint {_ec2.Endpoint} --region eu-west-1 --interval-seconds 1");
+        node.Agent(_agent, $"--ec2-endpoint {_ec2.Endpoint} --interval-seconds 1");
         return node;
     }
 
@@ -89,7 +89,7 @@ public sealed class BootstrapAgentTests : IDisposable
         // AND the executable is the published one, the unit runs it on the bundle's manifest
         Assert.Equal(_agent, File.ReadAllBytes(Path.Combine(node.Upper, "usr/local/bin/haproxy-cluster-agent")));
         var unit = node.ReadFile("/etc/systemd/system/haproxy-cluster-agent.service");
-        Assert.Contains("ExecStart=/usr/local/bin/haproxy-cluster-agent --manifest /etc/haproxy/discovery.json --metrics-namespace HaproxyCluster/test --log-group /haproxy-cluster/test --ready-file /run/haproxy-cluster-agent/ready\n", unit, StringComparison.Ordinal);
+        Assert.Contains("ExecStart=/usr/local/bin/haproxy-cluster-agent --manifest /etc/haproxy/discovery.json --region eu-west-1 --metrics-namespace HaproxyCluster/test --log-group /haproxy-cluster/test --ready-file /run/haproxy-cluster-agent/ready\n", unit, StringComparison.Ordinal);
         Assert.Contains("Restart=always\n", unit, StringComparison.Ordinal);
         Assert.Contains("systemctl enable haproxy-cluster-agent", node.Calls("systemctl"));
         Assert.Contains("systemctl restart haproxy-cluster-agent", node.Calls("systemctl"));
