@@ -21,13 +21,14 @@ HAPROXY30_ROOT ?= $(CURDIR)/.tools/debian-trixie
 export HAPROXY30_ROOT
 
 # The node agent, one self-contained file per architecture a node can have (make agent); the
-# construct ships the one its instance type needs as an asset of its own.
+# construct ships the one its instance type needs as an asset of its own. The build properties are
+# set for every project it compiles, so the same sources give the same bytes in any folder, CI or not.
 AGENT_OUT := .build/agent
 AGENT_RIDS := linux-x64 linux-arm64
 AGENT_SOURCES := $(shell find agent haproxy-config -name '*.cs' -not -path '*/obj/*' -not -path '*/bin/*') agent/NodeAgent.csproj haproxy-config/HaproxyConfig.csproj Directory.Build.props Directory.Packages.props
 AGENT_FILES := $(AGENT_RIDS:%=$(AGENT_OUT)/%/haproxy-cluster-agent)
 
-.PHONY: synth build agent test tools check-determinism nag format-check scripts-check workflows-check diff diff-test local local-down local-test chaos chaos-short bench bench-smoke clean
+.PHONY: synth build agent refresh-ami test tools check-determinism nag format-check scripts-check workflows-check diff diff-test local local-down local-test chaos chaos-short bench bench-smoke clean
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -38,7 +39,8 @@ build:
 agent: $(AGENT_FILES)
 
 $(AGENT_OUT)/%/haproxy-cluster-agent: $(AGENT_SOURCES)
-	dotnet publish agent/NodeAgent.csproj --nologo -v quiet -c Release -r $* -o $(AGENT_OUT)/$*
+	dotnet publish agent/NodeAgent.csproj --nologo -v quiet -c Release -r $* -o $(AGENT_OUT)/$* \
+	  -p:ContinuousIntegrationBuild=true -p:DebugType=none
 	@ls -l $@ | awk '{ print "agent: " $$NF ", " $$5 " bytes" }'
 
 # Synthesizes every environment's stack into $(CDK_OUT)/ (one stack: make synth ENV=prod), then
@@ -47,6 +49,15 @@ synth: node_modules/.package-lock.json build agent $(HAPROXY30_ROOT)/usr/sbin/rs
 	$(CDK) synth --quiet --output $(CDK_OUT) $(if $(ENV),-c env=$(ENV))
 	scripts/check-bundles.sh $(CDK_OUT)
 	@ls $(CDK_OUT)/*.template.json
+
+# The nodes' Amazon Linux 2023 image is pinned per account and region in cdk.context.json, so no
+# deploy replaces the nodes because AWS published a newer image. This pins the newest one again,
+# looking it up with your AWS credentials; review the change with make diff, then commit it.
+refresh-ami: node_modules/.package-lock.json build agent
+	node -e 'for (const k of Object.keys(require("./cdk.context.json"))) if (k.startsWith("ssm:") && k.includes("/aws/service/ami-amazon-linux-latest/")) console.log(k)' \
+	  | while read -r key; do $(CDK) context --reset "$$key" > /dev/null; done
+	$(CDK) synth --quiet --output $(CDK_OUT)
+	git diff --stat cdk.context.json
 
 # Installs what the tests need when it is missing: Debian's haproxy 2.6, shellcheck, wrk, gnuplot,
 # socat (the bench's log receiver and the scripts' Runtime API client), python3 (runs the scale-in

@@ -44,9 +44,13 @@ internal sealed class NodeFleet
         var template = new LaunchTemplate(scope, "LaunchTemplate", new LaunchTemplateProps
         {
             InstanceType = instanceType,
+            // The image AWS's public parameter names, looked up once and pinned in cdk.context.json: a
+            // newer Amazon Linux reaches the nodes only through make refresh-ami and a reviewed diff,
+            // never as a side effect of an unrelated deploy.
             MachineImage = MachineImage.LatestAmazonLinux2023(new AmazonLinux2023ImageSsmParameterProps
             {
                 CpuType = instanceType.Architecture == InstanceArchitecture.ARM_64 ? AmazonLinuxCpuType.ARM_64 : AmazonLinuxCpuType.X86_64,
+                CachedInContext = true,
             }),
             Role = role,
             SecurityGroup = securityGroup,

@@ -106,6 +106,18 @@ public class HaproxyClusterTests(SynthesizedApp app) : IClassFixture<Synthesized
     }
 
     [Theory]
+    [InlineData("dev", "ami-00000000000000001")]
+    [InlineData("prod", "ami-00000000000000002")]
+    public void Nodes_boot_the_image_pinned_in_the_committed_context_not_the_newest_at_deploy_time(string env, string pinned)
+    {
+        var template = app.Templates[env];
+
+        // The launch template names the image itself; no SSM parameter resolves a newer one at deploy.
+        template.HasResourceProperties("AWS::EC2::LaunchTemplate", Props(("LaunchTemplateData", CdkMatch.ObjectLike(Props(("ImageId", pinned))))));
+        Assert.DoesNotContain("AWS::EC2::Image::Id", System.Text.Json.JsonSerializer.Serialize(template.ToJSON()), StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("prod", "3", "12", 3)]
     [InlineData("staging", "3", "6", 3)]
     [InlineData("dev", "2", "3", 3)]

@@ -13,9 +13,12 @@ public sealed class SynthesizedApp : IDisposable
     public SynthesizedApp()
     {
         // The committed lookups, as the CDK CLI would pass them, so no AWS call is needed.
-        var context = JsonSerializer.Deserialize<Dictionary<string, string[]>>(
+        // Zones are lists of names; a pinned image is one id.
+        var context = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(
             File.ReadAllText(Path.Combine(RepositoryRoot.Path, "cdk.context.json")))!
-            .ToDictionary(entry => entry.Key, entry => (object)entry.Value);
+            .ToDictionary(entry => entry.Key, entry => entry.Value.ValueKind == JsonValueKind.Array
+                ? (object)entry.Value.EnumerateArray().Select(e => e.GetString()!).ToArray()
+                : entry.Value.GetString()!);
         Outdir = Directory.CreateTempSubdirectory("cdk-out-").FullName;
         var app = new App(new AppProps { Context = context, Outdir = Outdir });
         Stacks = Environments.All.ToDictionary(e => e.Name, e => ClusterStack.Create(app, e));
