@@ -1,0 +1,220 @@
+using System.Diagnostics;
+using System.Formats.Tar;
+using System.Security.Cryptography;
+
+namespace HaproxyCluster.Agent;
+
+/// <summary>What applying one bundle version did.</summary>
+internal enum ApplyOutcome
+{
+    /// <summary>The bundle is what the node already runs.</summary>
+    Unchanged,
+
+    /// <summary>Only tables (maps) changed: applied through the Runtime API, no reload.</summary>
+    MapsInPlace,
+
+    /// <summary>The new config runs after one seamless reload and answers its health check.</summary>
+    Reloaded,
+
+    /// <summary>Refused or reverted: the node runs the previous bundle, as before.</summary>
+    Refused,
+}
+
+/// <summary>
+/// Puts a new bundle version on a running node, the way the bootstrap does at boot, failing closed:
+/// verify its SHA-256, unpack it beside the config folder, and compare. Only tables changed: each
+/// changed map is replaced through the Runtime API and the files are swapped for the next reload,
+/// with no reload. Anything else: swap the folders, <c>haproxy -c</c> the new config where it will
+/// run, reload seamlessly, and wait for a new worker whose health endpoint answers. On any failure
+/// the previous folder comes back (and HAProxy is reloaded onto it if it had been reloaded), and the
+/// outcome says so, for the caller to report.
+/// </summary>
+/// <param name="configDirectory">The folder haproxy.cfg lives in and names its maps by (/etc/haproxy).</param>
+/// <param name="haproxy">The Runtime API of the running HAProxy.</param>
+/// <param name="reload">Reloads HAProxy (systemctl reload haproxy on a node).</param>
+/// <param name="healthy">Whether the node's health endpoint answers 200.</param>
+/// <param name="log">Where each step is told.</param>
+internal sealed class BundleApplier(string configDirectory, RuntimeApi haproxy, Func<CancellationToken, Task> reload, Func<CancellationToken, Task<bool>> healthy, Action<string> log)
+{
+    /// <summary>How long a reloaded node has to come up healthy before it is reverted.</summary>
+    public TimeSpan HealthTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// How long a reloaded node must then stay healthy. A new worker starts with every server UP
+    /// until its checks say otherwise, so a config whose servers are all unreachable looks healthy
+    /// at first: this outlasts the checks' fall time (default 3 checks 2 s apart).
+    /// </summary>
+    public TimeSpan HealthSettle { get; init; } = TimeSpan.FromSeconds(8);
+
+    private string Staged => configDirectory + ".new";
+
+    private string Previous => configDirectory + ".previous";
+
+    /// <summary>Applies <paramref name="archive"/>, refusing it unless its SHA-256 is <paramref name="sha256"/>.</summary>
+    public async Task<ApplyOutcome> ApplyAsync(byte[] archive, string sha256, CancellationToken cancellation)
+    {
+        var actual = Convert.ToHexStringLower(SHA256.HashData(archive));
+        if (actual != sha256)
+        {
+            log($"apply: bundle sha256 is {actual}, expected {sha256}; refused");
+            return ApplyOutcome.Refused;
+        }
+
+        Unpack(archive);
+        var changed = ChangedFiles();
+        if (changed.Count == 0)
+        {
+            Directory.Delete(Staged, recursive: true);
+            return ApplyOutcome.Unchanged;
+        }
+
+        return changed.All(f => f.StartsWith("maps/", StringComparison.Ordinal) && File.Exists(Path.Combine(configDirectory, f)))
+            ? await ApplyMapsAsync(changed, cancellation)
+            : await ApplyWithReloadAsync(sha256, cancellation);
+    }
+
+    private async Task<ApplyOutcome> ApplyMapsAsync(IReadOnlyList<string> maps, CancellationToken cancellation)
+    {
+        foreach (var map in maps)
+        {
+            var entries = await File.ReadAllLinesAsync(Path.Combine(Staged, map), cancellation);
+            var count = await MapUpdate.ReplaceAsync(haproxy, Path.Combine(configDirectory, map), entries, cancellation);
+            log($"apply: {map}: {count} entries replaced in place, no reload");
+        }
+
+        Swap();
+        Directory.Delete(Previous, recursive: true);
+        return ApplyOutcome.MapsInPlace;
+    }
+
+    private async Task<ApplyOutcome> ApplyWithReloadAsync(string sha256, CancellationToken cancellation)
+    {
+        Swap();
+        var check = await CheckAsync(cancellation);
+        if (check is not null)
+        {
+            Restore();
+            log($"apply: haproxy -c refused bundle {sha256}; the previous config stays: {check}");
+            return ApplyOutcome.Refused;
+        }
+
+        var worker = await haproxy.WorkerPidAsync(cancellation);
+        await reload(cancellation);
+        if (await NewHealthyWorkerAsync(worker, cancellation) && await StaysHealthyAsync(cancellation))
+        {
+            Directory.Delete(Previous, recursive: true);
+            log($"apply: bundle {sha256} runs after one reload");
+            return ApplyOutcome.Reloaded;
+        }
+
+        var reverted = await haproxy.WorkerPidAsync(cancellation);
+        Restore();
+        await reload(cancellation);
+        await NewHealthyWorkerAsync(reverted, cancellation);
+        log($"apply: bundle {sha256} failed its health check; reverted to the previous config");
+        return ApplyOutcome.Refused;
+    }
+
+    /// <summary>Whether a worker other than <paramref name="old"/> serves and the node is healthy, within the health timeout.</summary>
+    private async Task<bool> NewHealthyWorkerAsync(int old, CancellationToken cancellation)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < HealthTimeout)
+        {
+            if (await WorkerOrZeroAsync(cancellation) is var pid && pid != 0 && pid != old && await healthy(cancellation))
+            {
+                return true;
+            }
+
+            await Task.Delay(200, cancellation);
+        }
+
+        return false;
+    }
+
+    /// <summary>Whether every probe during <see cref="HealthSettle"/> finds the node healthy.</summary>
+    private async Task<bool> StaysHealthyAsync(CancellationToken cancellation)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < HealthSettle)
+        {
+            if (!await healthy(cancellation))
+            {
+                return false;
+            }
+
+            await Task.Delay(200, cancellation);
+        }
+
+        return true;
+    }
+
+    private async Task<int> WorkerOrZeroAsync(CancellationToken cancellation)
+    {
+        try
+        {
+            return await haproxy.WorkerPidAsync(cancellation);
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            return 0; // Between two workers.
+        }
+    }
+
+    /// <summary>haproxy -c's complaint about the config now in place, or null when it passes.</summary>
+    private async Task<string?> CheckAsync(CancellationToken cancellation)
+    {
+        using var check = Process.Start(new ProcessStartInfo("haproxy", ["-c", "-q", "-f", Path.Combine(configDirectory, "haproxy.cfg")])
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+        })!;
+        var output = await check.StandardError.ReadToEndAsync(cancellation) + await check.StandardOutput.ReadToEndAsync(cancellation);
+        await check.WaitForExitAsync(cancellation);
+        return check.ExitCode == 0 ? null : output.Trim();
+    }
+
+    private void Unpack(byte[] archive)
+    {
+        if (Directory.Exists(Staged))
+        {
+            Directory.Delete(Staged, recursive: true);
+        }
+
+        Directory.CreateDirectory(Staged);
+        using var stream = new MemoryStream(archive);
+        TarFile.ExtractToDirectory(stream, Staged, overwriteFiles: false);
+    }
+
+    /// <summary>Files of the staged bundle that differ from, or are missing in, the running one (and files it drops).</summary>
+    private List<string> ChangedFiles()
+    {
+        static IEnumerable<string> Files(string root) =>
+            Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(root, f).Replace('\\', '/'));
+
+        var staged = Files(Staged).ToHashSet(StringComparer.Ordinal);
+        var running = Directory.Exists(configDirectory) ? Files(configDirectory).ToHashSet(StringComparer.Ordinal) : [];
+        return [.. staged.Union(running).Order(StringComparer.Ordinal)
+            .Where(f => !staged.Contains(f) || !running.Contains(f)
+                || !File.ReadAllBytes(Path.Combine(Staged, f)).AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(configDirectory, f))))];
+    }
+
+    /// <summary>The staged folder becomes the config folder; the running one is kept as the previous.</summary>
+    private void Swap()
+    {
+        if (Directory.Exists(Previous))
+        {
+            Directory.Delete(Previous, recursive: true);
+        }
+
+        Directory.Move(configDirectory, Previous);
+        Directory.Move(Staged, configDirectory);
+    }
+
+    private void Restore()
+    {
+        Directory.Move(configDirectory, Staged);
+        Directory.Move(Previous, configDirectory);
+        Directory.Delete(Staged, recursive: true);
+    }
+}
