@@ -92,7 +92,7 @@ internal sealed class DiscoveryLoop(DiscoveryManifest manifest, Ec2Members ec2, 
         var wasReady = false;
         while (!cancellation.IsCancellationRequested)
         {
-            failures = await PassAsync(cancellation) ? 0 : failures + 1;
+            failures = await TryPassAsync(cancellation) ? 0 : failures + 1;
             if (failures == 0 && !wasReady)
             {
                 ready();
@@ -100,6 +100,20 @@ internal sealed class DiscoveryLoop(DiscoveryManifest manifest, Ec2Members ec2, 
             }
 
             await Task.Delay(Backoff.Next(interval, failures), clock, cancellation);
+        }
+    }
+
+    /// <summary>A pass; false (logged) when HAProxy's Runtime API did not answer, as between two workers or while it restarts.</summary>
+    private async Task<bool> TryPassAsync(CancellationToken cancellation)
+    {
+        try
+        {
+            return await PassAsync(cancellation);
+        }
+        catch (Exception e) when (e is System.Net.Sockets.SocketException or IOException && !cancellation.IsCancellationRequested)
+        {
+            log($"discovery: HAProxy's Runtime API did not answer ({e.Message}); trying again");
+            return false;
         }
     }
 

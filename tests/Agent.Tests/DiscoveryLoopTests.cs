@@ -160,6 +160,20 @@ public sealed class DiscoveryLoopTests : IDisposable
     }
 
     [Fact]
+    public async Task An_unanswering_runtime_api_is_retried_not_fatal()
+    {
+        // GIVEN a manifest whose socket nothing listens on (HAProxy restarting)
+        Members(1);
+        var manifest = Manifest with { RuntimeSocket = Path.Combine(_folder, "nobody.sock") };
+        var loop = new DiscoveryLoop(manifest, new Ec2Members(_ec2.Client), new RuntimeApi(manifest.RuntimeSocket), TimeProvider.System, _log.Add);
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+
+        // WHEN the agent runs  THEN it keeps trying, saying why, and stops only when told
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => loop.RunAsync(TimeSpan.FromMilliseconds(100), () => Assert.Fail("ready without HAProxy"), stop.Token));
+        Assert.True(_log.Count(l => l.StartsWith("discovery: HAProxy's Runtime API did not answer", StringComparison.Ordinal)) >= 2, string.Join('\n', _log));
+    }
+
+    [Fact]
     public async Task A_reload_keeps_every_slot_where_the_agent_put_it()
     {
         Members(2, 3);
