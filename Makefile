@@ -22,7 +22,8 @@ export HAPROXY30_ROOT
 
 # The node agent, one self-contained file per architecture a node can have (make agent); the
 # construct ships the one its instance type needs as an asset of its own. The build properties are
-# set for every project it compiles, so the same sources give the same bytes in any folder, CI or not.
+# set for every project it compiles, and it is compiled afresh, so the same sources give the same
+# bytes in any folder, CI or not, whatever an earlier build left in obj/.
 AGENT_OUT := .build/agent
 AGENT_RIDS := linux-x64 linux-arm64
 AGENT_SOURCES := $(shell find agent haproxy-config -name '*.cs' -not -path '*/obj/*' -not -path '*/bin/*') agent/NodeAgent.csproj haproxy-config/HaproxyConfig.csproj Directory.Build.props Directory.Packages.props
@@ -39,6 +40,7 @@ build:
 agent: $(AGENT_FILES)
 
 $(AGENT_OUT)/%/haproxy-cluster-agent: $(AGENT_SOURCES)
+	rm -rf agent/obj/Release agent/bin/Release haproxy-config/obj/Release haproxy-config/bin/Release
 	dotnet publish agent/NodeAgent.csproj --nologo -v quiet -c Release -r $* -o $(AGENT_OUT)/$* \
 	  -p:ContinuousIntegrationBuild=true -p:DebugType=none
 	@ls -l $@ | awk '{ print "agent: " $$NF ", " $$5 " bytes" }'
