@@ -121,7 +121,7 @@ internal sealed class BundleApplier(string configDirectory, RuntimeApi haproxy, 
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < HealthTimeout)
         {
-            if (await WorkerOrZeroAsync(cancellation) is var pid && pid != 0 && pid != old && await healthy(cancellation))
+            if (await haproxy.WorkerPidOrNullAsync(cancellation) is { } pid && pid != old && await healthy(cancellation))
             {
                 return true;
             }
@@ -147,18 +147,6 @@ internal sealed class BundleApplier(string configDirectory, RuntimeApi haproxy, 
         }
 
         return true;
-    }
-
-    private async Task<int> WorkerOrZeroAsync(CancellationToken cancellation)
-    {
-        try
-        {
-            return await haproxy.WorkerPidAsync(cancellation);
-        }
-        catch (System.Net.Sockets.SocketException)
-        {
-            return 0; // Between two workers.
-        }
     }
 
     /// <summary>haproxy -c's complaint about the config now in place, or null when it passes.</summary>

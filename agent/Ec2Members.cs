@@ -8,16 +8,13 @@ namespace HaproxyCluster.Agent;
 /// <summary>
 /// A discovered pool's members, from EC2's DescribeInstances: running instances of its group (by
 /// the tag EC2 Auto Scaling puts on them) or carrying its tags, every page followed. An instance
-/// tagged <see cref="LeavingTag"/> is not a member: its group is terminating it (the cluster's
+/// tagged <see cref="Ec2Discovery.LeavingTag"/> is not a member: its group is terminating it (the cluster's
 /// scale-in hook tags it), so its slot drains while the group waits.
 /// </summary>
 internal sealed class Ec2Members(IAmazonEC2 ec2)
 {
     /// <summary>The tag EC2 Auto Scaling puts on every instance of a group.</summary>
     public const string GroupTag = "aws:autoscaling:groupName";
-
-    /// <summary>The tag the cluster's scale-in hook puts on an instance its group is terminating.</summary>
-    public const string LeavingTag = Ec2Discovery.LeavingTag;
 
     /// <summary>Every running member of <paramref name="pool"/> that has a private IPv4 address.</summary>
     /// <exception cref="AmazonEC2Exception">EC2 refused or failed, after the SDK's own retries.</exception>
@@ -51,7 +48,7 @@ internal sealed class Ec2Members(IAmazonEC2 ec2)
             var response = await ec2.DescribeInstancesAsync(new DescribeInstancesRequest { Filters = filters, NextToken = page }, cancellation);
             foreach (var instance in (response.Reservations ?? []).SelectMany(r => r.Instances ?? []))
             {
-                var leaving = (instance.Tags ?? []).Any(t => t.Key == LeavingTag);
+                var leaving = (instance.Tags ?? []).Any(t => t.Key == Ec2Discovery.LeavingTag);
                 if (!leaving && IPAddress.TryParse(instance.PrivateIpAddress, out var address) && address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork)
                 {
                     members.Add(new Member(instance.InstanceId, address, instance.LaunchTime ?? DateTime.MinValue));

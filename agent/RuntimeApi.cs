@@ -52,6 +52,19 @@ internal sealed class RuntimeApi(string socketPath)
             .Select(line => int.Parse(line[5..].Trim(), CultureInfo.InvariantCulture))
             .Single();
 
+    /// <summary>The serving worker's pid, or null while no worker answers (between two workers, or restarting).</summary>
+    public async Task<int?> WorkerPidOrNullAsync(CancellationToken cancellation)
+    {
+        try
+        {
+            return await WorkerPidAsync(cancellation);
+        }
+        catch (SocketException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>The servers' state as <c>show servers state</c> prints it, to save for the next reload.</summary>
     public Task<string> ServersStateAsync(CancellationToken cancellation) => SendAsync("show servers state", cancellation);
 

@@ -53,7 +53,7 @@ public sealed class Ec2MembersTests : IDisposable
     [Fact]
     public async Task An_instance_the_scale_in_hook_tagged_as_leaving_is_no_member()
     {
-        _ec2.Write([Instance(1), Instance(2, tags: [(Ec2Members.LeavingTag, "2026-11-28T04:00:00Z")]), Instance(3)]);
+        _ec2.Write([Instance(1), Instance(2, tags: [(Ec2Discovery.LeavingTag, "2026-11-28T04:00:00Z")]), Instance(3)]);
 
         var members = await new Ec2Members(_ec2.Client).ListAsync(Pool(), CancellationToken.None);
 
