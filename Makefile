@@ -40,7 +40,7 @@ build:
 agent: $(AGENT_FILES)
 
 $(AGENT_OUT)/%/haproxy-cluster-agent: $(AGENT_SOURCES)
-	rm -rf agent/obj/Release agent/bin/Release haproxy-config/obj/Release haproxy-config/bin/Release
+	rm -rf agent/obj/Release agent/bin/Release haproxy-config/obj/Release haproxy-config/bin/Release userdata/obj/Release userdata/bin/Release
 	dotnet publish agent/NodeAgent.csproj --nologo -v quiet -c Release -r $* -o $(AGENT_OUT)/$* \
 	  -p:ContinuousIntegrationBuild=true -p:DebugType=none
 	@ls -l $@ | awk '{ print "agent: " $$NF ", " $$5 " bytes" }'

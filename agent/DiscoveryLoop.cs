@@ -11,7 +11,7 @@ namespace HaproxyCluster.Agent;
 /// serves is touched: the last good membership and shares stay, and the next pass waits longer.
 /// After each pool's pass it reports the pool's slotted and unslotted instances to <paramref name="metrics"/>.
 /// </summary>
-internal sealed class DiscoveryLoop(DiscoveryManifest manifest, Ec2Members ec2, RuntimeApi haproxy, TimeProvider clock, Action<string> log, string? fleetGroup = null, PoolMetrics? metrics = null)
+internal sealed class DiscoveryLoop(DiscoveryManifest manifest, Ec2Members ec2, RuntimeApi haproxy, TimeProvider clock, Action<string> log, string? fleetGroup = null, AgentMetrics? metrics = null)
 {
     private readonly Dictionary<string, DateTime> _drainingSince = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _unserved = new(StringComparer.Ordinal);
@@ -158,7 +158,7 @@ internal sealed class DiscoveryLoop(DiscoveryManifest manifest, Ec2Members ec2, 
         _unserved[pool.Backend] = plan.Unserved;
         if (metrics is not null)
         {
-            await metrics.PublishAsync(pool.Backend, members.Count - plan.Unserved, plan.Unserved, cancellation);
+            await metrics.PublishPoolAsync(pool.Backend, members.Count - plan.Unserved, plan.Unserved, cancellation);
         }
 
         return plan.Actions.Count > 0;

@@ -16,12 +16,14 @@ namespace HaproxyCluster.Infra;
 /// <summary>
 /// A highly available HAProxy layer: a cross-zone Network Load Balancer in TCP mode in front of an
 /// auto-scaling group of identical HAProxy nodes in private subnets. Each node boots from a
-/// generated, fail-closed user data script that installs the validated config bundle; a changed
-/// bundle rolls the group, one node at a time, and a node that cannot serve rolls the change back.
+/// generated, fail-closed user data script; the validated config bundle reaches the nodes as an
+/// AWS AppConfig configuration, so a rules change rolls out in place (canary, bake, rollback on the
+/// cluster's alarms) and only a bootstrap, AMI or instance-type change replaces nodes.
 /// </summary>
 /// <remarks>
 /// It is composed of parts, each with its own tests: <see cref="ClusterSecurityGroups"/>,
-/// <see cref="ClusterLoadBalancer"/>, <see cref="NodeFleet"/> and <see cref="ClusterObservability"/>.
+/// <see cref="ClusterLoadBalancer"/>, <see cref="NodeFleet"/>, <see cref="ClusterObservability"/>
+/// and <see cref="RulesDeployment"/>.
 /// The parts add their resources to this construct rather than being constructs of their own,
 /// because construct ids are part of the contract: a nested construct would change the logical id
 /// of every resource under it, and a replaced NLB gets a new DNS name. Tests pin the logical ids.
@@ -41,10 +43,12 @@ public sealed partial class HaproxyCluster : Construct
         var observability = new ClusterObservability(this, props);
         var securityGroups = new ClusterSecurityGroups(this, Vpc, props);
         var loadBalancer = new ClusterLoadBalancer(this, Vpc, securityGroups.Nlb, props);
-        var fleet = new NodeFleet(this, Vpc, securityGroups.Nodes, BundleArchive.Create(Bundle), observability, props, outdir);
+        var fleet = new NodeFleet(this, Vpc, securityGroups.Nodes, observability, props);
         loadBalancer.AddTargets(fleet.AutoScalingGroup);
         ScaleInDrain.Add(this, props);
         observability.Watch(loadBalancer.HttpTargetGroup!, loadBalancer.LoadBalancer, fleet.AutoScalingGroup);
+        var rules = new RulesDeployment(this, BundleArchive.Create(Bundle), observability.RolloutMonitors, props);
+        fleet.ReadRulesFrom(rules.ConfigurationArn, rules.Deployment);
 
         LoadBalancer = loadBalancer.LoadBalancer;
         HttpTargetGroup = loadBalancer.HttpTargetGroup!;
@@ -145,11 +149,16 @@ public sealed partial class HaproxyCluster : Construct
                 $"{Syntax.Show(group)} is not the group of any Ec2Discovery pool; name a group a pool discovers (Ec2Discovery.ForGroup) or remove it");
         }
 
-        if (props.Haproxy?.NeedsNodeAgent == true && props.InstanceType is not null)
+        if (props.InstanceType is not null)
         {
             var agent = NodeAgentBuild.PathFor(NodeAgentBuild.Folder(props.AgentDirectory), new InstanceType(props.InstanceType).Architecture);
             problems[nameof(props.AgentDirectory)].Require(File.Exists(agent),
-                $"the spec needs the node agent, but {agent} does not exist; run 'make agent' (make synth does), or set AgentDirectory to where it was published");
+                $"every node runs the node agent, but {agent} does not exist; run 'make agent' (make synth does), or set AgentDirectory to where it was published");
+        }
+
+        foreach (var problem in props.Rollout?.Problems() ?? [])
+        {
+            problems[nameof(props.Rollout)].Add(problem);
         }
 
         return problems;

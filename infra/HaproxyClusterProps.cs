@@ -65,8 +65,17 @@ public sealed record HaproxyClusterProps
     public IReadOnlyList<string> DrainOnScaleIn { get; init; } = [];
 
     /// <summary>
+    /// How a rules change rolls out through AppConfig. Default: <see cref="RulesRollout.Canary"/>
+    /// of <see cref="MinCapacity"/> nodes over 6 minutes, then a 10-minute bake.
+    /// </summary>
+    public RulesRollout? Rollout { get; init; }
+
+    /// <summary>The rollout in effect: <see cref="Rollout"/>, or its default.</summary>
+    public RulesRollout EffectiveRollout => Rollout ?? RulesRollout.Canary(MinCapacity, TimeSpan.FromMinutes(6), TimeSpan.FromMinutes(10));
+
+    /// <summary>
     /// Where <c>make agent</c> put the node agent (a folder with <c>linux-x64/</c> and
-    /// <c>linux-arm64/</c>), shipped when the spec needs it (<see cref="HaproxySpec.NeedsNodeAgent"/>).
+    /// <c>linux-arm64/</c>), shipped to every node.
     /// Default: <c>.build/agent</c> in the working directory or its nearest parent that has one.
     /// </summary>
     public string? AgentDirectory { get; init; }

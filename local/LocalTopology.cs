@@ -65,6 +65,28 @@ public static class LocalTopology
         }
     }
 
+    /// <summary>Where each local node's folder is mounted in the node's own mount namespace, so every node runs the same bundle.</summary>
+    public const string NodeRoot = "/mnt";
+
+    /// <summary>
+    /// The bundle every local node runs, as a node sees it: config in <c>/mnt/haproxy</c>, admin
+    /// socket and server state in <c>/mnt/run</c> (local.sh mounts each node's folder on /mnt).
+    /// </summary>
+    public static ConfigBundle NodeBundle(HaproxySpec spec, IReadOnlyList<LocalBackend> backends) =>
+        ConfigRenderer.Render(NodeSpec(spec, backends, $"{NodeRoot}/run/admin.sock"), $"{NodeRoot}/haproxy");
+
+    /// <summary>
+    /// <paramref name="rollout"/> as the AppConfig stand-in's deployment query, each minute of the
+    /// strategy taking <paramref name="secondsPerMinute"/> seconds.
+    /// </summary>
+    public static string StrategyQuery(RulesRollout rollout, double secondsPerMinute)
+    {
+        var steps = rollout.Steps();
+        var stepSeconds = steps.Count == 1 ? 0 : rollout.DeploymentTime.TotalMinutes * secondsPerMinute / (steps.Count - 1);
+        return string.Create(CultureInfo.InvariantCulture,
+            $"steps={string.Join(',', steps.Select(s => s.ToString("0.##", CultureInfo.InvariantCulture)))}&step-seconds={stepSeconds:0.##}&bake-seconds={rollout.BakeTime.TotalMinutes * secondsPerMinute:0.##}");
+    }
+
     /// <summary>The node's spec: <paramref name="spec"/> pointed at <paramref name="backends"/>.</summary>
     public static HaproxySpec NodeSpec(HaproxySpec spec, IReadOnlyList<LocalBackend> backends, string runtimeSocket, string bindAddress = "") => spec with
     {

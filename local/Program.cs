@@ -3,6 +3,7 @@ using System.Globalization;
 using HaproxyCluster.Config;
 using HaproxyCluster.Infra;
 using HaproxyCluster.Local;
+using HaproxyCluster.UserData;
 
 // Renders what the local stand-in runs, for scripts/local.sh and scripts/bench.sh. Run with --help.
 var env = new Option<string>("--env") { Description = "The environment whose rules the nodes run.", DefaultValueFactory = _ => "dev" };
@@ -21,34 +22,61 @@ var listenAddress = new Option<string>("--address") { Description = "The address
 var instancesFile = new Option<FileInfo>("--instances") { Description = "The instances file to answer from (see Ec2StandIn).", Required = true };
 var pageSize = new Option<int>("--page-size") { Description = "Instances per page of an answer.", DefaultValueFactory = _ => 3 };
 
-var nodesCommand = new Command("nodes", "Each node's bundle (OUT/node<i>/), the local backends' configs (OUT/backends/) and list (OUT/backends.tsv), every instance EC2-discovered pools can have (OUT/instances.tsv), and OUT/topology.env, which local.sh reads.")
+var rulesFile = new Option<FileInfo>("--rules") { Description = "Where to write the rules version (the AppConfig payload) the nodes run.", Required = true };
+var minutesAsSeconds = new Option<double>("--seconds-per-minute") { Description = "The local stand-in's time: seconds it takes for each minute of the environment's strategy.", DefaultValueFactory = _ => 10 };
+
+var nodesCommand = new Command("nodes", "Each node's bundle (OUT/node<i>/haproxy/, as a node of the local cluster sees it under /mnt), the rules version of it (OUT/rules.json), the local backends' configs (OUT/backends/) and list (OUT/backends.tsv), every instance EC2-discovered pools can have (OUT/instances.tsv), and OUT/topology.env, which local.sh reads.")
 {
     env, output, nodes, backendAddress, firstPort, httpPort, healthPort, healthPath,
 };
 nodesCommand.SetAction(parsed =>
 {
-    var environment = Environments.Select(parsed.GetValue(env))[0];
-    var listeners = environment.Haproxy.Listeners;
-    var spec = environment.Haproxy with
-    {
-        Listeners = listeners with
-        {
-            HttpPort = parsed.GetValue(httpPort) ?? listeners.HttpPort,
-            HealthPort = parsed.GetValue(healthPort) ?? listeners.HealthPort,
-            HealthPath = parsed.GetValue(healthPath) ?? listeners.HealthPath,
-        },
-    };
+    var spec = LocalSpec(parsed);
     var folder = parsed.GetValue(output)!.FullName;
     var backends = LocalTopology.Backends(spec, parsed.GetValue(backendAddress)!, parsed.GetValue(firstPort));
+    var bundle = LocalTopology.NodeBundle(spec, backends);
     for (var node = 1; node <= parsed.GetValue(nodes); node++)
     {
         var nodeFolder = Path.Combine(folder, $"node{node}");
-        ConfigRenderer.Render(LocalTopology.NodeSpec(spec, backends, Path.Combine(nodeFolder, "admin.sock")), nodeFolder).WriteTo(nodeFolder);
+        bundle.WriteTo(Path.Combine(nodeFolder, "haproxy"));
+        Directory.CreateDirectory(Path.Combine(nodeFolder, "run"));
     }
 
+    File.WriteAllText(Path.Combine(folder, "rules.json"), RulesPayload.Encode(BundleArchive.Create(bundle)));
     WriteBackends(folder, backends);
     File.WriteAllLines(Path.Combine(folder, "instances.tsv"), LocalTopology.Instances(spec, backends));
     File.WriteAllText(Path.Combine(folder, "topology.env"), LocalTopology.TopologyEnv(spec.Listeners));
+});
+
+var rulesCommand = new Command("rules", "The working tree's rules of ENV as the local nodes run them, as one rules version (an AppConfig payload) in RULES, and its deployment strategy in local time as the stand-in's query (steps=…&step-seconds=…&bake-seconds=…) on stdout.")
+{
+    env, rulesFile, backendAddress, firstPort, httpPort, healthPort, healthPath, minutesAsSeconds,
+};
+rulesCommand.SetAction(parsed =>
+{
+    var spec = LocalSpec(parsed);
+    var bundle = LocalTopology.NodeBundle(spec, LocalTopology.Backends(spec, parsed.GetValue(backendAddress)!, parsed.GetValue(firstPort)));
+    File.WriteAllText(parsed.GetValue(rulesFile)!.FullName, RulesPayload.Encode(BundleArchive.Create(bundle)));
+    Console.WriteLine(LocalTopology.StrategyQuery(Environments.Select(parsed.GetValue(env))[0].Cluster.EffectiveRollout, parsed.GetValue(minutesAsSeconds)));
+});
+
+var emfPort = new Option<int>("--emf-port") { Description = "The UDP port where agents' EMF data points arrive; a failed apply rolls the deployment back.", Required = true };
+var appConfigCommand = new Command("appconfig", "The AppConfig stand-in on ADDRESS:PORT (the AppConfig Agent's localhost endpoint, per node), its alarm on ADDRESS:EMF-PORT, until stopped.")
+{
+    listenAddress, port, emfPort,
+};
+appConfigCommand.SetAction(async (parsed, cancellation) =>
+{
+    using var standIn = new AppConfigStandIn(parsed.GetValue(port), parsed.GetValue(listenAddress)!, parsed.GetValue(emfPort));
+    Console.WriteLine($"appconfig: answering on {standIn.Endpoint}");
+    try
+    {
+        await Task.Delay(Timeout.Infinite, cancellation);
+    }
+    catch (OperationCanceledException)
+    {
+        Console.WriteLine("appconfig: stopped");
+    }
 });
 
 var ec2Command = new Command("ec2", "The EC2 stand-in on ADDRESS:PORT, answering DescribeInstances from INSTANCES until stopped (SIGTERM or Ctrl-C); an INSTANCES.outage file makes it answer 503.")
@@ -90,7 +118,23 @@ benchCommand.SetAction(parsed =>
     WriteBackends(folder, backends);
 });
 
-return await new RootCommand("Renders the local stand-in of an environment's cluster, and runs its EC2 stand-in.") { nodesCommand, benchCommand, ec2Command }.Parse(args).InvokeAsync();
+return await new RootCommand("Renders the local stand-in of an environment's cluster, and runs its EC2 and AppConfig stand-ins.") { nodesCommand, rulesCommand, benchCommand, ec2Command, appConfigCommand }.Parse(args).InvokeAsync();
+
+// The environment's spec, with the listeners the command line overrides.
+HaproxySpec LocalSpec(ParseResult parsed)
+{
+    var environment = Environments.Select(parsed.GetValue(env))[0];
+    var listeners = environment.Haproxy.Listeners;
+    return environment.Haproxy with
+    {
+        Listeners = listeners with
+        {
+            HttpPort = parsed.GetValue(httpPort) ?? listeners.HttpPort,
+            HealthPort = parsed.GetValue(healthPort) ?? listeners.HealthPort,
+            HealthPath = parsed.GetValue(healthPath) ?? listeners.HealthPath,
+        },
+    };
+}
 
 static void WriteBackends(string folder, IReadOnlyList<LocalTopology.LocalBackend> backends)
 {

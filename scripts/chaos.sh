@@ -69,14 +69,14 @@ done
 finish reload "$LOAD_PID" 0 "(10 reloads of $NODES nodes)"
 
 # 4. push an invalid config to node1 and reload it: it must keep serving the old one.
-cp "$LOCAL_DIR/node1/haproxy.cfg" "$LOCAL_DIR/node1/haproxy.cfg.good"
-printf '    this-is-not-a-keyword\n' >> "$LOCAL_DIR/node1/haproxy.cfg"
+cp "$LOCAL_DIR/node1/haproxy/haproxy.cfg" "$LOCAL_DIR/node1/haproxy/haproxy.cfg.good"
+printf '    this-is-not-a-keyword\n' >> "$LOCAL_DIR/node1/haproxy/haproxy.cfg"
 load invalid-config; mid_phase
 reload_node 1
 sleep 1
 still=$(front_status 1)
 finish invalid-config "$LOAD_PID" 0 "(node1 after the bad reload: $still)"
-mv "$LOCAL_DIR/node1/haproxy.cfg.good" "$LOCAL_DIR/node1/haproxy.cfg"
+mv "$LOCAL_DIR/node1/haproxy/haproxy.cfg.good" "$LOCAL_DIR/node1/haproxy/haproxy.cfg"
 [ "$still" = UP ] || { echo "chaos: node1 stopped serving after an invalid config" >&2; over_budget=1; }
 
 # 5. kill node2, as when AWS loses an instance; time until the front stops sending to it.

@@ -8,8 +8,13 @@
 #            answering with what it received (pool, server, method, path, query, headers) as JSON;
 #            an EC2-discovered pool's instances each on a bridge address of their own
 #   ec2    : the EC2 stand-in on the bridge, answering DescribeInstances from a file this script
-#            edits (set_instances); each node runs the shipped node agent in its namespace, which
-#            fills the discovered pools' slots through the node's Runtime API
+#            edits (set_instances)
+#   appconfig: the AppConfig stand-in on the bridge, serving each node the rules version deployed
+#            to it, as the AppConfig Agent does on a node; deploy() starts a deployment
+#   agents : each node runs the shipped node agent in its namespace, which applies new rules
+#            versions and fills the discovered pools' slots through the node's Runtime API
+# Each node's folder is mounted on /mnt in the node's own mount namespace, so every node runs the
+# same bundle (config in /mnt/haproxy, admin socket in /mnt/run), as every instance does.
 # The node's ports and health path, and the target group's health check, come from the renderer
 # (topology.env), never from copies here. Usage: scripts/local.sh up|down [ENV] [renderer options,
 # such as --http-port 8080 --health-port 9090 --health-path /ready]. Sourced by chaos.sh.
@@ -22,6 +27,9 @@ readonly NODES=3
 readonly FRONT_HTTP=18080 FRONT_TLS=18443 FRONT_STATS=18404
 readonly FIRST_BACKEND_PORT=19000
 readonly EC2_PORT=18500
+readonly APPCONFIG_PORT=2772 EMF_PORT=25888
+# Seconds between two reads of the rules configuration by each node's agent.
+readonly RULES_POLL=${RULES_POLL:-1}
 # Seconds between two passes of each node's agent (5 on a node; chaos's short run speeds it up).
 readonly AGENT_INTERVAL=${AGENT_INTERVAL:-5}
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -32,6 +40,15 @@ readonly AGENT_BIN="$top/.build/agent/$agent_rid/haproxy-cluster-agent"
 node_ns() { echo "hc-node$1"; }
 node_address() { echo "10.99.0.1$1"; }
 node_zone() { if [ $(($1 % 2)) -eq 1 ]; then echo a; else echo b; fi; }
+node_config() { echo "$LOCAL_DIR/node$1/haproxy"; }
+
+# in_node <n> <command...>: runs the command in node <n>'s network namespace, its folder on /mnt.
+in_node() {
+  # shellcheck disable=SC2016 # expanded by the inner bash
+  ip netns exec "$(node_ns "$1")" bash -c 'mount --bind "$0" /mnt && exec "$@"' "$LOCAL_DIR/node$1" "${@:2}"
+}
+
+rules_url() { echo "http://$BRIDGE_ADDRESS:$APPCONFIG_PORT/applications/haproxy-cluster-$1/environments/$1/configurations/rules"; }
 
 start_backend() { # start_backend <pool> <index>: the config the renderer wrote for it
   haproxy -db -f "$LOCAL_DIR/backends/$1-$2.cfg" > "$LOCAL_DIR/backends/$1-$2.log" 2>&1 &
@@ -47,18 +64,35 @@ read_topology() {
   HEALTH_INTERVAL=${HEALTH_INTERVAL:-${HEALTH_INTERVAL_SECONDS}s}
 }
 
-start_node() { # start_node <n>: HAProxy, and the node agent when the config has discovered pools
-  local dir="$LOCAL_DIR/node$1"
-  ip netns exec "$(node_ns "$1")" haproxy -W -db -f "$dir/haproxy.cfg" >> "$dir/haproxy.log" 2>&1 &
+start_node() { # start_node <n>: HAProxy, then the node agent, as the bootstrap starts them
+  local dir="$LOCAL_DIR/node$1" env
+  env=$(cat "$LOCAL_DIR/env")
+  in_node "$1" haproxy -W -db -f /mnt/haproxy/haproxy.cfg >> "$dir/haproxy.log" 2>&1 &
   echo $! > "$dir/master.pid"
-  if [ -f "$dir/discovery.json" ]; then
-    rm -f "$dir/agent.ready"
-    wait_until 10 test -S "$dir/admin.sock"
-    ip netns exec "$(node_ns "$1")" "$AGENT_BIN" --manifest "$dir/discovery.json" --ec2-endpoint "http://$BRIDGE_ADDRESS:$EC2_PORT/" \
-      --region eu-west-1 --interval-seconds "$AGENT_INTERVAL" --ready-file "$dir/agent.ready" >> "$dir/agent.log" 2>&1 &
-    echo $! > "$dir/agent.pid"
-  fi
+  rm -f "$dir/agent.ready"
+  wait_until 10 test -S "$dir/run/admin.sock"
+  in_node "$1" "$AGENT_BIN" --manifest /mnt/haproxy/discovery.json --ec2-endpoint "http://$BRIDGE_ADDRESS:$EC2_PORT/" \
+    --region eu-west-1 --interval-seconds "$AGENT_INTERVAL" --ready-file /mnt/agent.ready \
+    --rules-url "$(rules_url "$env")" --rules-poll-seconds "$RULES_POLL" --config-dir /mnt/haproxy --runtime-socket /mnt/run/admin.sock \
+    --health-port "$NODE_HEALTH_PORT" --health-path "$NODE_HEALTH_PATH" --reload-command "kill -USR2 $(cat "$dir/master.pid")" \
+    --metrics-namespace "HaproxyCluster/$env" --metrics-address "$BRIDGE_ADDRESS:$EMF_PORT" >> "$dir/agent.log" 2>&1 &
+  echo $! > "$dir/agent.pid"
 }
+
+start_appconfig() {
+  dotnet "$top/local/bin/Debug/net10.0/HaproxyCluster.Local.dll" appconfig --address "$BRIDGE_ADDRESS" --port "$APPCONFIG_PORT" \
+    --emf-port "$EMF_PORT" > "$LOCAL_DIR/appconfig.log" 2>&1 &
+  echo $! > "$LOCAL_DIR/appconfig.pid"
+  wait_until 20 grep -q answering "$LOCAL_DIR/appconfig.log"
+}
+
+# deploy <payload file> [<strategy query>]: starts a deployment of that rules version (default: all at once).
+deploy() {
+  curl -fsS -X POST --data-binary "@$1" "http://$BRIDGE_ADDRESS:$APPCONFIG_PORT/deployments?${2:-}"
+}
+
+# deployment: the latest deployment's state, as the stand-in tells it (JSON).
+deployment() { curl -fsS "http://$BRIDGE_ADDRESS:$APPCONFIG_PORT/deployments/latest"; }
 
 # set_instances <pool> <running> [<leaving>]: what EC2 lists for a discovered pool from now on:
 # its first <running> instances, and the next <leaving> ones tagged as leaving (as the scale-in
@@ -86,7 +120,7 @@ start_ec2() {
 }
 
 # runtime <n> <command>: the answer of node <n>'s Runtime API.
-runtime() { printf '%s\n' "$2" | socat -t 5 - "UNIX-CONNECT:$LOCAL_DIR/node$1/admin.sock"; }
+runtime() { printf '%s\n' "$2" | socat -t 5 - "UNIX-CONNECT:$LOCAL_DIR/node$1/run/admin.sock"; }
 
 # worker_pid <n>: node <n>'s current worker; a reload changes it.
 worker_pid() { runtime "$1" "show info" | awk -F': ' '$1 == "Pid" { print $2 }'; }
@@ -187,6 +221,8 @@ up() { # up <env> [renderer options]
   echo "local: rendering $env's bundle for $NODES nodes"
   dotnet run --project "$top/local" --no-build -- nodes --env "$env" --out "$LOCAL_DIR" --nodes "$NODES" \
     --backend-address "$BRIDGE_ADDRESS" --first-port "$FIRST_BACKEND_PORT" "$@" > /dev/null
+  echo "$env" > "$LOCAL_DIR/env"
+  printf '%s\n' "$@" > "$LOCAL_DIR/render-options"
   read_topology
 
   ip link add "$BRIDGE" type bridge
@@ -207,17 +243,18 @@ up() { # up <env> [renderer options]
 
   while IFS=$'\t' read -r pool index _ _; do start_backend "$pool" "$index"; done < "$LOCAL_DIR/backends.tsv"
   if [ -s "$LOCAL_DIR/instances.tsv" ]; then start_ec2; fi
+  # The rules the nodes boot on are the deployed version, as on AWS.
+  start_appconfig
+  deploy "$LOCAL_DIR/rules.json" > /dev/null
   for n in $(seq 1 $NODES); do
     # HAProxy loads its servers from the state file the agent keeps: empty (version line) at first.
-    if [ -f "$LOCAL_DIR/node$n/discovery.json" ]; then printf '1\n' > "$LOCAL_DIR/node$n/server-state"; fi
-    haproxy -c -q -f "$LOCAL_DIR/node$n/haproxy.cfg"
+    printf '1\n' > "$LOCAL_DIR/node$n/run/server-state"
+    in_node "$n" haproxy -c -q -f /mnt/haproxy/haproxy.cfg
     start_node "$n"
   done
   start_front
   for n in $(seq 1 $NODES); do
-    if [ -f "$LOCAL_DIR/node$n/discovery.json" ]; then
-      wait_until 60 test -f "$LOCAL_DIR/node$n/agent.ready" || { echo "local: node$n's agent never read every pool" >&2; return 1; }
-    fi
+    wait_until 60 test -f "$LOCAL_DIR/node$n/agent.ready" || { echo "local: node$n's agent never read every pool" >&2; return 1; }
     wait_until 60 node_up_in_front "$n" || { echo "local: node$n never became healthy in the front" >&2; return 1; }
     echo "local: node$n (zone $(node_zone "$n"), $(node_address "$n")) is UP behind the front"
   done
@@ -226,7 +263,7 @@ up() { # up <env> [renderer options]
 }
 
 down() {
-  for pidfile in "$LOCAL_DIR"/front.pid "$LOCAL_DIR"/ec2.pid "$LOCAL_DIR"/backends/*.pid "$LOCAL_DIR"/node*/agent.pid "$LOCAL_DIR"/node*/master.pid; do
+  for pidfile in "$LOCAL_DIR"/front.pid "$LOCAL_DIR"/ec2.pid "$LOCAL_DIR"/appconfig.pid "$LOCAL_DIR"/backends/*.pid "$LOCAL_DIR"/node*/agent.pid "$LOCAL_DIR"/node*/master.pid; do
     if [ -f "$pidfile" ]; then kill "$(cat "$pidfile")" 2> /dev/null || true; fi
   done
   for n in $(seq 1 $NODES); do

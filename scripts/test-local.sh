@@ -11,8 +11,8 @@ export HEALTH_INTERVAL=1s
 
 up dev --http-port 8080 --health-port 9090 --health-path /ready
 fail() { echo "local-test: $*" >&2; exit 1; }
-grep -qx '    bind :8080 accept-proxy name http' "$LOCAL_DIR/node1/haproxy.cfg" || fail "node1 does not listen on 8080"
-grep -qx '    monitor-uri /ready' "$LOCAL_DIR/node1/haproxy.cfg" || fail "node1's health path is not /ready"
+grep -qx '    bind :8080 accept-proxy name http' "$LOCAL_DIR/node1/haproxy/haproxy.cfg" || fail "node1 does not listen on 8080"
+grep -qx '    monitor-uri /ready' "$LOCAL_DIR/node1/haproxy/haproxy.cfg" || fail "node1's health path is not /ready"
 
 reply=$(curl -fsS --max-time 5 -H 'Host: app.example.com' -H 'X-Forwarded-Host: spoofed.example.com' "http://127.0.0.1:$FRONT_HTTP/some/path?x=1")
 echo "local-test: the backend received: $reply"

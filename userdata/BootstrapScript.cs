@@ -36,19 +36,21 @@ public static partial class BootstrapScript
             .Append(Setting("STACK_NAME", settings.StackName))
             .Append(Setting("SIGNAL_RESOURCE", settings.SignalResource))
             .Append(Setting("REGION", settings.Region))
-            .Append(Setting("BUNDLE_URI", settings.BundleUri))
-            .Append(Setting("BUNDLE_SHA256", settings.BundleSha256))
+            .Append(Setting("RULES_URL", settings.Rules.Url))
+            .Append(Setting("APPCONFIG_PORT", Number(settings.Rules.AgentPort)))
+            .Append(Setting("APPCONFIG_POLL_SECONDS", Number(settings.Rules.PollSeconds)))
             .Append(Setting("LOG_GROUP", settings.LogGroupName))
             .Append(Setting("SYSLOG_PORT", Number(settings.SyslogPort)))
             .Append(Setting("HEALTH_PORT", Number(settings.HealthPort)))
             .Append(Setting("HEALTH_PATH", settings.HealthPath))
             .Append(Setting("HEALTH_ATTEMPTS", Number(settings.HealthAttempts)))
             .Append(Setting("HEALTH_INTERVAL", Number(settings.HealthIntervalSeconds)))
-            .Append(Setting("AGENT_URI", settings.Agent?.Uri ?? ""))
-            .Append(Setting("AGENT_SHA256", settings.Agent?.Sha256 ?? ""))
-            .Append(Setting("AGENT_METRICS_NAMESPACE", settings.Agent?.MetricsNamespace ?? ""))
-            .Append(Setting("AGENT_READY_SECONDS", Number(settings.Agent?.ReadySeconds ?? 0)))
-            .Append(Setting("SERVER_STATE_FILE", settings.Agent?.ServerStateFile ?? ""))
+            .Append(Setting("AGENT_URI", settings.Agent.Uri))
+            .Append(Setting("AGENT_SHA256", settings.Agent.Sha256))
+            .Append(Setting("AGENT_METRICS_NAMESPACE", settings.Agent.MetricsNamespace))
+            .Append(Setting("AGENT_READY_SECONDS", Number(settings.Agent.ReadySeconds)))
+            .Append(Setting("SERVER_STATE_FILE", settings.Agent.ServerStateFile))
+            .Append(Setting("RUNTIME_SOCKET", settings.RuntimeSocket))
             .Append('\n')
             // The body names the directory in one place, as a bare word: the path is checked to be plain.
             .Append(Body.Value.Replace("@CONFIG_DIR@", settings.ConfigDirectory, StringComparison.Ordinal))
@@ -77,9 +79,25 @@ public static partial class BootstrapScript
         Require(problems[nameof(s.StackName)], s.StackName, StackName(), "a CloudFormation stack name: a letter, then letters, digits and '-'");
         Require(problems[nameof(s.SignalResource)], s.SignalResource, LogicalId(), "a logical id of letters and digits");
         Require(problems[nameof(s.Region)], s.Region, Region(), "a region such as eu-west-1");
-        Require(problems[nameof(s.BundleUri)], s.BundleUri, S3Uri(), S3UriAllowed);
-        Require(problems[nameof(s.BundleSha256)], s.BundleSha256, Sha256(), Sha256Allowed);
+        if (s.Rules is { } rules)
+        {
+            var at = problems[nameof(s.Rules)];
+            foreach (var (name, value) in new[] { (nameof(rules.Application), rules.Application), (nameof(rules.Environment), rules.Environment), (nameof(rules.Profile), rules.Profile) })
+            {
+                Require(at[name], value, AppConfigName(), "an AppConfig name of letters, digits and _ . -");
+            }
+
+            at[nameof(rules.AgentPort)].Add(Syntax.Port(rules.AgentPort));
+            at[nameof(rules.PollSeconds)].Require(rules.PollSeconds is >= 15 and <= 3600, $"{rules.PollSeconds} s is out of range; use 15 (AppConfig's fastest) to 3600");
+        }
+        else
+        {
+            problems[nameof(s.Rules)].Add("is null; name the AppConfig configuration the node reads its rules from");
+        }
+
         Require(problems[nameof(s.LogGroupName)], s.LogGroupName, LogGroup(), "a log group name of letters, digits and _ - / . #");
+        problems[nameof(s.Agent)].Require(s.Agent is not null, "is null; every node runs the node agent");
+        problems[nameof(s.RuntimeSocket)].Add(Syntax.AbsoluteFilePath(s.RuntimeSocket));
         if (s.Agent is { } agent)
         {
             var at = problems[nameof(s.Agent)];
@@ -112,6 +130,9 @@ public static partial class BootstrapScript
 
     [GeneratedRegex(@"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/[A-Za-z0-9!_.*()/-]{1,1024}\z")]
     private static partial Regex S3Uri();
+
+    [GeneratedRegex(@"^[A-Za-z0-9_.-]{1,64}\z")]
+    private static partial Regex AppConfigName();
 
     [GeneratedRegex(@"^[0-9a-f]{64}\z")]
     private static partial Regex Sha256();

@@ -14,11 +14,8 @@ public sealed record BootstrapSettings
     /// <summary>The stack's region.</summary>
     public required string Region { get; init; }
 
-    /// <summary>Where the bundle archive lives: <c>s3://bucket/key</c>.</summary>
-    public required string BundleUri { get; init; }
-
-    /// <summary>The archive's SHA-256 (<see cref="BundleArchive.Sha256"/>); the script refuses any other file.</summary>
-    public required string BundleSha256 { get; init; }
+    /// <summary>Where the rules come from: the AppConfig configuration the node boots on and follows.</summary>
+    public required RulesSource Rules { get; init; }
 
     /// <summary>CloudWatch Logs group for the access and bootstrap logs.</summary>
     public required string LogGroupName { get; init; }
@@ -39,17 +36,45 @@ public sealed record BootstrapSettings
     /// </summary>
     public int SyslogPort { get; init; } = GlobalSettings.NodeSyslogPort;
 
-    /// <summary>
-    /// The node agent to install, when the spec needs one (<see cref="HaproxySpec.NeedsNodeAgent"/>).
-    /// Default: none, and no agent runs.
-    /// </summary>
-    public NodeAgentSettings? Agent { get; init; }
+    /// <summary>The node agent: it installs the first rules version, then applies every later one, and fills discovered pools.</summary>
+    public required NodeAgentSettings Agent { get; init; }
+
+    /// <summary>HAProxy's admin socket (<see cref="GlobalSettings.RuntimeSocketPath"/>), where the agent applies tables.</summary>
+    public string RuntimeSocket { get; init; } = new GlobalSettings().RuntimeSocketPath;
 
     /// <summary>Health probes before the script gives up. Default: 60.</summary>
     public int HealthAttempts { get; init; } = 60;
 
     /// <summary>Seconds between health probes. Default: 2, so up to two minutes in all.</summary>
     public int HealthIntervalSeconds { get; init; } = 2;
+}
+
+/// <summary>
+/// The AppConfig configuration a node reads its rules from, through the AWS AppConfig Agent the
+/// bootstrap installs: <c>http://localhost:PORT/applications/A/environments/E/configurations/P</c>.
+/// </summary>
+public sealed record RulesSource
+{
+    /// <summary>The AppConfig application's name.</summary>
+    public required string Application { get; init; }
+
+    /// <summary>The AppConfig environment's name.</summary>
+    public required string Environment { get; init; }
+
+    /// <summary>The configuration profile's name.</summary>
+    public required string Profile { get; init; }
+
+    /// <summary>Where the AppConfig Agent answers on the node. Default: its own default, 2772.</summary>
+    public int AgentPort { get; init; } = 2772;
+
+    /// <summary>
+    /// How often the AppConfig Agent asks AppConfig for a new version. Default: 15 s, the fastest
+    /// AppConfig's data API allows a session.
+    /// </summary>
+    public int PollSeconds { get; init; } = 15;
+
+    /// <summary>The configuration's address at the AppConfig Agent on the node.</summary>
+    public string Url => $"http://localhost:{AgentPort}/applications/{Application}/environments/{Environment}/configurations/{Profile}";
 }
 
 /// <summary>Where the node agent comes from and what it reports to.</summary>

@@ -21,6 +21,7 @@ log() { printf '%s haproxy-bootstrap: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*
 installed_new_config=0
 started_new_config=0
 signalled=0
+bundle_sha256=''
 work=$(mktemp -d)
 
 on_exit() {
@@ -56,8 +57,28 @@ imds() {
 }
 
 install_packages() {
-  log "installing haproxy, aws-cfn-bootstrap, amazon-cloudwatch-agent and rsyslog"
-  dnf install -y haproxy aws-cfn-bootstrap amazon-cloudwatch-agent rsyslog
+  local arch
+  case "$(uname -m)" in aarch64) arch=arm64 ;; *) arch=x86_64 ;; esac
+  log "installing haproxy, aws-cfn-bootstrap, amazon-cloudwatch-agent, rsyslog and the AWS AppConfig Agent"
+  dnf install -y haproxy aws-cfn-bootstrap amazon-cloudwatch-agent rsyslog \
+    "https://s3.amazonaws.com/aws-appconfig-downloads/aws-appconfig-agent/linux/$arch/latest/aws-appconfig-agent.rpm"
+}
+
+# The AWS AppConfig Agent keeps the rules configuration cached on localhost, asking AppConfig for a
+# new version every APPCONFIG_POLL_SECONDS; the node agent reads it there.
+start_appconfig_agent() {
+  local profile=${RULES_URL#http://localhost:"$APPCONFIG_PORT"}
+  mkdir -p /etc/systemd/system/aws-appconfig-agent.service.d
+  cat > /etc/systemd/system/aws-appconfig-agent.service.d/haproxy-cluster.conf <<UNIT
+[Service]
+Environment=SERVICE_REGION=$REGION
+Environment=HTTP_PORT=$APPCONFIG_PORT
+Environment=POLL_INTERVAL=$APPCONFIG_POLL_SECONDS
+Environment=PREFETCH_LIST=$profile
+UNIT
+  systemctl daemon-reload
+  systemctl enable aws-appconfig-agent
+  systemctl restart aws-appconfig-agent
 }
 
 tune_kernel() {
@@ -97,17 +118,12 @@ RSYSLOG
   systemctl enable rsyslog
   systemctl restart rsyslog
   mkdir -p /opt/aws/amazon-cloudwatch-agent/etc
-  # With the node agent: its log, and its metrics, which it sends as EMF to the CloudWatch agent.
-  local emf='' agent_log=''
-  if [ -n "$AGENT_URI" ]; then
-    emf='"metrics_collected":{"emf":{}},'
-    agent_log=",
-{\"file_path\":\"$AGENT_LOG\",\"log_group_name\":\"$LOG_GROUP\",\"log_stream_name\":\"{instance_id}/agent\"}"
-  fi
+  # The node agent's log, and its metrics, which it sends as EMF to the CloudWatch agent.
   cat > /opt/aws/amazon-cloudwatch-agent/etc/haproxy-cluster.json <<AGENT
-{"logs":{${emf}"logs_collected":{"files":{"collect_list":[
+{"logs":{"metrics_collected":{"emf":{}},"logs_collected":{"files":{"collect_list":[
 {"file_path":"/var/log/haproxy/access.log","log_group_name":"$LOG_GROUP","log_stream_name":"{instance_id}/access"},
-{"file_path":"$BOOT_LOG","log_group_name":"$LOG_GROUP","log_stream_name":"{instance_id}/bootstrap"}${agent_log}]}}}}
+{"file_path":"$BOOT_LOG","log_group_name":"$LOG_GROUP","log_stream_name":"{instance_id}/bootstrap"},
+{"file_path":"$AGENT_LOG","log_group_name":"$LOG_GROUP","log_stream_name":"{instance_id}/agent"}]}}}}
 AGENT
   amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s -c file:/opt/aws/amazon-cloudwatch-agent/etc/haproxy-cluster.json
 }
@@ -122,15 +138,17 @@ fetch() {
   fi
 }
 
-fetch_bundle() {
-  fetch "$BUNDLE_URI" "$work/bundle.tar" "$BUNDLE_SHA256"
-  mkdir "$work/bundle"
-  tar -xf "$work/bundle.tar" -C "$work/bundle" --no-same-owner
+# The rules version AppConfig deploys now, read through the AppConfig Agent by the node agent,
+# which refuses a payload whose bundle does not match its SHA-256. A new node boots on it.
+fetch_rules() {
+  log "reading the rules from $RULES_URL"
+  bundle_sha256=$("$AGENT_BIN" fetch-rules --rules-url "$RULES_URL" --to "$work/bundle" --wait-seconds 60)
+  log "rules: bundle $bundle_sha256"
 }
 
-# The node agent fills discovered pools' slots and sets fleet-wide limits through HAProxy's Runtime
-# API. HAProxy loads its servers from the state file the agent keeps: an empty one (version line
-# only) until then.
+# The node agent applies every later rules version, fills discovered pools' slots and sets
+# fleet-wide limits, through HAProxy's Runtime API. HAProxy loads its servers from the state file
+# the agent keeps: an empty one (version line only) until then.
 install_agent() {
   fetch "$AGENT_URI" "$work/agent" "$AGENT_SHA256"
   install -m 0755 "$work/agent" "$AGENT_BIN"
@@ -140,18 +158,19 @@ install_agent() {
   fi
   cat > /etc/systemd/system/haproxy-cluster-agent.service <<UNIT
 [Unit]
-Description=HaproxyCluster node agent (discovered pools, fleet-wide rate limits)
-After=haproxy.service
+Description=HaproxyCluster node agent (rules rollout, discovered pools, fleet-wide rate limits)
+After=haproxy.service aws-appconfig-agent.service
 
 [Service]
-ExecStart=$AGENT_BIN --manifest $CONFIG_DIR/discovery.json --region $REGION --metrics-namespace $AGENT_METRICS_NAMESPACE --log-group $LOG_GROUP --ready-file $AGENT_READY
+ExecStart=$AGENT_BIN --manifest $CONFIG_DIR/discovery.json --region $REGION --metrics-namespace $AGENT_METRICS_NAMESPACE --log-group $LOG_GROUP --ready-file $AGENT_READY --rules-url $RULES_URL --config-dir $CONFIG_DIR --runtime-socket $RUNTIME_SOCKET --health-port $HEALTH_PORT --health-path $HEALTH_PATH
 Restart=always
 RestartSec=5
 RuntimeDirectory=haproxy-cluster-agent
 StandardOutput=append:$AGENT_LOG
 StandardError=append:$AGENT_LOG
 NoNewPrivileges=yes
-ProtectSystem=full
+# Not 'full': the agent swaps $CONFIG_DIR for a new rules version, which writes in /etc.
+ProtectSystem=true
 ProtectHome=yes
 PrivateTmp=yes
 
@@ -213,19 +232,20 @@ wait_until_healthy() {
   return 1
 }
 
-log "starting on instance $(imds instance-id), bundle $BUNDLE_SHA256"
+log "starting on instance $(imds instance-id)"
 install_packages
 tune_kernel
 configure_systemd
 configure_logs
-fetch_bundle
-if [ -n "$AGENT_URI" ]; then install_agent; fi
+start_appconfig_agent
+install_agent
+fetch_rules
 install_bundle
 start_haproxy
 # The agent first: when the default pool is discovered, the node is healthy only once it is filled.
-if [ -n "$AGENT_URI" ]; then start_agent; fi
+start_agent
 wait_until_healthy
-printf '%s\n' "$BUNDLE_SHA256" > "$STATE_DIR/good.sha256"
+printf '%s\n' "$bundle_sha256" > "$STATE_DIR/good.sha256"
 rm -rf "$STATE_DIR/previous"
 installed_new_config=0
 signalled=1

@@ -12,6 +12,9 @@ public static class NodeAgentMetrics
     /// <summary>Instances in the pool's slots, serving.</summary>
     public const string Slotted = "SlottedInstances";
 
+    /// <summary>Rules versions a node refused (haproxy -c, or a payload that did not decode) or reverted (failed its health check).</summary>
+    public const string FailedApplies = "FailedRuleApplies";
+
     /// <summary>The dimension that names the pool.</summary>
     public const string PoolDimension = "Pool";
 

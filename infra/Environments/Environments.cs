@@ -22,6 +22,8 @@ public static class Environments
             MinCapacity = 2,
             MaxCapacity = 3,
             DrainOnScaleIn = ["dev-api"],
+            // A rules change reaches every dev node at once; the alarms are watched for two minutes.
+            Rollout = RulesRollout.AllAtOnce(TimeSpan.FromMinutes(2)),
             Haproxy = new HaproxySpec
             {
                 Pools =

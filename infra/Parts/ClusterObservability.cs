@@ -44,6 +44,9 @@ internal sealed class ClusterObservability
     /// <summary>The log group's name: <c>/haproxy-cluster/ENV</c>.</summary>
     public string LogGroupName => $"/haproxy-cluster/{_props.EnvironmentName}";
 
+    /// <summary>The alarms that roll a rules deployment back, once <see cref="Watch"/> has made them.</summary>
+    public IReadOnlyList<Alarm> RolloutMonitors { get; private set; } = [];
+
     /// <summary>The CloudWatch dashboard, once <see cref="Watch"/> has made it.</summary>
     public Dashboard? Dashboard { get; private set; }
 
@@ -94,16 +97,31 @@ internal sealed class ClusterObservability
             EvaluationPeriods = 3,
             TreatMissingData = TreatMissingData.NOT_BREACHING,
         });
+        var failedApplies = new Alarm(_scope, "FailedRuleApplies", new AlarmProps
+        {
+            AlarmName = $"haproxy-cluster-{env}-failed-rule-applies",
+            AlarmDescription = "A node refused or reverted a rules version (haproxy -c, or its health check after the reload): AppConfig rolls the deployment back.",
+            Metric = AgentMetric(NodeAgentMetrics.FailedApplies, new Dictionary<string, string>()),
+            Threshold = 0,
+            ComparisonOperator = ComparisonOperator.GREATER_THAN_THRESHOLD,
+            EvaluationPeriods = 1,
+            TreatMissingData = TreatMissingData.NOT_BREACHING,
+        });
+
+        // The rules rollout's monitors: a node that fails, errors that rise, a version a node refused.
+        // Not too-few-healthy: it also fires while the group is below its minimum for reasons of its
+        // own (first creation, a replacement), which is no reason to take rules back.
+        RolloutMonitors = [unhealthy, errors, failedApplies];
         var unslotted = _props.Haproxy.Pools.Where(p => p.Discovery is Ec2Discovery).Select(p => UnslottedAlarm(p.Name));
         var action = new SnsAction(Alarms);
-        foreach (var alarm in new[] { unhealthy, fewHealthy, errors }.Concat(unslotted))
+        foreach (var alarm in new[] { unhealthy, fewHealthy, errors, failedApplies }.Concat(unslotted))
         {
             alarm.AddAlarmAction(action);
             alarm.AddOkAction(action);
         }
 
         Dashboard = new Dashboard(_scope, "Dashboard", new DashboardProps { DashboardName = $"haproxy-cluster-{env}" });
-        Dashboard.AddWidgets(new AlarmStatusWidget(new AlarmStatusWidgetProps { Title = "Alarms", Alarms = [unhealthy, fewHealthy, errors], Width = 24 }));
+        Dashboard.AddWidgets(new AlarmStatusWidget(new AlarmStatusWidgetProps { Title = "Alarms", Alarms = [unhealthy, fewHealthy, errors, failedApplies], Width = 24 }));
         Dashboard.AddWidgets(
             new GraphWidget(new GraphWidgetProps { Title = "Nodes (NLB view)", Left = [metrics.HealthyHostCount(), metrics.UnHealthyHostCount()], Width = 8 }),
             new GraphWidget(new GraphWidgetProps { Title = "HAProxy 5xx per minute", Left = [http5xx], Width = 8 }),
@@ -143,17 +161,20 @@ internal sealed class ClusterObservability
     {
         AlarmName = $"haproxy-cluster-{_props.EnvironmentName}-{pool}-unslotted",
         AlarmDescription = $"Pool {pool} has more instances than slots: the newest get no traffic. Raise its Ec2Discovery Slots.",
-        Metric = new Metric(new MetricProps
-        {
-            Namespace = NodeAgentMetrics.Namespace(_props.EnvironmentName),
-            MetricName = NodeAgentMetrics.Unslotted,
-            DimensionsMap = new Dictionary<string, string> { [NodeAgentMetrics.PoolDimension] = pool },
-            Statistic = "Maximum",
-            Period = Duration.Minutes(1),
-        }),
+        Metric = AgentMetric(NodeAgentMetrics.Unslotted, new Dictionary<string, string> { [NodeAgentMetrics.PoolDimension] = pool }, "Maximum"),
         Threshold = 0,
         ComparisonOperator = ComparisonOperator.GREATER_THAN_THRESHOLD,
         EvaluationPeriods = 2,
         TreatMissingData = TreatMissingData.NOT_BREACHING,
+    });
+
+    /// <summary>A metric the node agent sends (as EMF), per minute.</summary>
+    private Metric AgentMetric(string name, IDictionary<string, string> dimensions, string statistic = "Sum") => new(new MetricProps
+    {
+        Namespace = NodeAgentMetrics.Namespace(_props.EnvironmentName),
+        MetricName = name,
+        DimensionsMap = dimensions,
+        Statistic = statistic,
+        Period = Duration.Minutes(1),
     });
 }

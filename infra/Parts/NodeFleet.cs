@@ -17,29 +17,25 @@ using InstanceType = Amazon.CDK.AWS.EC2.InstanceType;
 namespace HaproxyCluster.Infra;
 
 /// <summary>
-/// The HAProxy nodes: the bundle as an S3 asset, a least-privilege role, a launch template whose
-/// user data is the fail-closed bootstrap, and the auto-scaling group that rolls one node at a
-/// time and waits for each node's signal.
+/// The HAProxy nodes: the node agent as an S3 asset, a least-privilege role, a launch template
+/// whose user data is the fail-closed bootstrap, and the auto-scaling group that rolls one node at
+/// a time and waits for each node's signal. The rules are not in the user data: a node reads them
+/// from AppConfig (<see cref="RulesDeployment"/>), so a rules change replaces no instance.
 /// </summary>
 internal sealed class NodeFleet
 {
     /// <summary>
-    /// Adds <c>Bundle</c>, <c>Agent</c> (when the spec needs it), <c>NodeRole</c>, <c>LaunchTemplate</c> and <c>Nodes</c> to
-    /// <paramref name="scope"/>; the bundle archive is written under <paramref name="outdir"/>.
+    /// Adds <c>Agent</c>, <c>NodeRole</c>, <c>LaunchTemplate</c> and <c>Nodes</c> to <paramref name="scope"/>.
     /// </summary>
-    public NodeFleet(Construct scope, IVpc vpc, ISecurityGroup securityGroup, BundleArchive archive, ClusterObservability observability, HaproxyClusterProps props, string outdir)
+    public NodeFleet(Construct scope, IVpc vpc, ISecurityGroup securityGroup, ClusterObservability observability, HaproxyClusterProps props)
     {
-        var archivePath = Path.Combine(outdir, "bundles", $"{props.EnvironmentName}.tar");
-        Directory.CreateDirectory(Path.GetDirectoryName(archivePath)!);
-        File.WriteAllBytes(archivePath, archive.Bytes);
-        var asset = new Asset(scope, "Bundle", new AssetProps { Path = archivePath });
         var instanceType = new InstanceType(props.InstanceType);
 
-        // The node agent, when the spec needs one: the executable for the nodes' architecture, an
-        // asset of its own, so a rule change does not upload it again.
-        var agentPath = props.Haproxy.NeedsNodeAgent ? NodeAgentBuild.PathFor(NodeAgentBuild.Folder(props.AgentDirectory), instanceType.Architecture) : null;
-        var agent = agentPath is null ? null : new Asset(scope, "Agent", new AssetProps { Path = agentPath });
-        var role = Role(scope, [asset, .. agent is null ? Array.Empty<Asset>() : [agent]], observability.LogGroup, props.Haproxy);
+        // The node agent for the nodes' architecture.
+        var agentPath = NodeAgentBuild.PathFor(NodeAgentBuild.Folder(props.AgentDirectory), instanceType.Architecture);
+        var agent = new Asset(scope, "Agent", new AssetProps { Path = agentPath });
+        NodeRole = Role(scope, agent, observability.LogGroup, props.Haproxy);
+        var role = NodeRole;
 
         var template = new LaunchTemplate(scope, "LaunchTemplate", new LaunchTemplateProps
         {
@@ -77,16 +73,21 @@ internal sealed class NodeFleet
             StackName = stack.StackName,
             SignalResource = (string)stack.Resolve(stack.GetLogicalId((CfnElement)AutoScalingGroup.Node.DefaultChild!)),
             Region = stack.Region,
-            BundleUri = (string)stack.Resolve(asset.S3ObjectUrl),
-            BundleSha256 = archive.Sha256,
+            Rules = new RulesSource
+            {
+                Application = RulesDeployment.ApplicationName(props.EnvironmentName),
+                Environment = props.EnvironmentName,
+                Profile = RulesDeployment.ProfileName,
+            },
+            RuntimeSocket = props.Haproxy.Global.RuntimeSocketPath,
             LogGroupName = observability.LogGroupName,
             HealthPort = listeners.HealthPort,
             HealthPath = listeners.HealthPath,
             SyslogPort = props.Haproxy.Global.LoopbackTcpLogPort ?? GlobalSettings.NodeSyslogPort,
-            Agent = agent is null ? null : new NodeAgentSettings
+            Agent = new NodeAgentSettings
             {
                 Uri = (string)stack.Resolve(agent.S3ObjectUrl),
-                Sha256 = NodeAgentBuild.Sha256(agentPath!),
+                Sha256 = NodeAgentBuild.Sha256(agentPath),
                 MetricsNamespace = NodeAgentMetrics.Namespace(props.EnvironmentName),
                 ServerStateFile = props.Haproxy.Global.ServerStateFile,
             },
@@ -100,21 +101,39 @@ internal sealed class NodeFleet
     /// <summary>The user data, exactly as the launch template carries it.</summary>
     public string UserDataScript { get; }
 
-    private static Role Role(Construct scope, IReadOnlyList<Asset> assets, LogGroup logs, HaproxySpec spec)
+    /// <summary>The nodes' role.</summary>
+    public Role NodeRole { get; }
+
+    /// <summary>
+    /// Lets the nodes read the rules configuration at <paramref name="configurationArn"/> (this
+    /// environment's profile only), and makes them wait for its first deployment: a node boots on it.
+    /// </summary>
+    public void ReadRulesFrom(string configurationArn, IConstruct deployment)
+    {
+        NodeRole.AddToPolicy(new PolicyStatement(new PolicyStatementProps
+        {
+            Sid = "ReadRules",
+            Actions = ["appconfig:StartConfigurationSession", "appconfig:GetLatestConfiguration"],
+            Resources = [configurationArn],
+        }));
+        AutoScalingGroup.Node.AddDependency(deployment);
+    }
+
+    private static Role Role(Construct scope, Asset agent, LogGroup logs, HaproxySpec spec)
     {
         var role = new Role(scope, "NodeRole", new RoleProps
         {
             AssumedBy = new ServicePrincipal("ec2.amazonaws.com"),
-            Description = "HAProxy node: SSM sessions, its config bundle, its logs, its stack signal",
+            Description = "HAProxy node: SSM sessions, its agent, its rules, its logs, its stack signal",
             ManagedPolicies = [ManagedPolicy.FromAwsManagedPolicyName("AmazonSSMManagedInstanceCore")],
         });
         NagSuppressions.Add(role, ("AwsSolutions-IAM4", "AmazonSSMManagedInstanceCore is AWS's least-privilege policy for Session Manager, which replaces SSH."));
 
-        // Exactly these objects (the bundle, the agent); asset.GrantRead would allow the whole asset bucket.
+        // Exactly this object (the agent); asset.GrantRead would allow the whole asset bucket.
         role.AddToPolicy(new PolicyStatement(new PolicyStatementProps
         {
             Actions = ["s3:GetObject"],
-            Resources = [.. assets.Select(a => a.Bucket.ArnForObjects(a.S3ObjectKey))],
+            Resources = [agent.Bucket.ArnForObjects(agent.S3ObjectKey)],
         }));
         logs.GrantWrite(role);
         role.AddToPolicy(new PolicyStatement(new PolicyStatementProps

@@ -137,7 +137,7 @@ public sealed class DiscoveryLoopTests : IDisposable
     public async Task More_instances_than_slots_serves_the_oldest_and_says_how_many_have_no_slot()
     {
         using var cloudWatchAgent = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
-        using var metrics = new PoolMetrics((IPEndPoint)cloudWatchAgent.Client.LocalEndPoint!, "HaproxyCluster/dev", "/haproxy-cluster/dev", TimeProvider.System);
+        using var metrics = new AgentMetrics((IPEndPoint)cloudWatchAgent.Client.LocalEndPoint!, "HaproxyCluster/dev", "/haproxy-cluster/dev", TimeProvider.System);
         Members(6, 5, 4, 3, 2, 1);
 
         await new DiscoveryLoop(Manifest, new Ec2Members(_ec2.Client), Haproxy, TimeProvider.System, _log.Add, metrics: metrics).PassAsync(CancellationToken.None);

@@ -98,23 +98,15 @@ public class ClusterPartsTests
         var (stack, vpc) = NewStack();
         var observability = new ClusterObservability(stack, Props);
         var groups = new ClusterSecurityGroups(stack, vpc, Props);
-        var outdir = Directory.CreateTempSubdirectory("fleet-").FullName;
-        try
-        {
-            var fleet = new NodeFleet(stack, vpc, groups.Nodes, UserData.BundleArchive.Create(ConfigRenderer.Render(Props.Haproxy)), observability, Props, outdir);
+        var fleet = new NodeFleet(stack, vpc, groups.Nodes, observability, Props);
 
-            // THEN its user data probes the spec's endpoint and installs the bundle where haproxy.cfg reads it
-            Assert.Contains("readonly HEALTH_PORT='9090'\n", fleet.UserDataScript, StringComparison.Ordinal);
-            Assert.Contains("readonly HEALTH_PATH='/ready'\n", fleet.UserDataScript, StringComparison.Ordinal);
-            Assert.Contains("readonly LOG_GROUP='/haproxy-cluster/parts'\n", fleet.UserDataScript, StringComparison.Ordinal);
-            Assert.Contains($"readonly CONFIG_DIR={ConfigRenderer.DefaultConfigDirectory}\n", fleet.UserDataScript, StringComparison.Ordinal);
-            Assert.True(File.Exists(Path.Combine(outdir, "bundles", "parts.tar")));
-            Template.FromStack(stack).HasResourceProperties("AWS::AutoScaling::AutoScalingGroup", Fields(("MinSize", "2"), ("MaxSize", "3")));
-        }
-        finally
-        {
-            Directory.Delete(outdir, recursive: true);
-        }
+        // THEN its user data probes the spec's endpoint and reads the rules from this environment's AppConfig profile
+        Assert.Contains("readonly HEALTH_PORT='9090'\n", fleet.UserDataScript, StringComparison.Ordinal);
+        Assert.Contains("readonly HEALTH_PATH='/ready'\n", fleet.UserDataScript, StringComparison.Ordinal);
+        Assert.Contains("readonly LOG_GROUP='/haproxy-cluster/parts'\n", fleet.UserDataScript, StringComparison.Ordinal);
+        Assert.Contains($"readonly CONFIG_DIR={ConfigRenderer.DefaultConfigDirectory}\n", fleet.UserDataScript, StringComparison.Ordinal);
+        Assert.Contains("readonly RULES_URL='http://localhost:2772/applications/haproxy-cluster-parts/environments/parts/configurations/rules'\n", fleet.UserDataScript, StringComparison.Ordinal);
+        Template.FromStack(stack).HasResourceProperties("AWS::AutoScaling::AutoScalingGroup", Fields(("MinSize", "2"), ("MaxSize", "3")));
     }
 
     [Fact]
@@ -129,13 +121,17 @@ public class ClusterPartsTests
         observability.Watch(loadBalancer.HttpTargetGroup!, loadBalancer.LoadBalancer, nodes);
         var template = Template.FromStack(stack);
 
-        // THEN three alarms notify the topic, and the dashboard exists
-        foreach (var name in new[] { "haproxy-cluster-parts-unhealthy-nodes", "haproxy-cluster-parts-too-few-healthy-nodes", "haproxy-cluster-parts-5xx" })
+        // THEN four alarms notify the topic, three of them roll rules back, and the dashboard exists
+        foreach (var name in new[] { "haproxy-cluster-parts-unhealthy-nodes", "haproxy-cluster-parts-too-few-healthy-nodes", "haproxy-cluster-parts-5xx", "haproxy-cluster-parts-failed-rule-applies" })
         {
             template.HasResourceProperties("AWS::CloudWatch::Alarm", Fields(("AlarmName", name), ("AlarmActions", CdkMatch.AnyValue()), ("OKActions", CdkMatch.AnyValue())));
         }
 
         template.HasResourceProperties("AWS::CloudWatch::Alarm", Fields(("AlarmName", "haproxy-cluster-parts-too-few-healthy-nodes"), ("Threshold", 2)));
+        template.HasResourceProperties("AWS::CloudWatch::Alarm", Fields(("AlarmName", "haproxy-cluster-parts-failed-rule-applies"),
+            ("MetricName", "FailedRuleApplies"), ("Namespace", "HaproxyCluster/parts"), ("Statistic", "Sum"), ("Threshold", 0), ("EvaluationPeriods", 1)));
+        Assert.Equal(["haproxy-cluster-parts-unhealthy-nodes", "haproxy-cluster-parts-5xx", "haproxy-cluster-parts-failed-rule-applies"],
+            observability.RolloutMonitors.Select(a => (string)stack.Resolve(((Amazon.CDK.AWS.CloudWatch.CfnAlarm)a.Node.DefaultChild!).AlarmName!)));
         template.HasResourceProperties("AWS::Logs::LogGroup", Fields(("LogGroupName", "/haproxy-cluster/parts")));
         template.ResourceCountIs("AWS::CloudWatch::Dashboard", 1);
         Assert.NotNull(observability.Dashboard);
@@ -148,17 +144,8 @@ public class ClusterPartsTests
         Template FleetTemplate(HaproxyClusterProps props)
         {
             var (stack, vpc) = NewStack();
-            var outdir = Directory.CreateTempSubdirectory("fleet-").FullName;
-            try
-            {
-                _ = new NodeFleet(stack, vpc, new ClusterSecurityGroups(stack, vpc, props).Nodes, UserData.BundleArchive.Create(ConfigRenderer.Render(props.Haproxy)),
-                    new ClusterObservability(stack, props), props, outdir);
-                return Template.FromStack(stack);
-            }
-            finally
-            {
-                Directory.Delete(outdir, recursive: true);
-            }
+            _ = new NodeFleet(stack, vpc, new ClusterSecurityGroups(stack, vpc, props).Nodes, new ClusterObservability(stack, props), props);
+            return Template.FromStack(stack);
         }
 
         var discovering = Props with

@@ -14,15 +14,13 @@ namespace HaproxyCluster.UserData.Tests;
 /// </summary>
 public sealed class BootstrapAgentTests : IDisposable
 {
-    private const string Stack = "HaproxyCluster-test";
+    private const string Stack = BootstrapExecutionTests.Stack;
     private readonly string _folder = Directory.CreateTempSubdirectory("bootstrap-agent-").FullName;
     private readonly int[] _ports = FreePort.Distinct(6);
     private readonly Backend _instance;
     private readonly Ec2StandIn _ec2;
     private readonly HaproxySpec _spec;
-    private readonly byte[] _agent = File.ReadAllBytes(Path.Combine(RepositoryRoot.Path, ".build", "agent",
-        System.Runtime.InteropServices.RuntimeInformation.OSArchitecture == System.Runtime.InteropServices.Architecture.Arm64 ? "linux-arm64" : "linux-x64",
-        "haproxy-cluster-agent"));
+    private readonly byte[] _agent = NodeSandbox.PublishedAgent;
 
     public BootstrapAgentTests()
     {
@@ -44,33 +42,20 @@ public sealed class BootstrapAgentTests : IDisposable
 
     private NodeSandbox Node()
     {
-        var node = new NodeSandbox(Bundle.Bytes);
+        var node = new NodeSandbox(Bundle);
         node.Agent(_agent, $"--ec2-endpoint {_ec2.Endpoint} --interval-seconds 1");
         return node;
     }
 
-    private string Script(string agentSha256, int readySeconds = 30) => BootstrapScript.Build(new BootstrapSettings
+    private string Script(NodeSandbox node, string agentSha256, int readySeconds = 30)
     {
-        StackName = Stack,
-        SignalResource = "NodesAsgABCD1234",
-        Region = "eu-west-1",
-        BundleUri = "s3://assets-bucket/bundle.tar",
-        BundleSha256 = Bundle.Sha256,
-        LogGroupName = "/haproxy-cluster/test",
-        HealthPort = _spec.Listeners.HealthPort,
-        HealthPath = _spec.Listeners.HealthPath,
-        HealthAttempts = 20,
-        HealthIntervalSeconds = 1,
-        SyslogPort = _ports[4],
-        Agent = new NodeAgentSettings
+        var settings = BootstrapExecutionTests.Settings(node, _spec);
+        return BootstrapScript.Build(settings with
         {
-            Uri = "s3://assets-bucket/agent",
-            Sha256 = agentSha256,
-            MetricsNamespace = "HaproxyCluster/test",
-            ServerStateFile = _spec.Global.ServerStateFile,
-            ReadySeconds = readySeconds,
-        },
-    });
+            SyslogPort = _ports[4],
+            Agent = settings.Agent with { Sha256 = agentSha256, ReadySeconds = readySeconds },
+        });
+    }
 
     private string AgentSha256 => Convert.ToHexStringLower(SHA256.HashData(_agent));
 
@@ -79,7 +64,7 @@ public sealed class BootstrapAgentTests : IDisposable
     {
         using var node = Node();
 
-        var (exitCode, output) = node.Run(Script(AgentSha256));
+        var (exitCode, output) = node.Run(Script(node, AgentSha256));
 
         // THEN the node signalled success only after the agent's first pass
         Assert.True(exitCode == 0, output);
@@ -89,7 +74,8 @@ public sealed class BootstrapAgentTests : IDisposable
         // AND the executable is the published one, the unit runs it on the bundle's manifest
         Assert.Equal(_agent, File.ReadAllBytes(Path.Combine(node.Upper, "usr/local/bin/haproxy-cluster-agent")));
         var unit = node.ReadFile("/etc/systemd/system/haproxy-cluster-agent.service");
-        Assert.Contains("ExecStart=/usr/local/bin/haproxy-cluster-agent --manifest /etc/haproxy/discovery.json --region eu-west-1 --metrics-namespace HaproxyCluster/test --log-group /haproxy-cluster/test --ready-file /run/haproxy-cluster-agent/ready\n", unit, StringComparison.Ordinal);
+        Assert.Contains("ExecStart=/usr/local/bin/haproxy-cluster-agent --manifest /etc/haproxy/discovery.json --region eu-west-1 --metrics-namespace HaproxyCluster/test --log-group /haproxy-cluster/test --ready-file /run/haproxy-cluster-agent/ready"
+            + $" --rules-url http://localhost:{node.RulesPort}/applications/haproxy-cluster-test/environments/test/configurations/rules --config-dir /etc/haproxy --runtime-socket {_spec.Global.RuntimeSocketPath} --health-port {_spec.Listeners.HealthPort} --health-path {_spec.Listeners.HealthPath}\n", unit, StringComparison.Ordinal);
         Assert.Contains("Restart=always\n", unit, StringComparison.Ordinal);
         Assert.Contains("systemctl enable haproxy-cluster-agent", node.Calls("systemctl"));
         Assert.Contains("systemctl restart haproxy-cluster-agent", node.Calls("systemctl"));
@@ -114,7 +100,7 @@ public sealed class BootstrapAgentTests : IDisposable
     {
         using var node = Node();
 
-        var (exitCode, output) = node.Run(Script(new string('0', 64)));
+        var (exitCode, output) = node.Run(Script(node, new string('0', 64)));
 
         Assert.NotEqual(0, exitCode);
         Assert.Contains($"agent sha256 is {AgentSha256}, expected {new string('0', 64)}", output, StringComparison.Ordinal);
@@ -131,7 +117,7 @@ public sealed class BootstrapAgentTests : IDisposable
         using var node = Node();
         File.WriteAllText(Path.Combine(_folder, "instances.tsv.outage"), "");
 
-        var (exitCode, output) = node.Run(Script(AgentSha256, readySeconds: 4));
+        var (exitCode, output) = node.Run(Script(node, AgentSha256, readySeconds: 4));
 
         // THEN the node never reports ready, and keeps neither HAProxy nor the agent running
         Assert.NotEqual(0, exitCode);

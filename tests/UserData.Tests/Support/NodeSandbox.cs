@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using HaproxyCluster.Local;
 
 namespace HaproxyCluster.UserData.Tests.Support;
 
@@ -7,13 +8,21 @@ namespace HaproxyCluster.UserData.Tests.Support;
 /// <c>make tools</c> (HAProxy 3.0, like Amazon Linux 2023's) under an overlay, entered with chroot,
 /// so the script's writes land in this sandbox's upper layer and the shared root stays pristine.
 /// The AWS- and OS-specific commands are stubs on PATH that record their arguments and act
-/// locally: <c>aws s3 cp</c> copies a local bundle, <c>systemctl start haproxy</c> starts the real
-/// HAProxy, <c>systemctl restart rsyslog</c> the real rsyslogd with the script's drop-ins, IMDS
-/// calls get fixed answers (only when they carry an IMDSv2 token). HAProxy and rsyslogd share
-/// the host's loopback, so tests reach them on the ports the bundle and script name.
+/// locally: <c>aws s3 cp</c> copies the node agent <c>make agent</c> published, <c>systemctl
+/// start haproxy</c> starts the real HAProxy, <c>systemctl restart haproxy-cluster-agent</c> the
+/// real agent, <c>systemctl restart rsyslog</c> the real rsyslogd with the script's drop-ins, IMDS
+/// calls get fixed answers (only when they carry an IMDSv2 token). The AWS AppConfig Agent is the
+/// <see cref="AppConfigStandIn"/> on a loopback port, serving the rules version the test deploys.
+/// Every process shares the host's loopback, so tests reach them on the ports the bundle and
+/// script name.
 /// </summary>
 internal sealed class NodeSandbox : IDisposable
 {
+    /// <summary>The node agent exactly as a node downloads it.</summary>
+    public static readonly byte[] PublishedAgent = File.ReadAllBytes(Path.Combine(RepositoryRoot.Path, ".build", "agent",
+        System.Runtime.InteropServices.RuntimeInformation.OSArchitecture == System.Runtime.InteropServices.Architecture.Arm64 ? "linux-arm64" : "linux-x64",
+        "haproxy-cluster-agent"));
+
     private static readonly Dictionary<string, string> Stubs = new()
     {
         ["dnf"] = """
@@ -25,9 +34,7 @@ internal sealed class NodeSandbox : IDisposable
         ["amazon-cloudwatch-agent-ctl"] = """record amazon-cloudwatch-agent-ctl "$@" """,
         ["aws"] = """
             record aws "$@"
-            if [ "$1 $2" = "s3 cp" ]; then
-              case "$3" in */agent) cp /srv/agent "$4" ;; *) cp /srv/bundle.tar "$4" ;; esac
-            fi
+            if [ "$1 $2" = "s3 cp" ]; then cp /srv/agent "$4"; fi
             """,
         ["curl"] = """
             # IMDS answers here, and only to IMDSv2 (a token header); anything else is the real curl.
@@ -78,6 +85,7 @@ internal sealed class NodeSandbox : IDisposable
             running() { [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; }
             [ "${2:-}" = haproxy ] || exit 0
             case "$1" in
+              reload) kill -USR2 "$(cat "$pidfile")" ;;
               start|restart|reload-or-restart)
                 if [ "$1" = reload-or-restart ] && running; then kill -USR2 "$(cat "$pidfile")"; sleep 1; exit 0; fi
                 if running; then kill "$(cat "$pidfile")"; sleep 0.5; fi
@@ -90,8 +98,10 @@ internal sealed class NodeSandbox : IDisposable
     };
 
     private readonly string _root = Directory.CreateTempSubdirectory("node-sandbox-").FullName;
+    private readonly AppConfigStandIn _appConfig = new(FreePort.Next());
 
-    public NodeSandbox(byte[] bundle)
+    /// <summary>A node whose AppConfig has <paramref name="bundle"/> deployed.</summary>
+    public NodeSandbox(BundleArchive bundle)
     {
         foreach (var dir in new[] { "upper/usr/local/bin", "upper/srv", "upper/root", "upper/var/log", "work", "merged" })
         {
@@ -109,21 +119,25 @@ internal sealed class NodeSandbox : IDisposable
         // name localhost, so that HAProxy restores their addresses from the server-state file.
         Directory.CreateDirectory(Path.Combine(Upper, "etc"));
         File.WriteAllText(Path.Combine(Upper, "etc/hosts"), "127.0.0.1   localhost localhost.localdomain\n::1         localhost6 localhost6.localdomain6\n");
-        Bundle = bundle;
+        Agent(PublishedAgent, "");
+        Deploy(bundle);
     }
 
-    /// <summary>The archive <c>aws s3 cp</c> hands the script.</summary>
-    public byte[] Bundle
-    {
-        set => File.WriteAllBytes(Path.Combine(Upper, "srv/bundle.tar"), value);
-    }
+    /// <summary>Where the AppConfig stand-in answers, as the AppConfig Agent's port.</summary>
+    public int RulesPort => _appConfig.Endpoint.Port;
+
+    /// <summary>Deploys <paramref name="bundle"/> as the next rules version, to the node at once.</summary>
+    public void Deploy(BundleArchive bundle) => DeployPayload(RulesPayload.Encode(bundle));
+
+    /// <summary>Deploys <paramref name="payload"/>, as it is, as the next rules version.</summary>
+    public void DeployPayload(string payload) => _appConfig.Deploy(payload, [], TimeSpan.Zero, TimeSpan.Zero);
 
     /// <summary>The overlay's upper layer: every file the script wrote, at its path on the node.</summary>
     public string Upper => Path.Combine(_root, "upper");
 
     /// <summary>
-    /// The node agent <c>aws s3 cp</c> hands the script for an <c>s3://…/agent</c> URI, and the
-    /// arguments the <c>systemctl</c> stub adds to the unit's command line (the EC2 endpoint).
+    /// The node agent <c>aws s3 cp</c> hands the script, and the arguments the <c>systemctl</c>
+    /// stub adds to the unit's command line (such as the EC2 stand-in's endpoint).
     /// </summary>
     public void Agent(byte[] executable, string extraArguments)
     {
@@ -173,6 +187,7 @@ internal sealed class NodeSandbox : IDisposable
 
     public void Dispose()
     {
+        _appConfig.Dispose();
         MarkedProcesses.KillAll(Marker);
         Directory.Delete(_root, recursive: true);
     }
