@@ -29,7 +29,7 @@ AGENT_RIDS := linux-x64 linux-arm64
 AGENT_SOURCES := $(shell find agent haproxy-config -name '*.cs' -not -path '*/obj/*' -not -path '*/bin/*') agent/NodeAgent.csproj haproxy-config/HaproxyConfig.csproj Directory.Build.props Directory.Packages.props
 AGENT_FILES := $(AGENT_RIDS:%=$(AGENT_OUT)/%/haproxy-cluster-agent)
 
-.PHONY: synth build agent refresh-ami test tools check-determinism nag format-check scripts-check workflows-check diff diff-test local local-down local-test chaos chaos-short bench bench-smoke clean
+.PHONY: synth build agent refresh-ami test tools check-determinism nag format-check scripts-check workflows-check diff diff-test local local-down rollout local-test chaos chaos-short bench bench-smoke clean
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -90,6 +90,11 @@ local: build agent tools
 
 local-down:
 	scripts/local.sh down
+
+# Rolls the working tree's rules out to the running local cluster through the AppConfig stand-in
+# (scripts/rollout.sh); ARGS passes options such as --tenants 10000 or --rules-version 2.
+rollout: build
+	ENV=$(or $(ENV),dev) scripts/rollout.sh $(ARGS)
 
 # make local works with an environment whose ports and health path are not the defaults.
 local-test: build agent tools

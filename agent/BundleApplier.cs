@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Formats.Tar;
 using System.Security.Cryptography;
 
@@ -107,11 +108,12 @@ internal sealed class BundleApplier(string configDirectory, RuntimeApi haproxy, 
             return ApplyOutcome.Reloaded;
         }
 
+        var failedAt = Stopwatch.StartNew();
         var reverted = await haproxy.WorkerPidAsync(cancellation);
         Restore();
         await reload(cancellation);
         await NewHealthyWorkerAsync(reverted, cancellation);
-        log($"apply: bundle {sha256} failed its health check; reverted to the previous config");
+        log(string.Create(CultureInfo.InvariantCulture, $"apply: bundle {sha256} failed its health check; back on the previous config {failedAt.Elapsed.TotalSeconds:0.0} s later"));
         return ApplyOutcome.Refused;
     }
 

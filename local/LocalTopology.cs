@@ -87,6 +87,33 @@ public static class LocalTopology
             $"steps={string.Join(',', steps.Select(s => s.ToString("0.##", CultureInfo.InvariantCulture)))}&step-seconds={stepSeconds:0.##}&bake-seconds={rollout.BakeTime.TotalMinutes * secondsPerMinute:0.##}");
     }
 
+    /// <summary>
+    /// <paramref name="spec"/> as <c>make rollout</c> and chaos change it: <paramref name="tenants"/>
+    /// more rows in its host table <c>tenants</c> (a table-only change), and, when given, a request
+    /// header <c>X-Rules-Version</c> (a rule change, which reloads).
+    /// </summary>
+    public static HaproxySpec Changed(HaproxySpec spec, int tenants, string? rulesVersion) => spec with
+    {
+        Routes = spec.Routes.Select(route => route is HostTableRoute { Name: "tenants" } table
+            ? table with { Entries = [.. table.Entries, .. Enumerable.Range(0, tenants).Select(i => new TableEntry(BenchHost(i), table.Entries[0].Pool))] }
+            : route).ToValueList(),
+        RequestRules = rulesVersion is null ? spec.RequestRules : [.. spec.RequestRules, Rule.SetHeader("X-Rules-Version", rulesVersion)],
+    };
+
+    /// <summary>
+    /// <paramref name="bundle"/> broken on purpose, for chaos: <c>check</c> adds a line haproxy -c
+    /// refuses; <c>health</c> makes the health endpoint fail while requests are still served.
+    /// </summary>
+    public static ConfigBundle Faulty(ConfigBundle bundle, string fault) => new(bundle.Files.Select(file => file.Path != ConfigBundle.ConfigFileName ? file : file with
+    {
+        Content = fault switch
+        {
+            "check" => file.Content + "    not-a-haproxy-keyword\n",
+            "health" => System.Text.RegularExpressions.Regex.Replace(file.Content, "(?m)^    monitor fail if .*$", "    monitor fail if TRUE"),
+            _ => throw new ArgumentException($"unknown fault '{fault}'; use check or health", nameof(fault)),
+        },
+    }).ToValueList());
+
     /// <summary>The node's spec: <paramref name="spec"/> pointed at <paramref name="backends"/>.</summary>
     public static HaproxySpec NodeSpec(HaproxySpec spec, IReadOnlyList<LocalBackend> backends, string runtimeSocket, string bindAddress = "") => spec with
     {

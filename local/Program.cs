@@ -48,16 +48,22 @@ nodesCommand.SetAction(parsed =>
     File.WriteAllText(Path.Combine(folder, "topology.env"), LocalTopology.TopologyEnv(spec.Listeners));
 });
 
-var rulesCommand = new Command("rules", "The working tree's rules of ENV as the local nodes run them, as one rules version (an AppConfig payload) in RULES, and its deployment strategy in local time as the stand-in's query (steps=…&step-seconds=…&bake-seconds=…) on stdout.")
+var tenants = new Option<int>("--tenants") { Description = "Rows to add to the host table 'tenants' (a table-only change)." };
+var rulesVersion = new Option<string?>("--rules-version") { Description = "Adds the request header X-Rules-Version with this value (a rule change)." };
+var fault = new Option<string?>("--fault") { Description = "Breaks the bundle on purpose: check (haproxy -c refuses it) or health (it runs, but its health check fails)." };
+var strategyOf = new Option<string?>("--strategy-of") { Description = "Use this environment's deployment strategy instead of ENV's." };
+var rulesCommand = new Command("rules", "The working tree's rules of ENV as the local nodes run them, as one rules version (an AppConfig payload) in RULES; prints the stand-in's deployment query for the strategy in local time (steps=…&step-seconds=…&bake-seconds=…), a space, and the bundle's sha256.")
 {
-    env, rulesFile, backendAddress, firstPort, httpPort, healthPort, healthPath, minutesAsSeconds,
+    env, rulesFile, backendAddress, firstPort, httpPort, healthPort, healthPath, minutesAsSeconds, tenants, rulesVersion, fault, strategyOf,
 };
 rulesCommand.SetAction(parsed =>
 {
-    var spec = LocalSpec(parsed);
+    var spec = LocalTopology.Changed(LocalSpec(parsed), parsed.GetValue(tenants), parsed.GetValue(rulesVersion));
     var bundle = LocalTopology.NodeBundle(spec, LocalTopology.Backends(spec, parsed.GetValue(backendAddress)!, parsed.GetValue(firstPort)));
-    File.WriteAllText(parsed.GetValue(rulesFile)!.FullName, RulesPayload.Encode(BundleArchive.Create(bundle)));
-    Console.WriteLine(LocalTopology.StrategyQuery(Environments.Select(parsed.GetValue(env))[0].Cluster.EffectiveRollout, parsed.GetValue(minutesAsSeconds)));
+    var archive = BundleArchive.Create(parsed.GetValue(fault) is { } broken ? LocalTopology.Faulty(bundle, broken) : bundle);
+    File.WriteAllText(parsed.GetValue(rulesFile)!.FullName, RulesPayload.Encode(archive));
+    var rollout = Environments.Select(parsed.GetValue(strategyOf) ?? parsed.GetValue(env))[0].Cluster.EffectiveRollout;
+    Console.WriteLine($"{LocalTopology.StrategyQuery(rollout, parsed.GetValue(minutesAsSeconds))} {archive.Sha256}");
 });
 
 var emfPort = new Option<int>("--emf-port") { Description = "The UDP port where agents' EMF data points arrive; a failed apply rolls the deployment back.", Required = true };

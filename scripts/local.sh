@@ -43,9 +43,11 @@ node_zone() { if [ $(($1 % 2)) -eq 1 ]; then echo a; else echo b; fi; }
 node_config() { echo "$LOCAL_DIR/node$1/haproxy"; }
 
 # in_node <n> <command...>: runs the command in node <n>'s network namespace, its folder on /mnt.
+# The shell that runs it becomes the command (exec), so run it in the background or a subshell;
+# in the background, $! is then the command's own pid.
 in_node() {
   # shellcheck disable=SC2016 # expanded by the inner bash
-  ip netns exec "$(node_ns "$1")" bash -c 'mount --bind "$0" /mnt && exec "$@"' "$LOCAL_DIR/node$1" "${@:2}"
+  exec ip netns exec "$(node_ns "$1")" bash -c 'mount --bind "$0" /mnt && exec "$@"' "$LOCAL_DIR/node$1" "${@:2}"
 }
 
 rules_url() { echo "http://$BRIDGE_ADDRESS:$APPCONFIG_PORT/applications/haproxy-cluster-$1/environments/$1/configurations/rules"; }
@@ -93,6 +95,80 @@ deploy() {
 
 # deployment: the latest deployment's state, as the stand-in tells it (JSON).
 deployment() { curl -fsS "http://$BRIDGE_ADDRESS:$APPCONFIG_PORT/deployments/latest"; }
+deployment_settled() { case "$(deployment_state)" in Deploying | Baking) return 1 ;; esac; }
+deployment_state() { deployment | sed -n 's/.*"state":"\([A-Za-z]*\)".*/\1/p'; }
+
+# render_rules <file> [local rules options]: the working tree's rules as a rules version, for the
+# running cluster's environment and ports; prints the strategy's query and the bundle's sha256.
+render_rules() {
+  local file=$1 options=()
+  shift
+  mapfile -t options < "$LOCAL_DIR/render-options"
+  dotnet run --project "$top/local" --no-build -- rules --env "$(cat "$LOCAL_DIR/env")" --rules "$file" \
+    --backend-address "$BRIDGE_ADDRESS" --first-port "$FIRST_BACKEND_PORT" "${options[@]}" "$@"
+}
+
+# rollout <payload> <query> <sha256> [timeout]: deploys the version and follows it on every node
+# through its agent's log, until each node applied it, refused it, or never got it because the
+# deployment rolled back. One line a node; sets ROLLOUT_LIVE (seconds until the last node that
+# applied it had it live), ROLLOUT_REACHED (nodes that got the version), ROLLOUT_REFUSED (nodes
+# that refused or reverted it), ROLLOUT_BACK (seconds the slowest reverting node took to be back
+# on the previous rules, 0 if none), ROLLOUT_RELOADS (nodes whose worker changed) and ROLLOUT_STATE.
+rollout() {
+  local payload=$1 query=$2 sha=$3 timeout=${4:-60} n log start now unreached inflight
+  local -A from worker outcome
+  for n in $(seq 1 $NODES); do
+    from[$n]=$(($(wc -l < "$LOCAL_DIR/node$n/agent.log") + 1))
+    worker[$n]=$(worker_pid "$n")
+  done
+  elapsed() { awk -v a="$start" -v b="$now" 'BEGIN { printf "%.1f", (b - a) / 1000 }'; }
+  # AppConfig runs one deployment an environment at a time: the previous one bakes to its end first.
+  if ! deployment_settled; then
+    echo "rollout: waiting for the previous deployment to finish its bake"
+    wait_until 600 deployment_settled
+  fi
+  start=$(date +%s%3N)
+  deploy "$payload" "$query" > /dev/null
+  while :; do
+    now=$(date +%s%3N) unreached=0 inflight=0
+    for n in $(seq 1 $NODES); do
+      [ -z "${outcome[$n]:-}" ] || continue
+      log=$(tail -n +"${from[$n]}" "$LOCAL_DIR/node$n/agent.log")
+      if ! grep -q "rules: new version, bundle $sha" <<< "$log"; then
+        unreached=$((unreached + 1))
+      elif grep -q "^rules: applied" <<< "$log"; then
+        outcome[$n]="applied $(elapsed) s$(grep -m1 '^rules: applied' <<< "$log" | cut -d: -f3-)"
+      elif grep -q "^rules: FAILED" <<< "$log"; then
+        outcome[$n]="refused $(elapsed) s: $(grep -m1 -e 'haproxy -c refused' -e 'failed its health check' <<< "$log" | sed -e 's/^apply: bundle [0-9a-f]* //' -e 's/^apply: haproxy -c refused bundle [0-9a-f]*; /haproxy -c refused it; /' | cut -c1-100)"
+      elif grep -q "^rules: unchanged" <<< "$log"; then
+        outcome[$n]="unchanged"
+      else
+        inflight=$((inflight + 1))
+      fi
+    done
+    ROLLOUT_STATE=$(deployment_state)
+    # Done when every node has told, or when the deployment rolled back and no node is mid-apply
+    # (a rolled-back version reaches no further node).
+    if [ $((unreached + inflight)) -eq 0 ] || { [ "$ROLLOUT_STATE" = RolledBack ] && [ "$inflight" -eq 0 ]; }; then break; fi
+    if [ $((now - start)) -gt $((timeout * 1000)) ]; then break; fi
+    sleep 0.2
+  done
+  ROLLOUT_LIVE=0 ROLLOUT_REACHED=0 ROLLOUT_REFUSED=0 ROLLOUT_BACK=0 ROLLOUT_RELOADS=0
+  for n in $(seq 1 $NODES); do
+    local seconds back
+    case "${outcome[$n]:-}" in
+      applied*) seconds=$(awk '{ print $2 }' <<< "${outcome[$n]}")
+        ROLLOUT_LIVE=$(awk -v a="$ROLLOUT_LIVE" -v b="$seconds" 'BEGIN { print (b > a) ? b : a }') ;;
+      refused*) ROLLOUT_REFUSED=$((ROLLOUT_REFUSED + 1))
+        back=$(grep -o 'back on the previous config [0-9.]* s' <<< "${outcome[$n]}" | awk '{ print $6 }') || back=0
+        ROLLOUT_BACK=$(awk -v a="$ROLLOUT_BACK" -v b="${back:-0}" 'BEGIN { print (b > a) ? b : a }') ;;
+    esac
+    [ -z "${outcome[$n]:-}" ] || ROLLOUT_REACHED=$((ROLLOUT_REACHED + 1))
+    [ "$(worker_pid "$n")" = "${worker[$n]}" ] || ROLLOUT_RELOADS=$((ROLLOUT_RELOADS + 1))
+    printf 'rollout: node%s: %s\n' "$n" "${outcome[$n]:-never got it (deployment $ROLLOUT_STATE)}"
+  done
+  printf 'rollout: deployment %s; live on every reached node after %s s; %s reload(s)\n' "$ROLLOUT_STATE" "$ROLLOUT_LIVE" "$ROLLOUT_RELOADS"
+}
 
 # set_instances <pool> <running> [<leaving>]: what EC2 lists for a discovered pool from now on:
 # its first <running> instances, and the next <leaving> ones tagged as leaving (as the scale-in
@@ -222,7 +298,8 @@ up() { # up <env> [renderer options]
   dotnet run --project "$top/local" --no-build -- nodes --env "$env" --out "$LOCAL_DIR" --nodes "$NODES" \
     --backend-address "$BRIDGE_ADDRESS" --first-port "$FIRST_BACKEND_PORT" "$@" > /dev/null
   echo "$env" > "$LOCAL_DIR/env"
-  printf '%s\n' "$@" > "$LOCAL_DIR/render-options"
+  : > "$LOCAL_DIR/render-options"
+  if [ $# -gt 0 ]; then printf '%s\n' "$@" > "$LOCAL_DIR/render-options"; fi
   read_topology
 
   ip link add "$BRIDGE" type bridge
@@ -249,7 +326,7 @@ up() { # up <env> [renderer options]
   for n in $(seq 1 $NODES); do
     # HAProxy loads its servers from the state file the agent keeps: empty (version line) at first.
     printf '1\n' > "$LOCAL_DIR/node$n/run/server-state"
-    in_node "$n" haproxy -c -q -f /mnt/haproxy/haproxy.cfg
+    (in_node "$n" haproxy -c -q -f /mnt/haproxy/haproxy.cfg)
     start_node "$n"
   done
   start_front
@@ -272,6 +349,8 @@ down() {
       ip netns del "$(node_ns "$n")"
     fi
   done
+  # A veth whose namespace something else still pins outlives ip netns del: remove it by name.
+  for n in $(seq 1 $NODES); do ip link del "hc-veth$n" 2> /dev/null || true; done
   ip link del "$BRIDGE" 2> /dev/null || true
   rm -rf "$LOCAL_DIR"
   echo "local: everything removed (namespaces, bridge, processes, $LOCAL_DIR)"

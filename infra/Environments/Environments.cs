@@ -34,7 +34,12 @@ public static class Environments
                 DefaultPool = "web",
                 RequestRules = [.. SharedRules.Baseline("10.10.0.0/16", requestsPer10Seconds: 1000), Rule.SetHeader("X-Environment", "dev")],
                 ResponseHeaders = SharedRules.ResponseHeaders,
-                Routes = [Route.To("api", Match.Host("api.dev.example.com") | Match.PathPrefix("/api/"))],
+                Routes =
+                [
+                    Route.To("api", Match.Host("api.dev.example.com") | Match.PathPrefix("/api/")),
+                    // Tenants get their own host names; the table grows without a reload.
+                    Route.HostTable("tenants", new TableEntry("tenant1.dev.example.com", "web")),
+                ],
             },
         },
     };

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# make rollout ENV=dev [ARGS='…']: renders the working tree's rules for the running local cluster
+# (make local), with the options of 'local rules' in ARGS (--tenants N, --rules-version V, --fault
+# check|health, --strategy-of ENV), and rolls them out through the AppConfig stand-in with the environment's deployment strategy,
+# each minute of it taking ROLLOUT_SECONDS_PER_MINUTE seconds (default 10). Prints, for each node,
+# when it applied the version (or refused it, or never got it because the deployment rolled
+# back), and fails when a node did not apply it or it took longer than the 20 s budget.
+set -euo pipefail
+# shellcheck source=scripts/local.sh disable=SC1091
+source "$(dirname "$0")/local.sh"
+
+readonly BUDGET_SECONDS=20
+[ -f "$LOCAL_DIR/env" ] || { echo "rollout: no local cluster runs; start one with make local ENV=${ENV:-dev}" >&2; exit 2; }
+running=$(cat "$LOCAL_DIR/env")
+[ "${ENV:-$running}" = "$running" ] || { echo "rollout: the local cluster runs $running, not $ENV; make local-down, then make local ENV=$ENV" >&2; exit 2; }
+read_topology
+
+rendered=$(render_rules "$LOCAL_DIR/rules-next.json" --seconds-per-minute "${ROLLOUT_SECONDS_PER_MINUTE:-10}" "$@")
+read -r query sha <<< "$rendered"
+echo "rollout: bundle $sha to $running's $NODES nodes ($query)"
+rollout "$LOCAL_DIR/rules-next.json" "$query" "$sha" 120
+if [ "$ROLLOUT_REFUSED" -gt 0 ] || [ "$ROLLOUT_STATE" = RolledBack ]; then
+  echo "rollout: the version was refused; every node runs the previous rules" >&2; exit 1
+fi
+awk -v s="$ROLLOUT_LIVE" -v b="$BUDGET_SECONDS" 'BEGIN { exit !(s <= b) }' || { echo "rollout: over the ${BUDGET_SECONDS} s budget" >&2; exit 1; }
