@@ -95,7 +95,7 @@ internal sealed class BundleApplier(string configDirectory, RuntimeApi haproxy, 
         if (check is not null)
         {
             Restore();
-            log($"apply: haproxy -c refused bundle {sha256}; the previous config stays: {check}");
+            log($"apply: haproxy -c refused bundle {sha256}; the previous config stays: {check.ReplaceLineEndings(" | ")}");
             return ApplyOutcome.Refused;
         }
 

@@ -3,7 +3,10 @@
 # breaks things during it, phase by phase. Prints requests sent and failed per phase and how long
 # the front kept a dead node. Budgets: no failure in the backend-kill, reload and invalid-config
 # phases (nor in the restore phases); in the node-kill phase, no more failures than connections
-# that were open on the dead node. With an EC2-discovered pool (dev's api), four more phases run
+# that were open on the dead node. Four rules phases roll versions out through the AppConfig
+# stand-in: a rule change live on every node within 20 s, a 10,000-row table change with no
+# reload, and two bad versions stopped at the canary (back on the previous rules within 10 s);
+# none may fail a request. With an EC2-discovered pool (dev's api), four more phases run
 # load through it: scale 2 -> 6 (each new instance serving on every node within 15 s of appearing
 # in EC2), scale 6 -> 2 with the scale-in drain, an instance killed without warning, and an EC2
 # API outage that changes nothing serving; none may fail a request or reload a node. Last line:
@@ -21,6 +24,11 @@ readonly OUTAGE_SECONDS=${CHAOS_OUTAGE_SECONDS:-30}
 # A Host the environment routes to its EC2-discovered pool (dev: api).
 readonly DISCOVERED_HOST=${DISCOVERED_HOST:-api.dev.example.com}
 readonly NEW_INSTANCE_BUDGET_SECONDS=15
+# A rules phase's load lasts at least 20 s, so the rollout it measures happens under load.
+readonly RULES_PHASE_SECONDS=$((PHASE_SECONDS > 20 ? PHASE_SECONDS : 20))
+readonly RULES_LIVE_BUDGET=20 CANARY_BACK_BUDGET=10
+# The canary strategy's pace: seconds a minute of prod's strategy takes (a step of 12 s).
+readonly CANARY_PACE=4
 trap down EXIT
 
 up "$ENVIRONMENT"
@@ -105,7 +113,42 @@ wait_until 120 node_up_in_front 2 || { echo "chaos: node2 never came back" >&2; 
 load node-restore
 finish node-restore "$LOAD_PID" 0
 
-# 7-10. The EC2-discovered pool, when the environment has one.
+# 7-10. Rules rolled out through the AppConfig stand-in under load: a rule change (one reload a
+# node), a table-only change of 10,000 rows (no reload), and two bad versions with the canary
+# strategy (prod's): one haproxy -c refuses, one that runs but fails its health check. A bad
+# version must reach the canary only, which is back on the previous rules within 10 s.
+rules_phase() { # rules_phase <phase> <strategy env> <seconds per minute> [local rules options]
+  local phase=$1 strategy=$2 pace=$3 rendered query sha
+  shift 3
+  rendered=$(render_rules "$LOCAL_DIR/rules-$phase.json" --strategy-of "$strategy" --seconds-per-minute "$pace" "$@")
+  read -r query sha <<< "$rendered"
+  load "$phase" app.example.com "$RULES_PHASE_SECONDS"; mid_phase
+  rollout "$LOCAL_DIR/rules-$phase.json" "$query" "$sha" "$RULES_PHASE_SECONDS" > "$LOCAL_DIR/rollout-$phase.txt"
+  sed 's/^/chaos: /' "$LOCAL_DIR/rollout-$phase.txt"
+}
+over() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a > b) }'; }
+
+rules_phase rules-change "$ENVIRONMENT" 1 --rules-version chaos-1
+finish rules-change "$LOAD_PID" 0 "(live on every node after $ROLLOUT_LIVE s, budget $RULES_LIVE_BUDGET s; $ROLLOUT_RELOADS reloads)"
+if [ "$ROLLOUT_STATE" = RolledBack ] || [ "$ROLLOUT_REACHED" -ne "$NODES" ] || over "$ROLLOUT_LIVE" "$RULES_LIVE_BUDGET"; then
+  echo "chaos: the rule change was not live on every node within $RULES_LIVE_BUDGET s" >&2; over_budget=1
+fi
+
+rules_phase rules-tables "$ENVIRONMENT" 1 --rules-version chaos-1 --tenants 10000
+finish rules-tables "$LOAD_PID" 0 "(10,000 more host rows live on every node after $ROLLOUT_LIVE s; $ROLLOUT_RELOADS reloads, budget 0)"
+if [ "$ROLLOUT_RELOADS" -ne 0 ] || [ "$ROLLOUT_REACHED" -ne "$NODES" ] || over "$ROLLOUT_LIVE" "$RULES_LIVE_BUDGET"; then
+  echo "chaos: the table-only change reloaded a node or was not live in time" >&2; over_budget=1
+fi
+
+for fault in check health; do
+  rules_phase "rules-bad-$fault" prod "$CANARY_PACE" --rules-version chaos-1 --tenants 10000 --fault "$fault"
+  finish "rules-bad-$fault" "$LOAD_PID" 0 "(reached $ROLLOUT_REACHED node(s), deployment $ROLLOUT_STATE; canary back on the previous rules after ${ROLLOUT_BACK:-0} s, budget $CANARY_BACK_BUDGET s)"
+  if [ "$ROLLOUT_STATE" != RolledBack ] || [ "$ROLLOUT_REACHED" -gt 1 ] || over "${ROLLOUT_BACK:-0}" "$CANARY_BACK_BUDGET"; then
+    echo "chaos: the $fault-failing version was not stopped at the canary" >&2; over_budget=1
+  fi
+done
+
+# 11-14. The EC2-discovered pool, when the environment has one.
 if [ -s "$LOCAL_DIR/instances.tsv" ]; then
   pool=$(discovered_pools | head -1)
   address_of() { awk -F'\t' -v pool="$pool" -v n="$1" '$1 == pool && ++i == n { print $3 }' "$LOCAL_DIR/instances.tsv"; }
@@ -116,7 +159,7 @@ if [ -s "$LOCAL_DIR/instances.tsv" ]; then
   }
   workers_before=$(workers)
 
-  # 7. scale out 2 -> 6: time from EC2 listing each new instance until every node serves it.
+  # 11. scale out 2 -> 6: time from EC2 listing each new instance until every node serves it.
   load discovered-scale-out "$DISCOVERED_HOST"; mid_phase
   listed_at=$(date +%s%3N)
   set_instances "$pool" 6
@@ -135,7 +178,7 @@ if [ -s "$LOCAL_DIR/instances.tsv" ]; then
     echo "chaos: a new instance took over $NEW_INSTANCE_BUDGET_SECONDS s to serve" >&2; over_budget=1
   fi
 
-  # 8. scale in 6 -> 2: the hook tags the four leaving instances; the nodes drain them; only once
+  # 12. scale in 6 -> 2: the hook tags the four leaving instances; the nodes drain them; only once
   # every node has emptied their slots does the group terminate them.
   load discovered-scale-in "$DISCOVERED_HOST"; mid_phase
   tagged_at=$SECONDS
@@ -149,7 +192,7 @@ if [ -s "$LOCAL_DIR/instances.tsv" ]; then
   [ "$drained" = yes ] || { echo "chaos: a leaving instance was never drained" >&2; over_budget=1; }
   for i in 3 4 5 6; do start_backend "$pool" "$i"; done
 
-  # 9. an instance lost without warning: killed, then gone from EC2 a few seconds later.
+  # 13. an instance lost without warning: killed, then gone from EC2 a few seconds later.
   load discovered-kill "$DISCOVERED_HOST"; mid_phase
   kill -9 "$(cat "$LOCAL_DIR/backends/$pool-2.pid")"
   sleep 3
@@ -160,7 +203,7 @@ if [ -s "$LOCAL_DIR/instances.tsv" ]; then
   set_instances "$pool" 2
   wait_until 60 on_every_node serving 2 || { echo "chaos: instance 2 never came back" >&2; over_budget=1; }
 
-  # 10. the EC2 API answers 503 for OUTAGE_SECONDS: the agents keep what serves.
+  # 14. the EC2 API answers 503 for OUTAGE_SECONDS: the agents keep what serves.
   load ec2-outage "$DISCOVERED_HOST" "$OUTAGE_SECONDS"
   touch "$LOCAL_DIR/ec2-instances.tsv.outage"
   sleep "$((OUTAGE_SECONDS / 2))"
