@@ -2,7 +2,8 @@
 # make diff BASE=<ref>: what this change does, readable offline and without AWS credentials.
 # Synthesizes BASE (in a temporary git worktree) and the working tree, then for each stack prints
 # the CloudFormation diff, a unified diff of its node files (haproxy.cfg, maps, user data), and a
-# summary line that calls out replaced resources, loudest for the NLB and target groups.
+# summary line that calls out replaced resources, loudest for the NLB and target groups, and says
+# whether the change rolls rules out in place (AppConfig) or replaces the nodes.
 # Exits 0 when the diff ran, whatever it found; non-zero only when it could not run.
 set -euo pipefail
 cd "$(git rev-parse --show-toplevel)"
@@ -56,7 +57,11 @@ for stack in $stacks; do
   if [ -s "$work/$stack.files" ]; then cat "$work/$stack.files"; else echo "(no change)"; fi
 
   # Resource lines read: [~] AWS::Type construct/path LogicalId replace|may be replaced, or [-] ... destroy.
-  replaced=$(sed -nE 's/^\[[~-]\] (AWS::[A-Za-z0-9:]+) .* ([A-Za-z0-9]+) (replace|may be replaced|destroy)$/\1 \2 (\3)/p' "$work/$stack.cfn")
+  # A rules version is immutable: a new one replaces the last by design, so it is not listed.
+  replaced=$(sed -nE 's/^\[[~-]\] (AWS::[A-Za-z0-9:]+) .* ([A-Za-z0-9]+) (replace|may be replaced|destroy)$/\1 \2 (\3)/p' "$work/$stack.cfn" \
+    | grep -v '^AWS::AppConfig::HostedConfigurationVersion ' || true)
+  rules_changed=$(grep -cE '^\[[~+]\] AWS::AppConfig::HostedConfigurationVersion ' "$work/$stack.cfn" || true)
+  fleet_changed=$(grep -cE '^\[[~+-]\] AWS::(EC2::LaunchTemplate|AutoScaling::AutoScalingGroup) ' "$work/$stack.cfn" || true)
   if grep -q "There were no differences" "$work/$stack.cfn" && [ ! -s "$work/$stack.files" ]; then
     state="unchanged"
   else
@@ -71,6 +76,11 @@ for stack in $stacks; do
     fi
   else
     line="$line; no resource replaced"
+  fi
+  if [ "$fleet_changed" -gt 0 ]; then
+    line="$line; the launch template or group changes: the group replaces every node, one at a time"
+  elif [ "$rules_changed" -gt 0 ]; then
+    line="$line; rules roll out in place, no instance replaced"
   fi
   summary+=("$line")
 done

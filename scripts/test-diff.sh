@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Proves `make diff` on a scratch clone: one commit changes a rule, the next changes a port that
-# forces a new target group. The diff must name the changed haproxy.cfg line and resource, and
-# flag the replacement loudly.
+# forces a new target group. The diff must name the changed haproxy.cfg line and the new rules
+# version, say the rules roll out in place with the launch template unchanged, and flag the
+# replacement loudly.
 set -euo pipefail
 top=$(git rev-parse --show-toplevel)
 scratch=$(mktemp -d)
@@ -14,14 +15,18 @@ failures=0
 expect() { # expect <output file> <fixed string> <what>
   if grep -qF -- "$2" "$1"; then echo "diff-test: ok: $3"; else echo "diff-test: FAILED: $3 (no '$2')"; failures=$((failures + 1)); fi
 }
+expect_not() { # expect_not <output file> <fixed string> <what>
+  if grep -qF -- "$2" "$1"; then echo "diff-test: FAILED: $3 ('$2' is there)"; failures=$((failures + 1)); else echo "diff-test: ok: $3"; fi
+}
 
 sed -i 's/Rule.SetHeader("X-Environment", "dev")/Rule.SetHeader("X-Environment", "dev-changed")/' infra/Environments/Environments.cs
 git commit --quiet -am "dev: change one rule"
 make diff BASE=HEAD~1 > "$scratch/rule.txt" 2>&1
 expect "$scratch/rule.txt" "-    http-request set-header X-Environment dev" "the old haproxy.cfg line"
 expect "$scratch/rule.txt" "+    http-request set-header X-Environment dev-changed" "the new haproxy.cfg line"
-expect "$scratch/rule.txt" "[~] AWS::EC2::LaunchTemplate Cluster/LaunchTemplate ClusterLaunchTemplateD946544B" "the changed launch template"
-expect "$scratch/rule.txt" "summary: dev: changed; no resource replaced" "the dev summary"
+expect "$scratch/rule.txt" "[~] AWS::AppConfig::HostedConfigurationVersion Cluster/Rules/Resource" "the new rules version"
+expect "$scratch/rule.txt" "summary: dev: changed; no resource replaced; rules roll out in place, no instance replaced" "the dev summary"
+expect_not "$scratch/rule.txt" "AWS::EC2::LaunchTemplate" "no launch template change"
 expect "$scratch/rule.txt" "summary: prod: unchanged" "the prod summary"
 
 perl -0pi -e 's/DefaultPool = "web",/DefaultPool = "web",\n            Listeners = new Listeners { HttpPort = 8080 },/' infra/Environments/Environments.cs

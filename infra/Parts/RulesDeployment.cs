@@ -79,7 +79,7 @@ internal sealed class RulesDeployment
         {
             Application = Application,
             Name = ProfileName,
-            Description = $"bundle {archive.Sha256}",
+            Description = $"HAProxy rules of the {env} cluster (haproxy.cfg, maps, pages)",
             Type = ConfigurationType.FREEFORM,
             Content = ConfigurationContent.FromInlineJson(payload, RulesPayload.ContentType),
             Validators = [JsonSchemaValidator.FromInline(RulesPayload.JsonSchema)],
@@ -87,6 +87,9 @@ internal sealed class RulesDeployment
             DeployTo = [Environment],
         });
         PayloadBytes = size;
+
+        // The version, and only it, names its bundle: a reviewer sees which one a deployment ships.
+        ((CfnHostedConfigurationVersion)Configuration.Node.DefaultChild!).Description = $"bundle {archive.Sha256}";
     }
 
     /// <summary>The cluster's AppConfig application.</summary>

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using HaproxyCluster.Agent.Tests.Support;
 using HaproxyCluster.Config;
+using HaproxyCluster.Local;
 using HaproxyCluster.UserData;
 
 namespace HaproxyCluster.Agent.Tests;
@@ -152,6 +153,58 @@ public sealed class BundleApplierTests : IDisposable
         var next = Archive(_spec with { RequestRules = [Rule.Deny(Match.PathPrefix("/admin"))] });
 
         Assert.Equal(ApplyOutcome.Refused, await Applier().ApplyAsync(next.Bytes, new string('0', 64), CancellationToken.None));
+        Assert.Equal(200, await StatusAsync("/admin"));
+    }
+
+    [Fact]
+    public async Task Versions_come_from_appconfig_once_each_and_a_refused_one_rolls_the_deployment_back()
+    {
+        // GIVEN the AppConfig stand-in, whose alarm listens where the agent sends its metrics, with the running bundle deployed
+        var emfPort = FreePort.Next();
+        using var appConfig = new AppConfigStandIn(FreePort.Next(), emfPort: emfPort);
+        using var metrics = new AgentMetrics(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, emfPort), "HaproxyCluster/test", "/haproxy-cluster/test", TimeProvider.System);
+        using var http = new HttpClient();
+        var probe = new HealthProbe(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, _spec.Listeners.HealthPort), _spec.Listeners.HealthPath);
+        var applier = new BundleApplier(ConfigDirectory, Haproxy, ReloadAsync, probe.HealthyAsync, _log.Add) { HealthTimeout = TimeSpan.FromSeconds(4), HealthSettle = TimeSpan.FromSeconds(2) };
+        var rollout = new RuleRollout(http, new Uri(appConfig.Endpoint, "applications/haproxy-cluster-test/environments/test/configurations/rules"), applier, _log.Add, metrics);
+        appConfig.Deploy(RulesPayload.Encode(Archive(_spec)), [], TimeSpan.Zero, TimeSpan.Zero);
+        Assert.Equal(ApplyOutcome.Unchanged, await rollout.PollAsync(CancellationToken.None));
+
+        // WHEN a rule change is deployed THEN it runs after one reload, and the next poll does nothing
+        appConfig.Deploy(RulesPayload.Encode(Archive(_spec with { RequestRules = [Rule.Deny(Match.PathPrefix("/admin"))] })), [], TimeSpan.Zero, TimeSpan.Zero);
+        Assert.Equal(ApplyOutcome.Reloaded, await rollout.PollAsync(CancellationToken.None));
+        Assert.Equal(403, await StatusAsync("/admin"));
+        Assert.Null(await rollout.PollAsync(CancellationToken.None));
+
+        // WHEN a version haproxy -c refuses reaches this node as the canary of a two-step deployment
+        var bundle = ConfigRenderer.Render(_spec, ConfigDirectory);
+        var broken = BundleArchive.Create(bundle with { Files = bundle.Files.Select(f => f.Path == "haproxy.cfg" ? f with { Content = f.Content + "    not-a-keyword\n" } : f).ToValueList() });
+        appConfig.Deploy(RulesPayload.Encode(broken), [50, 100], TimeSpan.FromMinutes(1), TimeSpan.Zero);
+        Assert.Equal(ApplyOutcome.Refused, await rollout.PollAsync(CancellationToken.None));
+
+        // THEN its failed-apply data point rolls the deployment back, and the previous version, which still runs, comes back
+        var clock = Stopwatch.StartNew();
+        while (!appConfig.Status().Contains("\"state\":\"RolledBack\"", StringComparison.Ordinal))
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), appConfig.Status());
+            await Task.Delay(50);
+        }
+
+        Assert.Equal(ApplyOutcome.Unchanged, await rollout.PollAsync(CancellationToken.None));
+        Assert.Equal(403, await StatusAsync("/admin"));
+        Assert.Contains(_log, l => l.StartsWith("rules: FAILED", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task An_appconfig_agent_that_does_not_answer_leaves_the_rules_running_and_is_told_once()
+    {
+        using var http = new HttpClient();
+        var rollout = new RuleRollout(http, new Uri($"http://127.0.0.1:{FreePort.Next()}/applications/a/environments/e/configurations/rules"), Applier(), _log.Add);
+
+        Assert.Null(await rollout.PollAsync(CancellationToken.None));
+        Assert.Null(await rollout.PollAsync(CancellationToken.None));
+
+        Assert.Single(_log, l => l.Contains("does not answer", StringComparison.Ordinal));
         Assert.Equal(200, await StatusAsync("/admin"));
     }
 

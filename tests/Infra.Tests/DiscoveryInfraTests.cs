@@ -30,7 +30,8 @@ public class DiscoveryInfraTests(SynthesizedApp app) : IClassFixture<Synthesized
         Assert.Matches("readonly AGENT_URI='s3://cdk-hnb659fds-assets-123456789012-eu-west-1/[0-9a-f]{64}[.][0-9a-f]{64}'\n", script);
         Assert.Contains("readonly AGENT_METRICS_NAMESPACE='HaproxyCluster/dev'\n", script, StringComparison.Ordinal);
         Assert.Contains("readonly SERVER_STATE_FILE='/var/lib/haproxy/server-state'\n", script, StringComparison.Ordinal);
-        Assert.Contains("readonly AGENT_URI=''\n", app.Stacks["staging"].Cluster.UserDataScript, StringComparison.Ordinal);
+        // every node runs the agent, which applies the rules, whether or not a pool is discovered
+        Assert.Contains($"readonly AGENT_SHA256='{sha256}'\n", app.Stacks["staging"].Cluster.UserDataScript, StringComparison.Ordinal);
     }
 
     [Fact]

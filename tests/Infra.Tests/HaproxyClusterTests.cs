@@ -88,19 +88,16 @@ public class HaproxyClusterTests(SynthesizedApp app) : IClassFixture<Synthesized
     }
 
     [Fact]
-    public void Node_role_reads_the_bundle_writes_its_logs_and_signals_its_stack()
+    public void Node_role_reads_its_agent_writes_its_logs_and_signals_its_stack()
     {
         var template = app.Templates["dev"];
 
         var role = template.FindResources("AWS::IAM::Role", Props(("Properties", Props(("Description", CdkMatch.StringLikeRegexp("^HAProxy node"))))));
         Assert.Contains(":iam::aws:policy/AmazonSSMManagedInstanceCore", System.Text.Json.JsonSerializer.Serialize(Assert.Single(role).Value), StringComparison.Ordinal);
         template.HasResourceProperties("AWS::IAM::Policy", Props(("PolicyDocument", Props(("Statement", CdkMatch.ArrayWith([
-            // The bundle and the node agent (dev discovers a pool), and no other object of the asset bucket
-            Props(("Action", "s3:GetObject"), ("Effect", "Allow"), ("Resource", CdkMatch.Exact(new object[]
-            {
-                Props(("Fn::Join", new object[] { "", new object[] { "arn:", Props(("Ref", "AWS::Partition")), CdkMatch.StringLikeRegexp("^:s3:::cdk-hnb659fds-assets-123456789012-eu-west-1/[0-9a-f]{64}[.]tar$") } })),
-                Props(("Fn::Join", new object[] { "", new object[] { "arn:", Props(("Ref", "AWS::Partition")), CdkMatch.StringLikeRegexp("^:s3:::cdk-hnb659fds-assets-123456789012-eu-west-1/[0-9a-f]{64}[.][0-9a-f]{64}$") } })),
-            }))),
+            // The node agent, and no other object of the asset bucket (the rules come from AppConfig)
+            Props(("Action", "s3:GetObject"), ("Effect", "Allow"), ("Resource",
+                Props(("Fn::Join", new object[] { "", new object[] { "arn:", Props(("Ref", "AWS::Partition")), CdkMatch.StringLikeRegexp("^:s3:::cdk-hnb659fds-assets-123456789012-eu-west-1/[0-9a-f]{64}[.][0-9a-f]{64}$") } })))),
             Props(("Action", "cloudformation:SignalResource"), ("Effect", "Allow"), ("Resource", Props(("Ref", "AWS::StackId")))),
         ]))))));
     }
@@ -196,8 +193,8 @@ public class HaproxyClusterTests(SynthesizedApp app) : IClassFixture<Synthesized
 
         template.HasResourceProperties("AWS::Logs::LogGroup", Props(("LogGroupName", "/haproxy-cluster/prod"), ("RetentionInDays", 30)));
         template.HasResourceProperties("AWS::Logs::MetricFilter", Props(("FilterPattern", "{ $.status >= 500 }")));
-        template.ResourceCountIs("AWS::CloudWatch::Alarm", 3);
-        foreach (var (metric, comparison, threshold) in new[] { ("UnHealthyHostCount", "GreaterThanThreshold", 0), ("HealthyHostCount", "LessThanThreshold", 3), ("Http5xx", "GreaterThanThreshold", 10) })
+        template.ResourceCountIs("AWS::CloudWatch::Alarm", 4);
+        foreach (var (metric, comparison, threshold) in new[] { ("UnHealthyHostCount", "GreaterThanThreshold", 0), ("HealthyHostCount", "LessThanThreshold", 3), ("Http5xx", "GreaterThanThreshold", 10), ("FailedRuleApplies", "GreaterThanThreshold", 0) })
         {
             template.HasResourceProperties("AWS::CloudWatch::Alarm", Props(
                 ("MetricName", metric),

@@ -12,19 +12,36 @@ public sealed class SynthesizedApp : IDisposable
 {
     public SynthesizedApp()
     {
-        // The committed lookups, as the CDK CLI would pass them, so no AWS call is needed.
-        // Zones are lists of names; a pinned image is one id.
-        var context = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(
-            File.ReadAllText(Path.Combine(RepositoryRoot.Path, "cdk.context.json")))!
-            .ToDictionary(entry => entry.Key, entry => entry.Value.ValueKind == JsonValueKind.Array
-                ? (object)entry.Value.EnumerateArray().Select(e => e.GetString()!).ToArray()
-                : entry.Value.GetString()!);
         Outdir = Directory.CreateTempSubdirectory("cdk-out-").FullName;
-        var app = new App(new AppProps { Context = context, Outdir = Outdir });
+        var app = new App(new AppProps { Context = CommittedContext(), Outdir = Outdir });
         Stacks = Environments.All.ToDictionary(e => e.Name, e => ClusterStack.Create(app, e));
 
         // Template.FromStack synthesizes the whole app once, so every stack must exist before the first call.
         Templates = Stacks.ToDictionary(s => s.Key, s => Template.FromStack(s.Value));
+    }
+
+    /// <summary>
+    /// The committed lookups, as the CDK CLI would pass them, so no AWS call is needed. Zones are
+    /// lists of names; a pinned image is one id.
+    /// </summary>
+    public static Dictionary<string, object> CommittedContext() =>
+        JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(File.ReadAllText(Path.Combine(RepositoryRoot.Path, "cdk.context.json")))!
+            .ToDictionary(entry => entry.Key, entry => entry.Value.ValueKind == JsonValueKind.Array
+                ? (object)entry.Value.EnumerateArray().Select(e => e.GetString()!).ToArray()
+                : entry.Value.GetString()!);
+
+    /// <summary>The template of <paramref name="environment"/>'s stack, synthesized alone in an app of its own.</summary>
+    public static Template Synthesize(ClusterEnvironment environment)
+    {
+        var outdir = Directory.CreateTempSubdirectory("cdk-out-").FullName;
+        try
+        {
+            return Template.FromStack(ClusterStack.Create(new App(new AppProps { Context = CommittedContext(), Outdir = outdir }), environment));
+        }
+        finally
+        {
+            Directory.Delete(outdir, recursive: true);
+        }
     }
 
     public string Outdir { get; }
