@@ -45,7 +45,7 @@ public sealed class AppConfigStandIn : IDisposable
         }
 
         _listener.Start();
-        _ = Task.Run(ServeAsync);
+        _ = Task.Run(() => StandInListener.ServeAsync(_listener, RespondAsync));
         if (emfPort is { } udp)
         {
             _alarms = new UdpClient(new IPEndPoint(IPAddress.Parse(address), udp));
@@ -189,31 +189,18 @@ public sealed class AppConfigStandIn : IDisposable
         }
     }
 
-    private async Task ServeAsync()
+    private async Task RespondAsync(HttpListenerContext context)
     {
-        while (_listener.IsListening)
+        var (status, body, version) = await AnswerAsync(context.Request);
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "application/json";
+        if (version is { } number)
         {
-            HttpListenerContext context;
-            try
-            {
-                context = await _listener.GetContextAsync();
-            }
-            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
-            {
-                return;
-            }
-
-            var (status, body, version) = await AnswerAsync(context.Request);
-            context.Response.StatusCode = status;
-            context.Response.ContentType = "application/json";
-            if (version is { } number)
-            {
-                context.Response.Headers["Configuration-Version"] = number.ToString(CultureInfo.InvariantCulture);
-            }
-
-            await context.Response.OutputStream.WriteAsync(Encoding.UTF8.GetBytes(body));
-            context.Response.Close();
+            context.Response.Headers["Configuration-Version"] = number.ToString(CultureInfo.InvariantCulture);
         }
+
+        await context.Response.OutputStream.WriteAsync(Encoding.UTF8.GetBytes(body));
+        context.Response.Close();
     }
 
     private async Task<(int Status, string Body, int? Version)> AnswerAsync(HttpListenerRequest request)

@@ -34,7 +34,7 @@ public sealed class Ec2StandIn : IDisposable
         Endpoint = new Uri(string.Create(CultureInfo.InvariantCulture, $"http://{address}:{port}/"));
         _listener.Prefixes.Add(Endpoint.ToString());
         _listener.Start();
-        _ = Task.Run(ServeAsync);
+        _ = Task.Run(() => StandInListener.ServeAsync(_listener, RespondAsync));
     }
 
     /// <summary>Where the SDK's ServiceURL points.</summary>
@@ -71,31 +71,18 @@ public sealed class Ec2StandIn : IDisposable
     /// <inheritdoc/>
     public void Dispose() => _listener.Close();
 
-    private async Task ServeAsync()
+    private async Task RespondAsync(HttpListenerContext context)
     {
-        while (_listener.IsListening)
-        {
-            HttpListenerContext context;
-            try
-            {
-                context = await _listener.GetContextAsync();
-            }
-            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
-            {
-                return;
-            }
-
-            using var reader = new StreamReader(context.Request.InputStream, Encoding.UTF8);
-            var form = HttpUtility.ParseQueryString(await reader.ReadToEndAsync());
-            LastForm = form.AllKeys.OfType<string>().ToDictionary(k => k, k => form[k] ?? "", StringComparer.Ordinal);
-            Interlocked.Increment(ref _requests);
-            var (status, body) = File.Exists(_instancesFile + ".outage") ? (503, Error("Unavailable", "The service is unavailable (stand-in outage).")) : Answer(LastForm);
-            context.Response.StatusCode = status;
-            context.Response.ContentType = "text/xml;charset=UTF-8";
-            var bytes = Encoding.UTF8.GetBytes(body);
-            await context.Response.OutputStream.WriteAsync(bytes);
-            context.Response.Close();
-        }
+        using var reader = new StreamReader(context.Request.InputStream, Encoding.UTF8);
+        var form = HttpUtility.ParseQueryString(await reader.ReadToEndAsync());
+        LastForm = form.AllKeys.OfType<string>().ToDictionary(k => k, k => form[k] ?? "", StringComparer.Ordinal);
+        Interlocked.Increment(ref _requests);
+        var (status, body) = File.Exists(_instancesFile + ".outage") ? (503, Error("Unavailable", "The service is unavailable (stand-in outage).")) : Answer(LastForm);
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "text/xml;charset=UTF-8";
+        var bytes = Encoding.UTF8.GetBytes(body);
+        await context.Response.OutputStream.WriteAsync(bytes);
+        context.Response.Close();
     }
 
     private (int Status, string Body) Answer(IReadOnlyDictionary<string, string> form)
