@@ -24,7 +24,7 @@ git commit --quiet -am "dev: change one rule"
 make diff BASE=HEAD~1 > "$scratch/rule.txt" 2>&1
 expect "$scratch/rule.txt" "-    http-request set-header X-Environment dev" "the old haproxy.cfg line"
 expect "$scratch/rule.txt" "+    http-request set-header X-Environment dev-changed" "the new haproxy.cfg line"
-expect "$scratch/rule.txt" "[~] AWS::AppConfig::HostedConfigurationVersion Cluster/Rules/Resource" "the new rules version"
+expect "$scratch/rule.txt" "[~] AWS::AppConfig::HostedConfigurationVersion Cluster/Rules ClusterRules" "the new rules version"
 expect "$scratch/rule.txt" "summary: dev: changed; no resource replaced; rules roll out in place, no instance replaced" "the dev summary"
 expect_not "$scratch/rule.txt" "AWS::EC2::LaunchTemplate" "no launch template change"
 expect "$scratch/rule.txt" "summary: prod: unchanged" "the prod summary"

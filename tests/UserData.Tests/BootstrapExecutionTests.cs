@@ -243,14 +243,17 @@ public sealed class BootstrapExecutionTests : IDisposable
 
     private Reply Health() => ProxiedHttp.SendAsync(_spec.Listeners.HealthPort, _spec.Listeners.HealthPath).GetAwaiter().GetResult();
 
-    /// <summary>Every file the script wrote, but the logs that grow with each run, with its content.</summary>
+    /// <summary>Every file the script wrote, but the logs that grow with each run and the agent's staging folder, with its content.</summary>
     private static SortedDictionary<string, string> Snapshot(NodeSandbox node)
     {
         var files = new SortedDictionary<string, string>(StringComparer.Ordinal);
         foreach (var path in Directory.GetFiles(node.Upper, "*", SearchOption.AllDirectories))
         {
             var relative = Path.GetRelativePath(node.Upper, path);
-            if (!relative.StartsWith("var/log", StringComparison.Ordinal) && !relative.StartsWith("run/", StringComparison.Ordinal) && !relative.StartsWith("tmp/", StringComparison.Ordinal))
+            // The node agent stages each version it reads beside /etc/haproxy and removes it after
+            // comparing; the overlay keeps a whiteout of it, so it is not state the script leaves.
+            if (!relative.StartsWith("var/log", StringComparison.Ordinal) && !relative.StartsWith("run/", StringComparison.Ordinal) && !relative.StartsWith("tmp/", StringComparison.Ordinal)
+                && !relative.StartsWith("etc/haproxy.new", StringComparison.Ordinal))
             {
                 files[relative] = ContentHash(path);
             }
