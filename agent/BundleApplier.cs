@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Formats.Tar;
+using System.Globalization;
 using System.Security.Cryptography;
 
 namespace HaproxyCluster.Agent;
