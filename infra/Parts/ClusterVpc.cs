@@ -34,9 +34,18 @@ internal static class ClusterVpc
         });
 
         // The VPC's default security group is emptied by a custom resource CDK adds to the stack.
-        if (Stack.Of(scope).Node.TryFindChild("Custom::VpcRestrictDefaultSGCustomResourceProvider")?.Node.TryFindChild("Role") is CfnResource providerRole)
+        var provider = Stack.Of(scope).Node.TryFindChild("Custom::VpcRestrictDefaultSGCustomResourceProvider")?.Node;
+        if (provider?.TryFindChild("Role") is CfnResource providerRole)
         {
             NagSuppressions.Add(providerRole, ("AwsSolutions-IAM4", "CDK's own provider for restricting the default security group; AWSLambdaBasicExecutionRole only lets it write its logs."));
+        }
+
+        // CDK 2.160 runs that provider on nodejs20.x, which Lambda deprecated on 2026-04-30 (no
+        // creation from 2027-02-01, no update from 2027-03-03). Its handler is plain JavaScript on
+        // the SDK v3 the runtime ships, so it runs unchanged on the newest Node.js runtime.
+        if (provider?.TryFindChild("Handler") is CfnResource handler)
+        {
+            handler.AddPropertyOverride("Runtime", LambdaRuntimes.NodeJs);
         }
 
         return vpc;

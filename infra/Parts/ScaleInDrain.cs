@@ -91,7 +91,7 @@ internal static class ScaleInDrain
 
         var function = new Function(scope, "ScaleInDrainFunction", new FunctionProps
         {
-            Runtime = Runtime.PYTHON_3_12,
+            Runtime = new Runtime(LambdaRuntimes.Python, RuntimeFamily.PYTHON, new LambdaRuntimeProps { SupportsInlineCode = true }),
             Handler = "index.handler",
             Code = Code.FromInline(FunctionCode),
             Role = role,

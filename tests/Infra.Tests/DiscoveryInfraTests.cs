@@ -65,7 +65,7 @@ public class DiscoveryInfraTests(SynthesizedApp app) : IClassFixture<Synthesized
             ("Sid", "TagLeavingInstances"),
             ("Action", "ec2:CreateTags"),
             ("Effect", "Allow"),
-            ("Resource", Props(("Fn::Join", new object[] { "", new object[] { "arn:", Props(("Ref", "AWS::Partition")), ":ec2:eu-west-1:123456789012:instance/*" } }))),
+            ("Resource", "arn:aws:ec2:eu-west-1:123456789012:instance/*"),
             ("Condition", Props(
                 ("StringEquals", Props(("aws:ResourceTag/aws:autoscaling:groupName", new[] { "dev-api" }))),
                 ("ForAllValues:StringEquals", Props(("aws:TagKeys", new[] { Ec2Discovery.LeavingTag }))))))]))))));

@@ -49,7 +49,7 @@ public class RulesRolloutInfraTests(SynthesizedApp app) : IClassFixture<Synthesi
         Dev.HasResourceProperties("AWS::AppConfig::Environment", Props(
             ("Name", "dev"),
             ("Monitors", alarms.Select(a => Props(("AlarmArn", Props(("Fn::GetAtt", new[] { a, "Arn" }))), ("AlarmRoleArn", Props(("Fn::GetAtt", new[] { role, "Arn" }))))).ToArray())));
-        var statement = Props(("Action", "cloudwatch:DescribeAlarms"), ("Effect", "Allow"), ("Resource", alarms.Select(a => Props(("Fn::GetAtt", new[] { a, "Arn" }))).ToArray()));
+        var statement = Props(("Action", "cloudwatch:DescribeAlarms"), ("Effect", "Allow"), ("Resource", alarms.Order(StringComparer.Ordinal).Select(a => Props(("Fn::GetAtt", new[] { a, "Arn" }))).ToArray()));
         Dev.HasResourceProperties("AWS::IAM::Policy", Props(("PolicyDocument", Props(("Statement", new[] { statement })))));
         Dev.HasResourceProperties("AWS::CloudWatch::Alarm", Props(("AlarmName", "haproxy-cluster-dev-failed-rule-applies"), ("MetricName", NodeAgentMetrics.FailedApplies)));
     }
@@ -81,13 +81,13 @@ public class RulesRolloutInfraTests(SynthesizedApp app) : IClassFixture<Synthesi
 
         Dev.HasResourceProperties("AWS::IAM::Policy", Props(("PolicyDocument", Props(("Statement", CdkMatch.ArrayWith([CdkMatch.ObjectLike(Props(
             ("Sid", "ReadRules"),
-            ("Action", new[] { "appconfig:StartConfigurationSession", "appconfig:GetLatestConfiguration" }),
+            ("Action", new[] { "appconfig:GetLatestConfiguration", "appconfig:StartConfigurationSession" }),
             ("Resource", Props(("Fn::Join", new object[]
             {
                 "",
                 new object[]
                 {
-                    "arn:", Props(("Ref", "AWS::Partition")), ":appconfig:eu-west-1:123456789012:application/", Props(("Ref", application)),
+                    "arn:aws:appconfig:eu-west-1:123456789012:application/", Props(("Ref", application)),
                     "/environment/", Props(("Ref", environment)), "/configuration/", Props(("Ref", profile)),
                 },
             })))))]))))));

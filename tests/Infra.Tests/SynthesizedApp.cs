@@ -21,14 +21,21 @@ public sealed class SynthesizedApp : IDisposable
     }
 
     /// <summary>
-    /// The committed lookups, as the CDK CLI would pass them, so no AWS call is needed. Zones are
-    /// lists of names; a pinned image is one id.
+    /// What the CDK CLI passes the app: the feature flags of cdk.json, and the committed lookups
+    /// of cdk.context.json, so no AWS call is needed. Zones are lists of names; a pinned image is
+    /// one id; a flag is a boolean.
     /// </summary>
-    public static Dictionary<string, object> CommittedContext() =>
-        JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(File.ReadAllText(Path.Combine(RepositoryRoot.Path, "cdk.context.json")))!
-            .ToDictionary(entry => entry.Key, entry => entry.Value.ValueKind == JsonValueKind.Array
-                ? (object)entry.Value.EnumerateArray().Select(e => e.GetString()!).ToArray()
-                : entry.Value.GetString()!);
+    public static Dictionary<string, object> CommittedContext()
+    {
+        static Dictionary<string, JsonElement> Read(string file) =>
+            JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(File.ReadAllText(Path.Combine(RepositoryRoot.Path, file)))!;
+
+        var flags = Read("cdk.json")["context"].EnumerateObject().Select(flag => KeyValuePair.Create(flag.Name, (object)flag.Value.GetBoolean()));
+        var lookups = Read("cdk.context.json").Select(entry => KeyValuePair.Create(entry.Key, entry.Value.ValueKind == JsonValueKind.Array
+            ? (object)entry.Value.EnumerateArray().Select(e => e.GetString()!).ToArray()
+            : entry.Value.GetString()!));
+        return new Dictionary<string, object>(flags.Concat(lookups));
+    }
 
     /// <summary>The template of <paramref name="environment"/>'s stack, synthesized alone in an app of its own.</summary>
     public static Template Synthesize(ClusterEnvironment environment)
