@@ -95,7 +95,7 @@ internal sealed class BundleApplier(string configDirectory, RuntimeApi haproxy, 
         if (check is not null)
         {
             Restore();
-            log($"apply: haproxy -c refused bundle {sha256}; the previous config stays: {check.ReplaceLineEndings(" | ")}");
+            log($"apply: haproxy -c refused bundle {sha256}; the previous config stays: {check}");
             return ApplyOutcome.Refused;
         }
 
@@ -154,14 +154,17 @@ internal sealed class BundleApplier(string configDirectory, RuntimeApi haproxy, 
     /// <summary>haproxy -c's complaint about the config now in place, or null when it passes.</summary>
     private async Task<string?> CheckAsync(CancellationToken cancellation)
     {
-        using var check = Process.Start(new ProcessStartInfo("haproxy", ["-c", "-q", "-f", Path.Combine(configDirectory, "haproxy.cfg")])
+        // Not -q, which silences the alerts too: the alerts are the reason the log gives.
+        using var check = Process.Start(new ProcessStartInfo("haproxy", ["-c", "-f", Path.Combine(configDirectory, "haproxy.cfg")])
         {
             RedirectStandardError = true,
             RedirectStandardOutput = true,
         })!;
-        var output = await check.StandardError.ReadToEndAsync(cancellation) + await check.StandardOutput.ReadToEndAsync(cancellation);
+        var output = check.StandardOutput.ReadToEndAsync(cancellation);
+        var errors = await check.StandardError.ReadToEndAsync(cancellation);
+        await output;
         await check.WaitForExitAsync(cancellation);
-        return check.ExitCode == 0 ? null : output.Trim();
+        return check.ExitCode == 0 ? null : string.Join(" | ", (errors + "\n" + await output).Split('\n').Where(l => l.Contains("[ALERT]", StringComparison.Ordinal)).Select(l => l.Trim()));
     }
 
     private void Unpack(byte[] archive)

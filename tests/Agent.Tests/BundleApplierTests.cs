@@ -117,7 +117,7 @@ public sealed class BundleApplierTests : IDisposable
         var outcome = await Applier().ApplyAsync(broken.Bytes, broken.Sha256, CancellationToken.None);
 
         Assert.Equal(ApplyOutcome.Refused, outcome);
-        Assert.Contains(_log, l => l.Contains("haproxy -c refused", StringComparison.Ordinal));
+        Assert.Contains(_log, l => l.Contains("haproxy -c refused", StringComparison.Ordinal) && l.Contains("unknown keyword 'this-is-not-a-keyword'", StringComparison.Ordinal));
         Assert.Equal(before, await File.ReadAllTextAsync(Path.Combine(ConfigDirectory, "haproxy.cfg")));
         Assert.Equal(worker, await Haproxy.WorkerPidAsync(CancellationToken.None));
         Assert.Equal(200, await StatusAsync("/admin"));
