@@ -1,4 +1,5 @@
 using Amazon.CDK.AWS.EC2;
+using Amazon.CDK.AWS.ElasticLoadBalancingV2;
 using Amazon.CDK.AWS.Logs;
 using HaproxyCluster.Config;
 
@@ -46,6 +47,12 @@ public sealed record HaproxyClusterProps
 
     /// <summary>ACM certificate for a TLS listener on 443, terminated at the NLB. Default: no TLS listener.</summary>
     public string? CertificateArn { get; init; }
+
+    /// <summary>
+    /// What the TLS listener offers clients in ALPN (with <see cref="CertificateArn"/>). Default:
+    /// HTTP/2 preferred, HTTP/1.1 still accepted.
+    /// </summary>
+    public AlpnPolicy TlsAlpnPolicy { get; init; } = AlpnPolicy.HTTP2_PREFERRED;
 
     /// <summary>How long HAProxy's logs are kept. Default: one month.</summary>
     public RetentionDays LogRetention { get; init; } = RetentionDays.ONE_MONTH;

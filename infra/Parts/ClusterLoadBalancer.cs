@@ -119,6 +119,9 @@ internal sealed class ClusterLoadBalancer
             Protocol = certificateArn is null ? Protocol.TCP : Protocol.TLS,
             Certificates = certificateArn is null ? null : [ListenerCertificate.FromArn(certificateArn)],
             SslPolicy = certificateArn is null ? null : SslPolicy.RECOMMENDED_TLS,
+            // HTTP/2 to clients: the NLB offers h2 in ALPN and passes the decrypted bytes on; HAProxy
+            // detects the HTTP/2 preface on its clear TLS-origin bind, so no node change is needed.
+            AlpnPolicy = certificateArn is null ? null : _props.TlsAlpnPolicy,
             DefaultTargetGroups = [targets],
         });
         return targets;

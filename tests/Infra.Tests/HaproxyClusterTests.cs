@@ -50,6 +50,7 @@ public class HaproxyClusterTests(SynthesizedApp app) : IClassFixture<Synthesized
             ("Port", 443),
             ("Protocol", "TLS"),
             ("SslPolicy", "ELBSecurityPolicy-TLS13-1-2-2021-06"),
+            ("AlpnPolicy", new[] { "HTTP2Preferred" }),
             ("Certificates", new object[] { Props(("CertificateArn", Environments.Prod.Cluster.CertificateArn!)) })));
         dev.ResourceCountIs("AWS::ElasticLoadBalancingV2::Listener", 1);
     }
