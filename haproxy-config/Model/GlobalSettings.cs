@@ -16,6 +16,14 @@ public sealed record GlobalSettings
     public TimeSpan HardStopAfter { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
+    /// How many reloads an old worker may outlive (<c>mworker-max-reloads</c>): a worker kept by a
+    /// long-lived connection is stopped after this many more, so frequent reloads (a rules rollout,
+    /// a reload storm) keep at most this many old workers, whatever <see cref="HardStopAfter"/>
+    /// allows. Default: 3.
+    /// </summary>
+    public int MaxReloadsPerWorker { get; init; } = 3;
+
+    /// <summary>
     /// The Runtime API socket. It also hands the listening sockets to the next worker on reload
     /// (<c>expose-fd listeners</c>), so reloads drop no connection. Default: <c>/run/haproxy/admin.sock</c>.
     /// </summary>

@@ -96,7 +96,8 @@ internal sealed class ConfigEmitter
         _cfg.Section("global")
             .Line("master-worker")
             .Line(Invariant($"maxconn {global.MaxConnections}"))
-            .Line($"hard-stop-after {Duration(global.HardStopAfter)}");
+            .Line($"hard-stop-after {Duration(global.HardStopAfter)}")
+            .Line(Invariant($"mworker-max-reloads {global.MaxReloadsPerWorker}"));
         if (global.User is { } user)
         {
             _cfg.Line($"user {user}").Line($"group {user}");

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using HaproxyCluster.Config;
 
-namespace HaproxyCluster.Agent.Tests.Support;
+namespace HaproxyCluster.Tests.Shared;
 
 /// <summary>HAProxy in master-worker mode, as a node runs it, on a rendered bundle; ready once its admin socket exists.</summary>
 internal sealed class MasterWorkerHaproxy : IDisposable
@@ -13,6 +13,8 @@ internal sealed class MasterWorkerHaproxy : IDisposable
         var config = Path.Combine(folder, ConfigBundle.ConfigFileName);
         HaproxyCheck.AssertValid(config);
         _process = Process.Start(new ProcessStartInfo("haproxy", ["-W", "-db", "-f", config]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        _process.OutputDataReceived += (_, e) => { if (e.Data is { } line) { lock (Output) { Output.Add(line); } } };
+        _process.ErrorDataReceived += (_, e) => { if (e.Data is { } line) { lock (Output) { Output.Add(line); } } };
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
         var clock = Stopwatch.StartNew();
@@ -22,6 +24,9 @@ internal sealed class MasterWorkerHaproxy : IDisposable
             Thread.Sleep(50);
         }
     }
+
+    /// <summary>What the master and its workers printed.</summary>
+    public List<string> Output { get; } = [];
 
     /// <summary>The master's pid: a USR2 to it reloads HAProxy.</summary>
     public int MasterPid => _process.Id;
