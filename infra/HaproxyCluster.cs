@@ -156,12 +156,28 @@ public sealed partial class HaproxyCluster : Construct
                 $"every node runs the node agent, but {agent} does not exist; run 'make agent' (make synth does), or set AgentDirectory to where it was published");
         }
 
+        problems[nameof(props.TcpIdleTimeout)].Require(props.TcpIdleTimeout is null || (props.TcpIdleTimeout.Value.Ticks % TimeSpan.TicksPerSecond == 0 && props.TcpIdleTimeout.Value.TotalSeconds is >= 60 and <= 6000),
+            $"{props.TcpIdleTimeout} is not an NLB idle timeout; use whole seconds from 60 to 6000");
+        if (props.Haproxy?.Defaults.TcpKeepAlive?.Idle is { } probeAfter && NlbIdleTimeout(props) is var nlbIdle && probeAfter >= nlbIdle)
+        {
+            problems[nameof(props.Haproxy)]["Defaults"]["TcpKeepAlive"]["Idle"].Add(
+                $"{probeAfter.TotalSeconds} s is not under the NLB's idle timeout ({nlbIdle.TotalSeconds} s), which drops a silent flow before its first probe; use less than {nlbIdle.TotalSeconds} s");
+        }
+
         foreach (var problem in props.Rollout?.Problems() ?? [])
         {
             problems[nameof(props.Rollout)].Add(problem);
         }
 
         return problems;
+    }
+
+    /// <summary>The shortest time the NLB keeps a silent flow: the TCP listener's, or the TLS listener's fixed 350 s.</summary>
+    private static TimeSpan NlbIdleTimeout(HaproxyClusterProps props)
+    {
+        var awsDefault = TimeSpan.FromSeconds(350);
+        var tcp = props.TcpIdleTimeout ?? awsDefault;
+        return props.CertificateArn is null || tcp < awsDefault ? tcp : awsDefault;
     }
 
     private void WriteNodeFiles()

@@ -54,6 +54,13 @@ public sealed record HaproxyClusterProps
     /// </summary>
     public AlpnPolicy TlsAlpnPolicy { get; init; } = AlpnPolicy.HTTP2_PREFERRED;
 
+    /// <summary>
+    /// How long the NLB keeps a silent flow on its TCP listener (<c>tcp.idle_timeout.seconds</c>,
+    /// 60 s to 6000 s). The TLS listener's is fixed at 350 s. The nodes' keepalive probes
+    /// (<see cref="DefaultSettings.TcpKeepAlive"/>) must come sooner than either. Default: AWS's 350 s.
+    /// </summary>
+    public TimeSpan? TcpIdleTimeout { get; init; }
+
     /// <summary>How long HAProxy's logs are kept. Default: one month.</summary>
     public RetentionDays LogRetention { get; init; } = RetentionDays.ONE_MONTH;
 

@@ -14,6 +14,7 @@ var nodes = new Option<int>("--nodes") { Description = "How many nodes.", Defaul
 var httpPort = new Option<int?>("--http-port") { Description = "Try the environment with this HTTP port instead of its own." };
 var healthPort = new Option<int?>("--health-port") { Description = "Try the environment with this health port instead of its own." };
 var healthPath = new Option<string?>("--health-path") { Description = "Try the environment with this health path instead of its own." };
+var keepAlive = new Option<int?>("--keepalive-seconds") { Description = "Try the environment with TCP keepalive probes after this many idle seconds, and as far apart, instead of its own." };
 var hosts = new Option<int>("--hosts") { Description = "Entries of the host table put first in the routes.", Required = true };
 var bind = new Option<string>("--bind") { Description = "The address every listener binds to.", Required = true };
 var logTarget = new Option<string>("--log-target") { Description = "Where the node logs, such as tcp@127.0.0.1:5140 as on a node.", Required = true };
@@ -27,7 +28,7 @@ var minutesAsSeconds = new Option<double>("--seconds-per-minute") { Description 
 
 var nodesCommand = new Command("nodes", "Each node's bundle (OUT/node<i>/haproxy/, as a node of the local cluster sees it under /mnt), the rules version of it (OUT/rules.json), the local backends' configs (OUT/backends/) and list (OUT/backends.tsv), every instance EC2-discovered pools can have (OUT/instances.tsv), and OUT/topology.env, which local.sh reads.")
 {
-    env, output, nodes, backendAddress, firstPort, httpPort, healthPort, healthPath,
+    env, output, nodes, backendAddress, firstPort, httpPort, healthPort, healthPath, keepAlive,
 };
 nodesCommand.SetAction(parsed =>
 {
@@ -54,7 +55,7 @@ var fault = new Option<string?>("--fault") { Description = "Breaks the bundle on
 var strategyOf = new Option<string?>("--strategy-of") { Description = "Use this environment's deployment strategy instead of ENV's." };
 var rulesCommand = new Command("rules", "The working tree's rules of ENV as the local nodes run them, as one rules version (an AppConfig payload) in RULES; prints the stand-in's deployment query for the strategy in local time (steps=…&step-seconds=…&bake-seconds=…), a space, and the bundle's sha256.")
 {
-    env, rulesFile, backendAddress, firstPort, httpPort, healthPort, healthPath, minutesAsSeconds, tenants, rulesVersion, fault, strategyOf,
+    env, rulesFile, backendAddress, firstPort, httpPort, healthPort, healthPath, keepAlive, minutesAsSeconds, tenants, rulesVersion, fault, strategyOf,
 };
 rulesCommand.SetAction(parsed =>
 {
@@ -126,13 +127,17 @@ benchCommand.SetAction(parsed =>
 
 return await new RootCommand("Renders the local stand-in of an environment's cluster, and runs its EC2 and AppConfig stand-ins.") { nodesCommand, rulesCommand, benchCommand, ec2Command, appConfigCommand }.Parse(args).InvokeAsync();
 
-// The environment's spec, with the listeners the command line overrides.
+// The environment's spec, with the listeners and keepalive the command line overrides.
 HaproxySpec LocalSpec(ParseResult parsed)
 {
     var environment = Environments.Select(parsed.GetValue(env))[0];
     var listeners = environment.Haproxy.Listeners;
+    var defaults = environment.Haproxy.Defaults;
     return environment.Haproxy with
     {
+        Defaults = parsed.GetValue(keepAlive) is { } seconds
+            ? defaults with { TcpKeepAlive = defaults.TcpKeepAlive with { Idle = TimeSpan.FromSeconds(seconds), Interval = TimeSpan.FromSeconds(seconds) } }
+            : defaults,
         Listeners = listeners with
         {
             HttpPort = parsed.GetValue(httpPort) ?? listeners.HttpPort,

@@ -2,8 +2,9 @@
 # make chaos: brings the local cluster up, runs a bounded load through the front with wrk, and
 # breaks things during it, phase by phase. Prints requests sent and failed per phase and how long
 # the front kept a dead node. Budgets: no failure in the backend-kill, reload and invalid-config
-# phases (nor in the restore phases); in the node-kill phase, no more failures than connections
-# that were open on the dead node. Four rules phases roll versions out through the AppConfig
+# phases (nor in the restore phases), nor more old workers on a node than mworker-max-reloads after
+# ten reloads with an upgraded connection held through each generation; in the node-kill phase, no
+# more failures than connections that were open on the dead node. Four rules phases roll versions out through the AppConfig
 # stand-in: a rule change live on every node within 20 s, a 10,000-row table change with no
 # reload, and two bad versions stopped at the canary (back on the previous rules within 10 s);
 # none may fail a request. With an EC2-discovered pool (dev's api), four more phases run
@@ -68,13 +69,33 @@ start_backend web 1
 load backend-restore
 finish backend-restore "$LOAD_PID" 0
 
-# 3. reload every node seamlessly, ten times.
+# 3. reload every node seamlessly, ten times, each generation of workers holding an upgraded
+# connection open (a WebSocket's shape): old workers must not pile up beyond mworker-max-reloads.
+hold_tunnel() { # hold_tunnel <n>: an upgraded connection straight to node <n> (PROXY v1), kept in TUNNELS
+  local fd status
+  exec {fd}<> "/dev/tcp/$(node_address "$1")/$NODE_HTTP_PORT"
+  printf 'PROXY TCP4 %s %s 40000 %s\r\nGET /stream HTTP/1.1\r\nHost: app.example.com\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n' \
+    "$BRIDGE_ADDRESS" "$(node_address "$1")" "$NODE_HTTP_PORT" >&"$fd"
+  status=$(timeout 5 head -n 1 <&"$fd" || true)
+  if [[ $status != "HTTP/1.1 101 "* ]]; then echo "chaos: node$1 did not upgrade: '$status'" >&2; over_budget=1; fi
+  TUNNELS+=("$fd")
+}
+workers() { pgrep -c -P "$(cat "$LOCAL_DIR/node$1/master.pid")"; }
+old_workers_bound=$(awk '$1 == "mworker-max-reloads" { print $2 }' "$LOCAL_DIR/node1/haproxy/haproxy.cfg")
+TUNNELS=()
 load reload
 for _ in $(seq 1 10); do
-  for n in $(seq 1 "$NODES"); do reload_node "$n"; done
+  for n in $(seq 1 "$NODES"); do hold_tunnel "$n"; reload_node "$n"; done
   sleep "$(awk -v s="$PHASE_SECONDS" 'BEGIN { print s / 12 }')"
 done
 finish reload "$LOAD_PID" 0 "(10 reloads of $NODES nodes)"
+worker_counts=$(for n in $(seq 1 "$NODES"); do printf 'node%s %s, ' "$n" "$(workers "$n")"; done)
+for fd in "${TUNNELS[@]}"; do exec {fd}>&-; done
+if for n in $(seq 1 "$NODES"); do [ "$(workers "$n")" -le $((1 + old_workers_bound)) ] || exit 1; done; then
+  echo "chaos: workers after 10 reloads, an upgraded connection held per generation: ${worker_counts%, } (bound: 1 + $old_workers_bound old)"
+else
+  echo "chaos: old workers piled up after 10 reloads: ${worker_counts%, } (bound: 1 + $old_workers_bound old)" >&2; over_budget=1
+fi
 
 # 4. push an invalid config to node1 and reload it: it must keep serving the old one.
 cp "$LOCAL_DIR/node1/haproxy/haproxy.cfg" "$LOCAL_DIR/node1/haproxy/haproxy.cfg.good"

@@ -81,6 +81,12 @@ start_node() { # start_node <n>: HAProxy, then the node agent, as the bootstrap 
   echo $! > "$dir/agent.pid"
 }
 
+# The upgrade echo the backends send Upgrade requests to (LocalTopology.UpgradeEchoPort).
+start_upgrade_echo() {
+  socat "TCP-LISTEN:$UPGRADE_ECHO_PORT,bind=127.0.0.1,reuseaddr,fork" EXEC:"$top/scripts/upgrade-echo.sh" 2> "$LOCAL_DIR/upgrade-echo.log" &
+  echo $! > "$LOCAL_DIR/upgrade-echo.pid"
+}
+
 start_appconfig() {
   dotnet "$top/local/bin/Debug/net10.0/HaproxyCluster.Local.dll" appconfig --address "$BRIDGE_ADDRESS" --port "$APPCONFIG_PORT" \
     --emf-port "$EMF_PORT" > "$LOCAL_DIR/appconfig.log" 2>&1 &
@@ -319,6 +325,7 @@ up() { # up <env> [renderer options]
   done
 
   while IFS=$'\t' read -r pool index _ _; do start_backend "$pool" "$index"; done < "$LOCAL_DIR/backends.tsv"
+  start_upgrade_echo
   if [ -s "$LOCAL_DIR/instances.tsv" ]; then start_ec2; fi
   # The rules the nodes boot on are the deployed version, as on AWS.
   start_appconfig
@@ -340,7 +347,9 @@ up() { # up <env> [renderer options]
 }
 
 down() {
-  for pidfile in "$LOCAL_DIR"/front.pid "$LOCAL_DIR"/ec2.pid "$LOCAL_DIR"/appconfig.pid "$LOCAL_DIR"/backends/*.pid "$LOCAL_DIR"/node*/agent.pid "$LOCAL_DIR"/node*/master.pid; do
+  # The echo's per-connection children first: each serves a tunnel that may still be open.
+  if [ -f "$LOCAL_DIR/upgrade-echo.pid" ]; then pkill -P "$(cat "$LOCAL_DIR/upgrade-echo.pid")" 2> /dev/null || true; fi
+  for pidfile in "$LOCAL_DIR"/upgrade-echo.pid "$LOCAL_DIR"/front.pid "$LOCAL_DIR"/ec2.pid "$LOCAL_DIR"/appconfig.pid "$LOCAL_DIR"/backends/*.pid "$LOCAL_DIR"/node*/agent.pid "$LOCAL_DIR"/node*/master.pid; do
     if [ -f "$pidfile" ]; then kill "$(cat "$pidfile")" 2> /dev/null || true; fi
   done
   for n in $(seq 1 $NODES); do

@@ -2,14 +2,19 @@
 # make local-test: the local cluster comes up and serves through its front with an environment
 # whose HTTP port, health port and health path are not the defaults. local.sh takes all three
 # from the renderer, so a copy of a default anywhere in it would leave the nodes DOWN in the front
-# or the requests refused. The echo backend then shows what the rules did to a request.
+# or the requests refused. The echo backend then shows what the rules did to a request. Then, on
+# the TLS-origin port through the front (PROXY v2, as the NLB's TLS listener sends), HTTP/2 with
+# prior knowledge and HTTP/1.1 both reach a backend and the access log names each protocol; and an
+# upgraded connection stays usable across an idle period longer than the nodes' keepalive time,
+# their keepalive probes counted.
 set -euo pipefail
 # shellcheck source=scripts/local.sh disable=SC1091
 source "$(dirname "$0")/local.sh"
 trap down EXIT
 export HEALTH_INTERVAL=1s
 
-up dev --http-port 8080 --health-port 9090 --health-path /ready
+readonly KEEPALIVE_SECONDS=2 IDLE_SECONDS=7
+up dev --http-port 8080 --health-port 9090 --health-path /ready --keepalive-seconds "$KEEPALIVE_SECONDS"
 fail() { echo "local-test: $*" >&2; exit 1; }
 grep -qx '    bind :8080 accept-proxy name http' "$LOCAL_DIR/node1/haproxy/haproxy.cfg" || fail "node1 does not listen on 8080"
 grep -qx '    monitor-uri /ready' "$LOCAL_DIR/node1/haproxy/haproxy.cfg" || fail "node1's health path is not /ready"
@@ -24,3 +29,33 @@ expect 'x-environment: dev'     # the dev environment's SetHeader rule
 expect 'x-forwarded-proto: http'
 [[ $reply != *spoofed* ]] || fail "the DeleteHeader(X-Forwarded-Host) rule did not apply"
 echo "local-test: nodes on :8080 with health on :9090/ready served through the front"
+
+# HTTP/2 and HTTP/1.1 on the TLS-origin port, each recorded with its protocol in the access log.
+for protocol in --http2-prior-knowledge --http1.1; do
+  version=$(curl -fsS --max-time 5 -o /dev/null -w '%{http_version}' "$protocol" -H 'Host: app.example.com' "http://127.0.0.1:$FRONT_TLS/h2-check$protocol")
+  echo "local-test: curl $protocol through the front's TLS-origin port: HTTP/$version 200"
+done
+logged() { wait_until 5 grep -qE "$1" "$LOCAL_DIR"/node*/haproxy.log || fail "no access log line matches $1"; }
+logged '"protocol":"HTTP/2.0","uri":"[^"]*/h2-check--http2-prior-knowledge"'
+logged '"protocol":"HTTP/1.1","uri":"[^"]*/h2-check--http1.1"'
+echo "local-test: the access log records HTTP/2.0 and HTTP/1.1"
+
+# An upgraded connection, idle for longer than the keepalive time, then used again.
+keepalive_probes() { # probes sent from every node's namespace so far
+  for n in $(seq 1 "$NODES"); do ip netns exec "$(node_ns "$n")" nstat -asz TcpExtTCPKeepAlive; done | awk '$1 == "TcpExtTCPKeepAlive" { sum += $2 } END { print sum + 0 }'
+}
+exec {tunnel}<> "/dev/tcp/127.0.0.1/$FRONT_HTTP"
+printf 'GET /stream HTTP/1.1\r\nHost: app.example.com\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n' >&"$tunnel"
+IFS= read -r -t 5 status <&"$tunnel" || fail "no answer to the Upgrade request"
+[[ $status == "HTTP/1.1 101 "* ]] || fail "the Upgrade request was answered '$status'"
+while IFS= read -r -t 5 line <&"$tunnel" && [ -n "${line%$'\r'}" ]; do :; done
+echo_line() { printf '%s\n' "$1" >&"$tunnel" && IFS= read -r -t 5 back <&"$tunnel" && [ "$back" = "$1" ]; }
+echo_line "before the idle period" || fail "the tunnel does not echo"
+probes_before=$(keepalive_probes)
+sleep "$IDLE_SECONDS"
+probes=$(($(keepalive_probes) - probes_before))
+timers=$(for n in $(seq 1 "$NODES"); do ip netns exec "$(node_ns "$n")" ss -tnoH state established; done | grep -o 'timer:(keepalive,[^)]*)' | sort | uniq -c | tr -s ' ' | paste -sd, -)
+echo_line "after $IDLE_SECONDS s idle" || fail "the tunnel did not survive $IDLE_SECONDS s idle"
+exec {tunnel}>&-
+[ "$probes" -ge 2 ] || fail "only $probes keepalive probes in $IDLE_SECONDS s idle; expected the node to probe both sides every $KEEPALIVE_SECONDS s"
+echo "local-test: an upgraded connection idle for $IDLE_SECONDS s (keepalive after $KEEPALIVE_SECONDS s) still echoes; $probes keepalive probes sent by the nodes; node sockets: $timers"

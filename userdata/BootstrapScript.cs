@@ -51,6 +51,9 @@ public static partial class BootstrapScript
             .Append(Setting("AGENT_READY_SECONDS", Number(settings.Agent.ReadySeconds)))
             .Append(Setting("SERVER_STATE_FILE", settings.Agent.ServerStateFile))
             .Append(Setting("RUNTIME_SOCKET", settings.RuntimeSocket))
+            .Append(Setting("KEEPALIVE_TIME", Seconds(settings.TcpKeepAlive.Idle)))
+            .Append(Setting("KEEPALIVE_INTERVAL", Seconds(settings.TcpKeepAlive.Interval)))
+            .Append(Setting("KEEPALIVE_PROBES", Number(settings.TcpKeepAlive.Probes)))
             .Append('\n')
             // The body names the directory in one place, as a bare word: the path is checked to be plain.
             .Append(Body.Value.Replace("@CONFIG_DIR@", settings.ConfigDirectory, StringComparison.Ordinal))
@@ -69,6 +72,8 @@ public static partial class BootstrapScript
     private static string Setting(string name, string value) => $"readonly {name}='{value}'\n";
 
     private static string Number(int value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private static string Seconds(TimeSpan value) => Number((int)value.TotalSeconds);
 
     private static Problems Check(BootstrapSettings s)
     {
@@ -107,6 +112,8 @@ public static partial class BootstrapScript
             at[nameof(agent.ServerStateFile)].Add(Syntax.AbsoluteFilePath(agent.ServerStateFile));
             at[nameof(agent.ReadySeconds)].Require(agent.ReadySeconds is >= 1 and <= 600, $"{agent.ReadySeconds} s is out of range; use 1 to 600");
         }
+
+        Syntax.KeepAlive(problems[nameof(s.TcpKeepAlive)], s.TcpKeepAlive);
 
         // The same rules, and so the same messages, as the spec's listeners and directories.
         problems[nameof(s.ConfigDirectory)].Add(Syntax.AbsoluteFilePath(s.ConfigDirectory));

@@ -42,6 +42,14 @@ public sealed record BootstrapSettings
     /// <summary>HAProxy's admin socket (<see cref="GlobalSettings.RuntimeSocketPath"/>), where the agent applies tables.</summary>
     public string RuntimeSocket { get; init; } = new GlobalSettings().RuntimeSocketPath;
 
+    /// <summary>
+    /// The kernel's keepalive for every socket on the node (HAProxy sets its own sockets' per
+    /// socket): the spec's <see cref="DefaultSettings.TcpKeepAlive"/>, so a node's other long-lived
+    /// flows (the agent's, the AppConfig Agent's) outlive the NLB's idle timeout too. Default: the
+    /// spec's default.
+    /// </summary>
+    public TcpKeepAlive TcpKeepAlive { get; init; } = new();
+
     /// <summary>Health probes before the script gives up. Default: 60.</summary>
     public int HealthAttempts { get; init; } = 60;
 

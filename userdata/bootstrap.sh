@@ -90,6 +90,9 @@ net.ipv4.ip_local_port_range = 1024 65023
 net.ipv4.tcp_tw_reuse = 1
 fs.file-max = 2097152
 SYSCTL
+  # Probes well inside the NLB's 350 s idle timeout, for every socket that asks for keepalive.
+  printf 'net.ipv4.tcp_keepalive_time = %s\nnet.ipv4.tcp_keepalive_intvl = %s\nnet.ipv4.tcp_keepalive_probes = %s\n' \
+    "$KEEPALIVE_TIME" "$KEEPALIVE_INTERVAL" "$KEEPALIVE_PROBES" >> /etc/sysctl.d/90-haproxy.conf
   sysctl --system > /dev/null
 }
 

@@ -25,6 +25,14 @@ public sealed record DefaultSettings
     public TimeSpan TunnelTimeout { get; init; } = TimeSpan.FromHours(1);
 
     /// <summary>
+    /// TCP keepalive on both sides of every connection (<c>option clitcpka</c>, <c>option srvtcpka</c>):
+    /// a probe after this much silence keeps a quiet tunnel or long poll alive through an NLB, which
+    /// drops a flow idle for 350 s, and finds a vanished peer. Default: a probe after 60 s of
+    /// silence, then every 20 s, the peer given up after 3 unanswered.
+    /// </summary>
+    public TcpKeepAlive TcpKeepAlive { get; init; } = new();
+
+    /// <summary>
     /// Connection attempts to a server before giving up; with <c>option redispatch</c> the last
     /// goes to another server. Default: 3.
     /// </summary>

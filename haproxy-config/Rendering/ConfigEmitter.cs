@@ -137,6 +137,18 @@ internal sealed class ConfigEmitter
             .Line($"server syslog {server} log-proto octet-count");
     }
 
+    /// <summary>Keepalive probes on the client side (the NLB's flow) and the server side alike.</summary>
+    private void KeepAlive(TcpKeepAlive keepAlive)
+    {
+        foreach (var side in new[] { "cli", "srv" })
+        {
+            _cfg.Line($"option {side}tcpka")
+                .Line($"{side}tcpka-idle {Duration(keepAlive.Idle)}")
+                .Line($"{side}tcpka-intvl {Duration(keepAlive.Interval)}")
+                .Line(Invariant($"{side}tcpka-cnt {keepAlive.Probes}"));
+        }
+    }
+
     private void Defaults()
     {
         var d = _spec.Defaults;
@@ -156,6 +168,7 @@ internal sealed class ConfigEmitter
             .Line($"retry-on {d.RetryOn}")
             .Line($"http-reuse {d.HttpReuse.ToString().ToLowerInvariant()}")
             .Line("option forwardfor");
+        KeepAlive(d.TcpKeepAlive);
         if (_plan.Discovery is { Pools.Count: > 0 })
         {
             // A new worker starts with the servers the agent found before the reload.
@@ -171,7 +184,7 @@ internal sealed class ConfigEmitter
 
     private static string JsonLogFormat(bool withRequestId) =>
         "{\"time\":\"%tr\",\"client\":\"%ci\",\"frontend\":\"%f\",\"backend\":\"%b\",\"server\":\"%s\","
-        + "\"method\":\"%HM\",\"uri\":%{+Q}HU,\"status\":%ST,\"bytes\":%B,\"tr_ms\":%Tr,\"ta_ms\":%Ta,"
+        + "\"method\":\"%HM\",\"protocol\":\"%HV\",\"uri\":%{+Q}HU,\"status\":%ST,\"bytes\":%B,\"tr_ms\":%Tr,\"ta_ms\":%Ta,"
         + "\"termination\":\"%tsc\"" + (withRequestId ? ",\"request_id\":\"%ID\"" : "") + "}";
 
     private void Resolvers()

@@ -248,6 +248,7 @@ internal sealed class SpecValidator
         defaults["HttpKeepAliveTimeout"].Add(Syntax.Duration(d.HttpKeepAliveTimeout));
         defaults["QueueTimeout"].Add(Syntax.Duration(d.QueueTimeout));
         defaults["TunnelTimeout"].Add(Syntax.Duration(d.TunnelTimeout));
+        Syntax.KeepAlive(defaults["TcpKeepAlive"], d.TcpKeepAlive);
         defaults["Retries"].Add(Syntax.Range(d.Retries, 0, 100));
         defaults["RetryOn"].Add(Syntax.RetryOn(d.RetryOn));
         defaults["HttpReuse"].Require(Enum.IsDefined(d.HttpReuse), $"{d.HttpReuse} is not an HttpReuse value");

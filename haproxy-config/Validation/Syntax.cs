@@ -147,6 +147,24 @@ internal static partial class Syntax
             : $"{Show(value)} is not a retry-on list; use space-separated keywords from: {string.Join(", ", RetryOnKeywords)}";
     }
 
+    // The kernel counts keepalive times in whole seconds, up to 32,767, and probes up to 127.
+    public static void KeepAlive(Problems at, TcpKeepAlive? keepAlive)
+    {
+        if (keepAlive is null)
+        {
+            at.Add("is null; give the keepalive probes' idle time, interval and count");
+            return;
+        }
+
+        static string? Seconds(TimeSpan value) =>
+            value >= TimeSpan.FromSeconds(1) && value <= TimeSpan.FromSeconds(32_767) && value.Ticks % TimeSpan.TicksPerSecond == 0
+                ? null
+                : $"{value} is not a keepalive time; use whole seconds from 1 to 32767";
+        at["Idle"].Add(Seconds(keepAlive.Idle));
+        at["Interval"].Add(Seconds(keepAlive.Interval));
+        at["Probes"].Add(Syntax.Range(keepAlive.Probes, 1, 127));
+    }
+
     public static string? Range(int value, int min, int max) =>
         value >= min && value <= max ? null : $"{value} is out of range; use {min} to {max}";
 

@@ -113,7 +113,7 @@ internal sealed class ClusterLoadBalancer
         });
         targets.SetAttribute("deregistration_delay.connection_termination.enabled", "true");
 
-        LoadBalancer.AddListener($"{name}Listener", new BaseNetworkListenerProps
+        var listener = LoadBalancer.AddListener($"{name}Listener", new BaseNetworkListenerProps
         {
             Port = listenerPort,
             Protocol = certificateArn is null ? Protocol.TCP : Protocol.TLS,
@@ -124,6 +124,16 @@ internal sealed class ClusterLoadBalancer
             AlpnPolicy = certificateArn is null ? null : _props.TlsAlpnPolicy,
             DefaultTargetGroups = [targets],
         });
+        if (certificateArn is null && _props.TcpIdleTimeout is { } idle)
+        {
+            // CDK 2.160 has no property for it yet; CloudFormation has ListenerAttributes. A TLS
+            // listener's idle timeout is fixed at 350 s, so only the TCP one takes it.
+            ((CfnListener)listener.Node.DefaultChild!).AddPropertyOverride("ListenerAttributes", new[]
+            {
+                new Dictionary<string, string> { ["Key"] = "tcp.idle_timeout.seconds", ["Value"] = ((int)idle.TotalSeconds).ToString(CultureInfo.InvariantCulture) },
+            });
+        }
+
         return targets;
     }
 }

@@ -84,6 +84,7 @@ internal sealed class NodeFleet
             HealthPort = listeners.HealthPort,
             HealthPath = listeners.HealthPath,
             SyslogPort = props.Haproxy.Global.LoopbackTcpLogPort ?? GlobalSettings.NodeSyslogPort,
+            TcpKeepAlive = props.Haproxy.Defaults.TcpKeepAlive,
             Agent = new NodeAgentSettings
             {
                 Uri = (string)stack.Resolve(agent.S3ObjectUrl),

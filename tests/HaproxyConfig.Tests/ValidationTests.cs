@@ -58,6 +58,8 @@ public class ValidationTests
         { "null table key", Valid with { Routes = [Route.HostTable("sites", new TableEntry(null!, "web"))] }, "Routes[0] (HostTableRoute).Entries[0].Key", "is not a host name" },
         { "null log target", Valid with { Global = new GlobalSettings { LogTarget = null! } }, "Global.LogTarget", "is not a log target" },
         { "old workers never stopped", Valid with { Global = new GlobalSettings { MaxReloadsPerWorker = 0 } }, "Global.MaxReloadsPerWorker", "0 is out of range; use 1 to 100" },
+        { "keepalive in milliseconds", Valid with { Defaults = new DefaultSettings { TcpKeepAlive = new TcpKeepAlive(TimeSpan.FromMilliseconds(1500), TimeSpan.FromSeconds(10), 0) } }, "Defaults.TcpKeepAlive.Idle", "00:00:01.5000000 is not a keepalive time; use whole seconds from 1 to 32767" },
+        { "keepalive never giving up", Valid with { Defaults = new DefaultSettings { TcpKeepAlive = new TcpKeepAlive(TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(10), 0) } }, "Defaults.TcpKeepAlive.Probes", "0 is out of range" },
         { "untrusted cidr", Valid with { Defaults = new DefaultSettings { TrustedProxies = ["10.0.0.1/8"] } }, "Defaults.TrustedProxies[0]", "did you mean 10.0.0.0/8?" },
         { "condition too large", Valid with { Routes = [Route.To("api", Enumerable.Range(0, 5).Select(i => Match.Path($"/a{i}") | Match.Path($"/b{i}")).Aggregate((a, b) => a & b))] }, "Routes[0] (PoolRoute).When", "expands to 32 alternatives" },
     };

@@ -32,9 +32,10 @@ public class ClusterPartsTests
     }
 
     /// <summary>The load balancer with a plain group of nodes as its targets.</summary>
-    private static (ClusterLoadBalancer LoadBalancer, AutoScalingGroup Nodes) LoadBalancerWithTargets(Stack stack, Vpc vpc)
+    private static (ClusterLoadBalancer LoadBalancer, AutoScalingGroup Nodes) LoadBalancerWithTargets(Stack stack, Vpc vpc, HaproxyClusterProps? props = null)
     {
-        var loadBalancer = new ClusterLoadBalancer(stack, vpc, new ClusterSecurityGroups(stack, vpc, Props).Nlb, Props);
+        props ??= Props;
+        var loadBalancer = new ClusterLoadBalancer(stack, vpc, new ClusterSecurityGroups(stack, vpc, props).Nlb, props);
         var nodes = new AutoScalingGroup(stack, "Nodes", new AutoScalingGroupProps
         {
             Vpc = vpc,
@@ -89,6 +90,20 @@ public class ClusterPartsTests
 
         template.ResourceCountIs("AWS::ElasticLoadBalancingV2::Listener", 2);
         Assert.NotNull(loadBalancer.TlsTargetGroup);
+    }
+
+    [Fact]
+    public void Tcp_listener_keeps_silent_flows_as_long_as_told_and_the_tls_listener_keeps_its_fixed_timeout()
+    {
+        // GIVEN a cluster whose TCP flows may idle for 15 minutes
+        var (stack, vpc) = NewStack();
+        _ = LoadBalancerWithTargets(stack, vpc, Props with { TcpIdleTimeout = TimeSpan.FromMinutes(15) });
+        var template = Template.FromStack(stack);
+
+        // THEN the TCP listener carries the attribute, and the TLS listener (fixed at 350 s) none
+        template.HasResourceProperties("AWS::ElasticLoadBalancingV2::Listener", Fields(("Protocol", "TCP"),
+            ("ListenerAttributes", new object[] { Fields(("Key", "tcp.idle_timeout.seconds"), ("Value", "900")) })));
+        template.HasResourceProperties("AWS::ElasticLoadBalancingV2::Listener", Fields(("Protocol", "TLS"), ("ListenerAttributes", CdkMatch.Absent())));
     }
 
     [Fact]

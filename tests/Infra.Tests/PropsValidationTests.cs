@@ -22,6 +22,19 @@ public class PropsValidationTests
         { "no proxy protocol", Valid with { Haproxy = Valid.Haproxy with { Listeners = new Listeners { AcceptProxy = false } } }, "Haproxy.Listeners.AcceptProxy", "send PROXY protocol v2" },
         { "bad rule", Valid with { Haproxy = Valid.Haproxy with { DefaultPool = "nope" } }, "Haproxy.DefaultPool", "'nope' is not a pool" },
         { "drained group no pool discovers", Valid with { DrainOnScaleIn = ["web-asg"] }, "DrainOnScaleIn[0]", "'web-asg' is not the group of any Ec2Discovery pool; name a group a pool discovers" },
+        { "idle timeout beyond the NLB's range", Valid with { TcpIdleTimeout = TimeSpan.FromSeconds(30) }, "TcpIdleTimeout", "00:00:30 is not an NLB idle timeout; use whole seconds from 60 to 6000" },
+        {
+            "keepalive after the NLB dropped the flow", Valid with { Haproxy = Valid.Haproxy with { Defaults = new DefaultSettings { TcpKeepAlive = new TcpKeepAlive(TimeSpan.FromSeconds(400), TimeSpan.FromSeconds(20), 3) } } },
+            "Haproxy.Defaults.TcpKeepAlive.Idle", "400 s is not under the NLB's idle timeout (350 s), which drops a silent flow before its first probe; use less than 350 s"
+        },
+        {
+            "keepalive after a shortened idle timeout", Valid with { TcpIdleTimeout = TimeSpan.FromSeconds(60) },
+            "Haproxy.Defaults.TcpKeepAlive.Idle", "60 s is not under the NLB's idle timeout (60 s)"
+        },
+        {
+            "keepalive after the TLS listener's fixed timeout", Valid with { TcpIdleTimeout = TimeSpan.FromMinutes(30), CertificateArn = "arn:aws:acm:eu-west-1:123456789012:certificate/00000000-0000-0000-0000-000000000000", Haproxy = Valid.Haproxy with { Defaults = new DefaultSettings { TcpKeepAlive = new TcpKeepAlive(TimeSpan.FromSeconds(600), TimeSpan.FromSeconds(20), 3) } } },
+            "Haproxy.Defaults.TcpKeepAlive.Idle", "600 s is not under the NLB's idle timeout (350 s)"
+        },
         { "agent not built", Valid with { AgentDirectory = "/nonexistent/agent" }, "AgentDirectory", "/nonexistent/agent/linux-x64/haproxy-cluster-agent does not exist; run 'make agent'" },
     };
 

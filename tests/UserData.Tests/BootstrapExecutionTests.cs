@@ -63,7 +63,10 @@ public sealed class BootstrapExecutionTests : IDisposable
         Assert.Contains($"Environment=HTTP_PORT={node.RulesPort}\n", appConfigAgent, StringComparison.Ordinal);
         Assert.Contains("systemctl restart aws-appconfig-agent", node.Calls("systemctl"));
         Assert.Contains($"rules: bundle {GoodBundle.Sha256}", output, StringComparison.Ordinal);
-        Assert.Contains("net.ipv4.tcp_tw_reuse = 1", node.ReadFile("/etc/sysctl.d/90-haproxy.conf"), StringComparison.Ordinal);
+        // AND the kernel probes idle connections the spec's way, well inside the NLB's 350 s
+        var sysctl = node.ReadFile("/etc/sysctl.d/90-haproxy.conf");
+        Assert.Contains("net.ipv4.tcp_tw_reuse = 1", sysctl, StringComparison.Ordinal);
+        Assert.Contains("net.ipv4.tcp_keepalive_time = 60\nnet.ipv4.tcp_keepalive_intvl = 20\nnet.ipv4.tcp_keepalive_probes = 3\n", sysctl, StringComparison.Ordinal);
         Assert.Contains("LimitNOFILE=200000", node.ReadFile("/etc/systemd/system/haproxy.service.d/override.conf"), StringComparison.Ordinal);
         Assert.Contains("\"log_group_name\":\"/haproxy-cluster/test\"", node.ReadFile("/opt/aws/amazon-cloudwatch-agent/etc/haproxy-cluster.json"), StringComparison.Ordinal);
     }

@@ -84,11 +84,13 @@ public class BootstrapScriptTests
         var payload = RulesPayload.Encode(archive);
 
         var tampered = Assert.Throws<InvalidDataException>(() => RulesPayload.Decode(payload.Replace(archive.Sha256, new string('0', 64), StringComparison.Ordinal)));
-        var truncated = Assert.Throws<InvalidDataException>(() => RulesPayload.Decode(payload[..(payload.Length / 2)] + "\"}"));
+        // Cut short, the bundle is refused either as broken base64 or gzip, or by its hash, by where the cut falls.
+        Assert.Throws<InvalidDataException>(() => RulesPayload.Decode(payload[..(payload.Length / 2)] + "\"}"));
+        var garbled = Assert.Throws<InvalidDataException>(() => RulesPayload.Decode($"{{\"sha256\":\"{archive.Sha256}\",\"bundle\":\"not base64!\"}}"));
         var shapeless = Assert.Throws<InvalidDataException>(() => RulesPayload.Decode("{\"sha256\":\"x\"}"));
 
         Assert.Contains($"has sha256 {archive.Sha256}, but the payload names {new string('0', 64)}", tampered.Message, StringComparison.Ordinal);
-        Assert.Contains("not base64 of gzip", truncated.Message, StringComparison.Ordinal);
+        Assert.Contains("not base64 of gzip", garbled.Message, StringComparison.Ordinal);
         Assert.Contains("lacks sha256 or bundle", shapeless.Message, StringComparison.Ordinal);
     }
 
