@@ -5,20 +5,61 @@ namespace HaproxyCluster.Config.Tests;
 /// <summary>
 /// HTTP/2 from clients, as it reaches a node behind the NLB's TLS listener (h2 in ALPN, the
 /// decrypted stream passed on with PROXY protocol): HAProxy takes HTTP/2 with prior knowledge and
-/// HTTP/1.1 on the same clear bind, with curl as the client.
+/// HTTP/1.1 on the same clear bind, on 2.6 and on 3.0, with curl as the client; the plain HTTP bind
+/// takes h2c with prior knowledge the same way, at no cost.
 /// </summary>
-public class Http2BehaviourTests(PolicyCluster cluster) : IClassFixture<PolicyCluster>
+public class Http2BehaviourTests(Http2BehaviourTests.Nodes nodes) : IClassFixture<Http2BehaviourTests.Nodes>
 {
     [Theory]
-    [InlineData("--http2-prior-knowledge", "2")]
-    [InlineData("--http1.1", "1.1")]
-    public void The_tls_origin_bind_serves_http2_and_http1_to_the_default_pool(string protocol, string version)
+    [InlineData("2.6", "tls-origin", "--http2-prior-knowledge", "2")]
+    [InlineData("2.6", "tls-origin", "--http1.1", "1.1")]
+    [InlineData("3.0", "tls-origin", "--http2-prior-knowledge", "2")]
+    [InlineData("3.0", "tls-origin", "--http1.1", "1.1")]
+    [InlineData("2.6", "http", "--http2-prior-knowledge", "2")]
+    [InlineData("3.0", "http", "--http1.1", "1.1")]
+    public void A_clear_proxied_bind_serves_http2_and_http1_to_the_default_pool(string version, string bind, string protocol, string expected)
     {
+        var haproxy = version == "3.0" ? nodes.Haproxy30 : nodes.Haproxy26;
+        var port = bind == "http" ? haproxy.HttpPort : haproxy.TlsOriginPort;
+
         var (exitCode, output) = Command.Run("curl", "-sS", protocol, "--haproxy-protocol", "-H", "Host: app.example.com",
-            "-w", "\nversion=%{http_version} status=%{http_code}\n", $"http://127.0.0.1:{cluster.Haproxy.TlsOriginPort}/");
+            "-w", "\nversion=%{http_version} status=%{http_code}\n", $"http://127.0.0.1:{port}/h2-{bind}");
 
         Assert.True(exitCode == 0, output);
-        Assert.Contains($"version={version} status=200", output, StringComparison.Ordinal);
+        Assert.Contains($"version={expected} status=200", output, StringComparison.Ordinal);
         Assert.StartsWith("web\n", output, StringComparison.Ordinal); // the test backend names itself first
+        Assert.Contains($"\"protocol\":\"HTTP/{(expected == "2" ? "2.0" : "1.1")}\"", haproxy.Output.Split('\n').Last(l => l.Contains($"/h2-{bind}", StringComparison.Ordinal)), StringComparison.Ordinal);
+    }
+
+    /// <summary>One backend, and the same node config on HAProxy 2.6 and 3.0.</summary>
+    public sealed class Nodes : IAsyncLifetime, IDisposable
+    {
+        private readonly Backend _web = new("web");
+        private RunningHaproxy? _haproxy26;
+        private RunningHaproxy? _haproxy30;
+
+        internal RunningHaproxy Haproxy26 => _haproxy26 ?? throw new InvalidOperationException("not started");
+
+        internal RunningHaproxy Haproxy30 => _haproxy30 ?? throw new InvalidOperationException("not started");
+
+        public async Task InitializeAsync()
+        {
+            var spec = new HaproxySpec { Pools = [new Pool { Name = "web", Servers = [_web.Server] }], DefaultPool = "web" };
+            _haproxy26 = await RunningHaproxy.StartAsync(spec);
+            _haproxy30 = await RunningHaproxy.StartAsync(spec, haproxy30: true);
+        }
+
+        public Task DisposeAsync()
+        {
+            Dispose();
+            return Task.CompletedTask;
+        }
+
+        public void Dispose()
+        {
+            _haproxy26?.Dispose();
+            _haproxy30?.Dispose();
+            _web.Dispose();
+        }
     }
 }

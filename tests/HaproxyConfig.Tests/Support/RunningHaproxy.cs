@@ -6,8 +6,10 @@ using System.Text;
 namespace HaproxyCluster.Config.Tests.Support;
 
 /// <summary>
-/// The real HAProxy 2.6, started on loopback with a rendered bundle (after both versions passed
-/// <c>haproxy -c</c> on it), and stopped with its whole process tree on dispose.
+/// The real HAProxy, started on loopback with a rendered bundle (after both versions passed
+/// <c>haproxy -c</c> on it), and stopped with its whole process tree on dispose: Debian 12's 2.6,
+/// or the 3.0 of <see cref="HaproxyCheck.Haproxy30Root"/> through chroot (the bundle lives under
+/// /tmp, which is bind-mounted into that root, so both read the same paths).
 /// </summary>
 internal sealed class RunningHaproxy : IDisposable
 {
@@ -60,7 +62,7 @@ internal sealed class RunningHaproxy : IDisposable
         };
     }
 
-    public static async Task<RunningHaproxy> StartAsync(HaproxySpec spec)
+    public static async Task<RunningHaproxy> StartAsync(HaproxySpec spec, bool haproxy30 = false)
     {
         var directory = System.IO.Directory.CreateTempSubdirectory("haproxy-test-").FullName;
         var local = OnLoopback(spec, directory);
@@ -68,11 +70,12 @@ internal sealed class RunningHaproxy : IDisposable
         var config = Path.Combine(directory, ConfigBundle.ConfigFileName);
         HaproxyCheck.AssertValid(config);
 
-        var start = new ProcessStartInfo("haproxy") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[] { "-db", "-f", config })
-        {
-            start.ArgumentList.Add(arg);
-        }
+        var start = haproxy30
+            ? new ProcessStartInfo("unshare", ["--mount", "--propagation", "private", "bash", "-c",
+                $"mount --bind /tmp '{HaproxyCheck.Haproxy30Root}/tmp' && exec chroot '{HaproxyCheck.Haproxy30Root}' haproxy -db -f \"$0\"", config])
+            : new ProcessStartInfo("haproxy", ["-db", "-f", config]);
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
 
         var haproxy = new RunningHaproxy(local, directory, Process.Start(start)!);
         await haproxy.WaitUntilListeningAsync();
