@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.RegularExpressions;
 using Amazon.CDK;
 using Amazon.CDK.AWS.AutoScaling;
@@ -129,6 +130,12 @@ public sealed partial class HaproxyCluster : Construct
         problems[nameof(props.AvailabilityZones)].Require(props.AvailabilityZones is null || props.AvailabilityZones.Count >= 2,
             $"{props.AvailabilityZones?.Count} availability zone(s) given; use at least 2, so losing a zone leaves nodes serving");
         problems[nameof(props.TargetCpuPercent)].Require(props.TargetCpuPercent is >= 10 and <= 90, $"{props.TargetCpuPercent} % is out of range; use 10 to 90");
+        if (props.Haproxy?.Global is { } global)
+        {
+            problems[nameof(props.TargetSessionsPerNode)].Require(props.TargetSessionsPerNode >= 1 && props.TargetSessionsPerNode <= global.MaxConnections * 0.9,
+                string.Create(CultureInfo.InvariantCulture, $"{props.TargetSessionsPerNode} is out of range; use 1 to 90 % of Haproxy.Global.MaxConnections ({global.MaxConnections}), so a node scales out before it refuses connections"));
+        }
+
         problems[nameof(props.AccessLogDays)].Require(props.AccessLogDays is >= 1 and <= 3650, $"{props.AccessLogDays} days is out of range; use 1 to 3650");
         problems[nameof(props.Http5xxPerMinuteAlarm)].Require(props.Http5xxPerMinuteAlarm >= 1, $"{props.Http5xxPerMinuteAlarm} should be at least 1");
         problems[nameof(props.CertificateArn)].Require(props.CertificateArn is null || CertificateArn().IsMatch(props.CertificateArn),

@@ -42,6 +42,14 @@ public sealed record HaproxyClusterProps
     /// <summary>Average CPU the group scales to hold. Default: 50 %.</summary>
     public int TargetCpuPercent { get; init; } = 50;
 
+    /// <summary>
+    /// Average open sessions a node holds that the group scales to hold, beside
+    /// <see cref="TargetCpuPercent"/>: the NLB-facing frontend's current sessions, which each node's
+    /// CloudWatch agent scrapes from HAProxy. Keep it well under <see cref="GlobalSettings.MaxConnections"/>.
+    /// Default: 5,000.
+    /// </summary>
+    public int TargetSessionsPerNode { get; init; } = 5_000;
+
     /// <summary>Whether the NLB is reachable from the internet. Default: true. False: internal, reachable from the VPC.</summary>
     public bool InternetFacing { get; init; } = true;
 

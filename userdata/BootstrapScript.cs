@@ -51,6 +51,12 @@ public static partial class BootstrapScript
             .Append(Setting("AGENT_READY_SECONDS", Number(settings.Agent.ReadySeconds)))
             .Append(Setting("SERVER_STATE_FILE", settings.Agent.ServerStateFile))
             .Append(Setting("RUNTIME_SOCKET", settings.RuntimeSocket))
+            .Append(Setting("METRICS_TARGET", $"127.0.0.1:{Number(settings.AdminPort)}"))
+            .Append(Setting("METRICS_PATH", NodeLoadMetrics.Path))
+            .Append(Setting("METRICS_SCRAPE_SECONDS", Number(NodeLoadMetrics.ScrapeSeconds)))
+            .Append(Setting("LOAD_METRICS", $"^({NodeLoadMetrics.Sessions}|{NodeLoadMetrics.Requests})$"))
+            .Append(Setting("LOAD_FRONTEND", NodeLoadMetrics.Frontend))
+            .Append(Setting("LOAD_DIMENSION", NodeLoadMetrics.GroupDimension))
             .Append(Setting("KEEPALIVE_TIME", Seconds(settings.TcpKeepAlive.Idle)))
             .Append(Setting("KEEPALIVE_INTERVAL", Seconds(settings.TcpKeepAlive.Interval)))
             .Append(Setting("KEEPALIVE_PROBES", Number(settings.TcpKeepAlive.Probes)))
@@ -120,6 +126,7 @@ public static partial class BootstrapScript
         problems[nameof(s.HealthPath)].Add(Syntax.SimplePath(s.HealthPath));
         problems[nameof(s.HealthPort)].Add(Syntax.Port(s.HealthPort));
         problems[nameof(s.SyslogPort)].Add(Syntax.Port(s.SyslogPort));
+        problems[nameof(s.AdminPort)].Add(Syntax.Port(s.AdminPort));
         problems[nameof(s.HealthAttempts)].Require(
             s.HealthAttempts is >= 1 and <= 600 && s.HealthIntervalSeconds is >= 1 and <= 60,
             $"{s.HealthAttempts} attempts every {s.HealthIntervalSeconds} s is out of range; use 1 to 600 attempts, 1 to 60 s apart");

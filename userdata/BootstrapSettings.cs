@@ -36,6 +36,12 @@ public sealed record BootstrapSettings
     /// </summary>
     public int SyslogPort { get; init; } = GlobalSettings.NodeSyslogPort;
 
+    /// <summary>
+    /// The port of HAProxy's admin frontend (<see cref="Listeners.AdminPort"/>), whose Prometheus
+    /// endpoint the CloudWatch agent scrapes for <see cref="NodeLoadMetrics"/>. Default: the spec's default.
+    /// </summary>
+    public int AdminPort { get; init; } = new Listeners().AdminPort;
+
     /// <summary>The node agent: it installs the first rules version, then applies every later one, and fills discovered pools.</summary>
     public required NodeAgentSettings Agent { get; init; }
 

@@ -121,9 +121,31 @@ RSYSLOG
   systemctl enable rsyslog
   systemctl restart rsyslog
   mkdir -p /opt/aws/amazon-cloudwatch-agent/etc
-  # The node agent's log, and its metrics, which it sends as EMF to the CloudWatch agent.
+  # Load to scale on: the CloudWatch agent scrapes HAProxy's Prometheus endpoint and publishes the
+  # NLB-facing frontend's sessions and requests with the node's group as their dimension (EC2
+  # tags the instance with it; the launch template lets IMDS show tags).
+  local group
+  group=$(imds tags/instance/aws:autoscaling:groupName)
+  [[ $group =~ ^[A-Za-z0-9._-]{1,255}$ ]] || { log "IMDS names no usable auto-scaling group: '$group'"; return 1; }
+  cat > /opt/aws/amazon-cloudwatch-agent/etc/prometheus.yaml <<PROMETHEUS
+global:
+  scrape_interval: ${METRICS_SCRAPE_SECONDS}s
+  scrape_timeout: 10s
+scrape_configs:
+  - job_name: haproxy
+    metrics_path: $METRICS_PATH
+    static_configs:
+      - targets: ["$METRICS_TARGET"]
+        labels:
+          $LOAD_DIMENSION: "$group"
+PROMETHEUS
+  # The node agent's log and metrics (EMF), the access and bootstrap logs, and the load metrics.
   cat > /opt/aws/amazon-cloudwatch-agent/etc/haproxy-cluster.json <<AGENT
-{"logs":{"metrics_collected":{"emf":{}},"logs_collected":{"files":{"collect_list":[
+{"logs":{"metrics_collected":{"emf":{},"prometheus":{"log_group_name":"$LOG_GROUP",
+"prometheus_config_path":"/opt/aws/amazon-cloudwatch-agent/etc/prometheus.yaml",
+"emf_processor":{"metric_namespace":"$AGENT_METRICS_NAMESPACE","metric_declaration":[
+{"source_labels":["job","proxy"],"label_matcher":"^haproxy;$LOAD_FRONTEND\$","dimensions":[["$LOAD_DIMENSION"]],"metric_selectors":["$LOAD_METRICS"]}]}}},
+"logs_collected":{"files":{"collect_list":[
 {"file_path":"/var/log/haproxy/access.log","log_group_name":"$LOG_GROUP","log_stream_name":"{instance_id}/access"},
 {"file_path":"$BOOT_LOG","log_group_name":"$LOG_GROUP","log_stream_name":"{instance_id}/bootstrap"},
 {"file_path":"$AGENT_LOG","log_group_name":"$LOG_GROUP","log_stream_name":"{instance_id}/agent"}]}}}}

@@ -234,7 +234,7 @@ internal sealed class ConfigEmitter
         _cfg.Section($"frontend {ConfigRenderer.AdminFrontend}")
             .Line(Bind(_spec.Listeners.AdminPort, proxied: false))
             .Line("no log")
-            .Line("http-request use-service prometheus-exporter if { path /metrics }")
+            .Line($"http-request use-service prometheus-exporter if {{ path {NodeLoadMetrics.Path} }}")
             .Line("stats enable")
             .Line("stats uri /stats")
             .Line("stats refresh 10s");

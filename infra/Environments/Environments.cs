@@ -20,6 +20,7 @@ public static class Environments
             VpcCidr = "10.10.0.0/16",
             InstanceType = "t3.small",
             MinCapacity = 2,
+            TargetSessionsPerNode = 1_000,
             MaxCapacity = 3,
             DrainOnScaleIn = ["dev-api"],
             // A rules change reaches every dev node at once; the alarms are watched for two minutes.
@@ -56,6 +57,7 @@ public static class Environments
             VpcCidr = "10.20.0.0/16",
             InstanceType = "c6i.large",
             MinCapacity = 3,
+            TargetSessionsPerNode = 5_000,
             MaxCapacity = 6,
             Haproxy = new HaproxySpec
             {
@@ -90,6 +92,7 @@ public static class Environments
             VpcCidr = "10.30.0.0/16",
             InstanceType = "c6i.xlarge",
             MinCapacity = 3,
+            TargetSessionsPerNode = 10_000,
             MaxCapacity = 12,
             CertificateArn = "arn:aws:acm:eu-central-1:123456789012:certificate/00000000-0000-0000-0000-000000000000",
             Haproxy = new HaproxySpec

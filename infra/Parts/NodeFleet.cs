@@ -1,5 +1,6 @@
 using Amazon.CDK;
 using Amazon.CDK.AWS.AutoScaling;
+using Amazon.CDK.AWS.CloudWatch;
 using Amazon.CDK.AWS.EC2;
 using Amazon.CDK.AWS.IAM;
 using Amazon.CDK.AWS.Logs;
@@ -52,6 +53,8 @@ internal sealed class NodeFleet
             SecurityGroup = securityGroup,
             RequireImdsv2 = true,
             HttpPutResponseHopLimit = 1,
+            // The bootstrap reads the node's group from its tags, the dimension of its load metrics.
+            InstanceMetadataTags = true,
             DetailedMonitoring = true,
             BlockDevices =
             [
@@ -85,6 +88,7 @@ internal sealed class NodeFleet
             HealthPath = listeners.HealthPath,
             SyslogPort = props.Haproxy.Global.LoopbackTcpLogPort ?? GlobalSettings.NodeSyslogPort,
             TcpKeepAlive = props.Haproxy.Defaults.TcpKeepAlive,
+            AdminPort = listeners.AdminPort,
             Agent = new NodeAgentSettings
             {
                 Uri = (string)stack.Resolve(agent.S3ObjectUrl),
@@ -186,6 +190,20 @@ internal sealed class NodeFleet
             DefaultInstanceWarmup = Duration.Minutes(3),
         });
         group.ScaleOnCpuUtilization("Cpu", new CpuUtilizationScalingProps { TargetUtilizationPercent = props.TargetCpuPercent });
+        // HAProxy is rarely CPU-bound before it runs out of connections: scale on open sessions too.
+        // Target tracking scales out when either policy asks, and in only when both allow it.
+        group.ScaleToTrackMetric("Sessions", new MetricTargetTrackingProps
+        {
+            Metric = new Metric(new MetricProps
+            {
+                Namespace = NodeAgentMetrics.Namespace(props.EnvironmentName),
+                MetricName = NodeLoadMetrics.Sessions,
+                DimensionsMap = new Dictionary<string, string> { [NodeLoadMetrics.GroupDimension] = group.AutoScalingGroupName },
+                Statistic = Stats.AVERAGE,
+                Period = Duration.Seconds(NodeLoadMetrics.ScrapeSeconds),
+            }),
+            TargetValue = props.TargetSessionsPerNode,
+        });
         return group;
     }
 }

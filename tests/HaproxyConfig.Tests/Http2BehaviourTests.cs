@@ -8,7 +8,7 @@ namespace HaproxyCluster.Config.Tests;
 /// HTTP/1.1 on the same clear bind, on 2.6 and on 3.0, with curl as the client; the plain HTTP bind
 /// takes h2c with prior knowledge the same way, at no cost.
 /// </summary>
-public class Http2BehaviourTests(Http2BehaviourTests.Nodes nodes) : IClassFixture<Http2BehaviourTests.Nodes>
+public class Http2BehaviourTests(BothVersions nodes) : IClassFixture<BothVersions>
 {
     [Theory]
     [InlineData("2.6", "tls-origin", "--http2-prior-knowledge", "2")]
@@ -29,37 +29,5 @@ public class Http2BehaviourTests(Http2BehaviourTests.Nodes nodes) : IClassFixtur
         Assert.Contains($"version={expected} status=200", output, StringComparison.Ordinal);
         Assert.StartsWith("web\n", output, StringComparison.Ordinal); // the test backend names itself first
         Assert.Contains($"\"protocol\":\"HTTP/{(expected == "2" ? "2.0" : "1.1")}\"", haproxy.Output.Split('\n').Last(l => l.Contains($"/h2-{bind}", StringComparison.Ordinal)), StringComparison.Ordinal);
-    }
-
-    /// <summary>One backend, and the same node config on HAProxy 2.6 and 3.0.</summary>
-    public sealed class Nodes : IAsyncLifetime, IDisposable
-    {
-        private readonly Backend _web = new("web");
-        private RunningHaproxy? _haproxy26;
-        private RunningHaproxy? _haproxy30;
-
-        internal RunningHaproxy Haproxy26 => _haproxy26 ?? throw new InvalidOperationException("not started");
-
-        internal RunningHaproxy Haproxy30 => _haproxy30 ?? throw new InvalidOperationException("not started");
-
-        public async Task InitializeAsync()
-        {
-            var spec = new HaproxySpec { Pools = [new Pool { Name = "web", Servers = [_web.Server] }], DefaultPool = "web" };
-            _haproxy26 = await RunningHaproxy.StartAsync(spec);
-            _haproxy30 = await RunningHaproxy.StartAsync(spec, haproxy30: true);
-        }
-
-        public Task DisposeAsync()
-        {
-            Dispose();
-            return Task.CompletedTask;
-        }
-
-        public void Dispose()
-        {
-            _haproxy26?.Dispose();
-            _haproxy30?.Dispose();
-            _web.Dispose();
-        }
     }
 }

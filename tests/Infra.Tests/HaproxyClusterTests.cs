@@ -82,7 +82,7 @@ public class HaproxyClusterTests(SynthesizedApp app) : IClassFixture<Synthesized
         var template = app.Templates["prod"];
 
         template.HasResourceProperties("AWS::EC2::LaunchTemplate", Props(("LaunchTemplateData", CdkMatch.ObjectLike(Props(
-            ("MetadataOptions", CdkMatch.ObjectLike(Props(("HttpTokens", "required")))),
+            ("MetadataOptions", CdkMatch.ObjectLike(Props(("HttpTokens", "required"), ("InstanceMetadataTags", "enabled")))),
             ("BlockDeviceMappings", new object[] { Props(("DeviceName", "/dev/xvda"), ("Ebs", Props(("Encrypted", true), ("VolumeSize", 20), ("VolumeType", "gp3")))) }),
             ("IamInstanceProfile", CdkMatch.AnyValue()),
             ("KeyName", CdkMatch.Absent()))))));
@@ -143,14 +143,30 @@ public class HaproxyClusterTests(SynthesizedApp app) : IClassFixture<Synthesized
                 ("WaitOnResourceSignals", true)))))));
     }
 
-    [Fact]
-    public void Group_scales_on_cpu()
+    [Theory]
+    [InlineData("prod", 10_000)]
+    [InlineData("staging", 5_000)]
+    [InlineData("dev", 1_000)]
+    public void Group_scales_on_cpu_and_on_sessions_per_node_with_the_environments_target(string env, int sessions)
     {
-        app.Templates["prod"].HasResourceProperties("AWS::AutoScaling::ScalingPolicy", Props(
+        var template = app.Templates[env];
+
+        template.ResourceCountIs("AWS::AutoScaling::ScalingPolicy", 2);
+        template.HasResourceProperties("AWS::AutoScaling::ScalingPolicy", Props(
             ("PolicyType", "TargetTrackingScaling"),
             ("TargetTrackingConfiguration", CdkMatch.ObjectLike(Props(
                 ("PredefinedMetricSpecification", Props(("PredefinedMetricType", "ASGAverageCPUUtilization"))),
                 ("TargetValue", 50))))));
+        // The metric each node's CloudWatch agent publishes, averaged over the group: sessions per node.
+        template.HasResourceProperties("AWS::AutoScaling::ScalingPolicy", Props(
+            ("PolicyType", "TargetTrackingScaling"),
+            ("TargetTrackingConfiguration", Props(
+                ("CustomizedMetricSpecification", Props(
+                    ("Namespace", $"HaproxyCluster/{env}"),
+                    ("MetricName", "haproxy_frontend_current_sessions"),
+                    ("Dimensions", new object[] { Props(("Name", "AutoScalingGroupName"), ("Value", Props(("Ref", CdkMatch.StringLikeRegexp("^ClusterNodesASG"))))) }),
+                    ("Statistic", "Average"))),
+                ("TargetValue", sessions)))));
     }
 
     [Fact]

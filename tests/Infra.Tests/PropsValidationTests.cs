@@ -35,6 +35,7 @@ public class PropsValidationTests
             "keepalive after the TLS listener's fixed timeout", Valid with { TcpIdleTimeout = TimeSpan.FromMinutes(30), CertificateArn = "arn:aws:acm:eu-west-1:123456789012:certificate/00000000-0000-0000-0000-000000000000", Haproxy = Valid.Haproxy with { Defaults = new DefaultSettings { TcpKeepAlive = new TcpKeepAlive(TimeSpan.FromSeconds(600), TimeSpan.FromSeconds(20), 3) } } },
             "Haproxy.Defaults.TcpKeepAlive.Idle", "600 s is not under the NLB's idle timeout (350 s)"
         },
+        { "sessions past maxconn", Valid with { TargetSessionsPerNode = 50_000 }, "TargetSessionsPerNode", "50000 is out of range; use 1 to 90 % of Haproxy.Global.MaxConnections (50000), so a node scales out before it refuses connections" },
         { "agent not built", Valid with { AgentDirectory = "/nonexistent/agent" }, "AgentDirectory", "/nonexistent/agent/linux-x64/haproxy-cluster-agent does not exist; run 'make agent'" },
     };
 

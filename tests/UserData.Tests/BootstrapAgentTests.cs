@@ -81,7 +81,7 @@ public sealed class BootstrapAgentTests : IDisposable
         Assert.Contains("systemctl restart haproxy-cluster-agent", node.Calls("systemctl"));
         // AND the CloudWatch agent ships the agent's log and takes its EMF metrics
         var cloudWatch = node.ReadFile("/opt/aws/amazon-cloudwatch-agent/etc/haproxy-cluster.json");
-        Assert.Contains("\"metrics_collected\":{\"emf\":{}}", cloudWatch, StringComparison.Ordinal);
+        Assert.Contains("\"metrics_collected\":{\"emf\":{},", cloudWatch, StringComparison.Ordinal);
         Assert.Contains("\"file_path\":\"/var/log/haproxy-cluster-agent.log\"", cloudWatch, StringComparison.Ordinal);
         Assert.Contains("discovery: app/app-1: serving i-00000000000000031 at 127.0.0.31", node.ReadFile("/var/log/haproxy-cluster-agent.log"), StringComparison.Ordinal);
         // AND requests reach the discovered instance through HAProxy

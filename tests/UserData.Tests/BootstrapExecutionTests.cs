@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using HaproxyCluster.Config;
 using HaproxyCluster.UserData.Tests.Support;
 
@@ -51,8 +52,9 @@ public sealed class BootstrapExecutionTests : IDisposable
         Assert.NotNull(node.HaproxyPid);
         Assert.Equal(200, Health().Status);
         Assert.Equal(ConfigRenderer.Render(_spec).Config, node.ReadFile("/etc/haproxy/haproxy.cfg"));
-        // IMDSv2 only: a token first, then metadata calls that carry it (the stub refuses any other).
-        Assert.Single(node.Calls("imds-token"));
+        // IMDSv2 only: a token for each metadata call, which carries it (the stub refuses any other).
+        Assert.Equal(2, node.Calls("imds-token").Count);
+        Assert.Equal(2, node.Calls("imds").Count);
         Assert.All(node.Calls("imds"), call => Assert.Contains("X-aws-ec2-metadata-token: test-token", call, StringComparison.Ordinal));
         Assert.Contains("aws s3 cp s3://assets-bucket/agent", Assert.Single(node.Calls("aws")), StringComparison.Ordinal);
         Assert.Contains("dnf install -y haproxy aws-cfn-bootstrap amazon-cloudwatch-agent rsyslog https://s3.amazonaws.com/aws-appconfig-downloads/aws-appconfig-agent/linux/x86_64/latest/aws-appconfig-agent.rpm", node.Calls("dnf"));
@@ -63,6 +65,16 @@ public sealed class BootstrapExecutionTests : IDisposable
         Assert.Contains($"Environment=HTTP_PORT={node.RulesPort}\n", appConfigAgent, StringComparison.Ordinal);
         Assert.Contains("systemctl restart aws-appconfig-agent", node.Calls("systemctl"));
         Assert.Contains($"rules: bundle {GoodBundle.Sha256}", output, StringComparison.Ordinal);
+        // AND the CloudWatch agent's config fits its schema and scrapes the node's load for the group IMDS names
+        var cloudWatch = node.ReadFile("/opt/aws/amazon-cloudwatch-agent/etc/haproxy-cluster.json");
+        Assert.Empty(CloudWatchAgentSchema.Errors(cloudWatch));
+        var declaration = JsonNode.Parse(cloudWatch)!["logs"]!["metrics_collected"]!["prometheus"]!["emf_processor"]!;
+        Assert.Equal("HaproxyCluster/test", (string?)declaration["metric_namespace"]);
+        Assert.Equal("""[{"source_labels":["job","proxy"],"label_matcher":"^haproxy;fe_http$","dimensions":[["AutoScalingGroupName"]],"metric_selectors":["^(haproxy_frontend_current_sessions|haproxy_frontend_http_requests_total)$"]}]""",
+            declaration["metric_declaration"]!.ToJsonString());
+        var scrape = node.ReadFile("/opt/aws/amazon-cloudwatch-agent/etc/prometheus.yaml");
+        Assert.Contains("  - job_name: haproxy\n    metrics_path: /metrics\n    static_configs:\n      - targets: [\"127.0.0.1:8404\"]\n        labels:\n          AutoScalingGroupName: \"HaproxyCluster-test-ClusterNodesASG-0123ABCD\"\n", scrape, StringComparison.Ordinal);
+        Assert.Contains("scrape_interval: 60s", scrape, StringComparison.Ordinal);
         // AND the kernel probes idle connections the spec's way, well inside the NLB's 350 s
         var sysctl = node.ReadFile("/etc/sysctl.d/90-haproxy.conf");
         Assert.Contains("net.ipv4.tcp_tw_reuse = 1", sysctl, StringComparison.Ordinal);

@@ -43,8 +43,13 @@ internal sealed class NodeSandbox : IDisposable
                 http://169.254.169.254/latest/api/token) record imds-token "$@"; echo test-token; exit 0 ;;
                 http://169.254.169.254/*)
                   record imds "$@"
+                  case "$arg" in
+                    */meta-data/instance-id) answer=i-0123456789abcdef0 ;;
+                    */meta-data/tags/instance/aws:autoscaling:groupName) answer=HaproxyCluster-test-ClusterNodesASG-0123ABCD ;;
+                    *) exit 22 ;;
+                  esac
                   for header in "$@"; do
-                    [ "$header" != 'X-aws-ec2-metadata-token: test-token' ] || { echo i-0123456789abcdef0; exit 0; }
+                    [ "$header" != 'X-aws-ec2-metadata-token: test-token' ] || { echo "$answer"; exit 0; }
                   done
                   exit 22 ;;
               esac
