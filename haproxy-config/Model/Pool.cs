@@ -17,6 +17,13 @@ public sealed record Pool
     /// </summary>
     public ServerDiscovery? Discovery { get; init; }
 
+    /// <summary>
+    /// What the pool speaks to its servers: HTTP/1.1, or HTTP/2 in clear (<c>proto h2</c>), which
+    /// gRPC services need. Whatever clients speak, each request goes out in this protocol.
+    /// Default: HTTP/1.1.
+    /// </summary>
+    public ServerProtocol Protocol { get; init; } = ServerProtocol.Http1;
+
     /// <summary>How servers are checked. Default: see <see cref="HealthCheck"/>.</summary>
     public HealthCheck HealthCheck { get; init; } = new();
 
@@ -92,9 +99,15 @@ public sealed record DnsDiscovery(string Hostname, int Port, int Slots = 10) : S
     }
 }
 
-/// <summary>An HTTP health check of each server.</summary>
+/// <summary>A health check of each server: an HTTP request (in the pool's protocol), or a TCP connect.</summary>
 public sealed record HealthCheck
 {
+    /// <summary>
+    /// Whether a check is an HTTP request for <see cref="Path"/> or only a TCP connect: a gRPC
+    /// service with no plain HTTP endpoint to check takes the TCP check. Default: HTTP.
+    /// </summary>
+    public HealthCheckKind Kind { get; init; } = HealthCheckKind.Http;
+
     /// <summary>Path requested. Default: <c>/</c>.</summary>
     public string Path { get; init; } = "/";
 
@@ -109,6 +122,26 @@ public sealed record HealthCheck
 
     /// <summary>Consecutive good checks that mark a server up. Default: 2.</summary>
     public int Rise { get; init; } = 2;
+}
+
+/// <summary>What a pool speaks to its servers.</summary>
+public enum ServerProtocol
+{
+    /// <summary>HTTP/1.1.</summary>
+    Http1,
+
+    /// <summary>HTTP/2 in clear with prior knowledge (h2c): for gRPC services and other HTTP/2 servers.</summary>
+    Http2,
+}
+
+/// <summary>How a server is checked.</summary>
+public enum HealthCheckKind
+{
+    /// <summary>An HTTP request, in the pool's protocol, answered with the expected status.</summary>
+    Http,
+
+    /// <summary>A TCP connection that opens.</summary>
+    Tcp,
 }
 
 /// <summary>Load-balancing algorithms.</summary>

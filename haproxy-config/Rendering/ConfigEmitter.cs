@@ -248,10 +248,14 @@ internal sealed class ConfigEmitter
         var pool = backend.Pool;
         var check = pool.HealthCheck;
         _cfg.Section($"backend {pool.Name}")
-            .Line($"balance {pool.Balance.ToString().ToLowerInvariant()}")
-            .Line("option httpchk")
-            .Line($"http-check send meth GET uri {Word(check.Path)}")
-            .Line(Invariant($"http-check expect status {check.ExpectStatus}"));
+            .Line($"balance {pool.Balance.ToString().ToLowerInvariant()}");
+        if (check.Kind == HealthCheckKind.Http)
+        {
+            _cfg.Line("option httpchk")
+                .Line($"http-check send meth GET uri {Word(check.Path)}")
+                .Line(Invariant($"http-check expect status {check.ExpectStatus}"));
+        }
+
         if (pool.StickyCookie is { } cookie)
         {
             _cfg.Line($"cookie {cookie} insert indirect nocache httponly");
@@ -264,6 +268,12 @@ internal sealed class ConfigEmitter
         }
 
         defaults.Append(Invariant($" maxconn {pool.MaxConnectionsPerServer} maxqueue {pool.MaxQueuePerServer}"));
+        if (pool.Protocol == ServerProtocol.Http2)
+        {
+            // Requests and HTTP checks alike in HTTP/2: an h2c-only server answers nothing else.
+            defaults.Append(" proto h2 check-proto h2");
+        }
+
         if (pool.ErrorLimit is { } limit)
         {
             defaults.Append(Invariant($" observe layer7 error-limit {limit} on-error mark-down"));

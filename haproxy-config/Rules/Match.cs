@@ -38,6 +38,13 @@ public abstract record Match
     public static Match HeaderRegex(string name, string pattern) => new HeaderMatches(name, pattern);
 
     /// <summary>
+    /// A gRPC call: its <c>Content-Type</c> is <c>application/grpc</c>, alone or with a subtype
+    /// (<c>application/grpc+proto</c>) or parameters. Route it to a pool whose
+    /// <see cref="Pool.Protocol"/> is HTTP/2.
+    /// </summary>
+    public static Match Grpc() => HeaderRegex("Content-Type", "^application/grpc([+;]|$)");
+
+    /// <summary>
     /// The query string has parameter <paramref name="name"/> (<c>?name</c>, <c>?name=</c> or
     /// <c>?name=anything</c>), or, when <paramref name="value"/> is given, has it equal to that value
     /// (the first occurrence, compared as sent: no percent-decoding).

@@ -57,7 +57,9 @@ internal sealed class SpecValidator
             pool.Discovery?.Check(at["Discovery"]);
 
             at["Balance"].Require(Enum.IsDefined(pool.Balance), $"{(int)pool.Balance} is not a Balance; use RoundRobin, LeastConn or Source");
+            at["Protocol"].Require(Enum.IsDefined(pool.Protocol), $"{(int)pool.Protocol} is not a ServerProtocol; use Http1 or Http2");
             var check = at["HealthCheck"];
+            check["Kind"].Require(Enum.IsDefined(pool.HealthCheck.Kind), $"{(int)pool.HealthCheck.Kind} is not a HealthCheckKind; use Http or Tcp");
             check["Path"].Add(Syntax.Path(pool.HealthCheck.Path));
             check["ExpectStatus"].Add(Syntax.Range(pool.HealthCheck.ExpectStatus, 100, 599));
             check["Interval"].Add(Syntax.Duration(pool.HealthCheck.Interval));

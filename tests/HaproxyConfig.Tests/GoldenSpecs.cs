@@ -21,10 +21,14 @@ internal static class GoldenSpecs
                 new Pool { Name = "api-blue", Discovery = new DnsDiscovery("api-blue.service.internal", 8080, Slots: 5), Balance = Balance.LeastConn },
                 new Pool { Name = "api-green", Servers = [new Server("api-green.service.internal", 8080) { Name = "green" }] },
                 new Pool { Name = "docs", Servers = [new Server("2001:db8::10", 80)], HealthCheck = new HealthCheck { Path = "/status", ExpectStatus = 204 } },
+                new Pool { Name = "grpc", Servers = [new Server("10.0.3.10", 50051)], Protocol = ServerProtocol.Http2 },
+                new Pool { Name = "grpc-connect", Servers = [new Server("10.0.3.11", 50051)], Protocol = ServerProtocol.Http2, HealthCheck = new HealthCheck { Kind = HealthCheckKind.Tcp } },
             ],
             DefaultPool = "web",
             Routes =
             [
+                Route.To("grpc", Match.Grpc() & Match.PathPrefix("/checkout.")),
+                Route.To("grpc-connect", Match.Grpc()),
                 Route.Split(Match.Host("api.example.com"), new WeightedPool("api-blue", 95), new WeightedPool("api-green", 5)),
                 Route.HostTable("sites", new TableEntry("www.example.com", "web"), new TableEntry("*.docs.example.com", "docs"), new TableEntry("docs.example.com", "docs")),
                 Route.PathPrefixTable("paths", new TableEntry("/docs", "docs"), new TableEntry("/docs/api", "api-green")),

@@ -54,6 +54,8 @@ public class ValidationTests
         { "cookie name", Valid with { Pools = [new Pool { Name = "web", Servers = [new Server("10.0.0.1", 80)], StickyCookie = "bad;cookie" }] }, "Pools[0].StickyCookie", "is not a cookie name" },
         { "null redirect target", Valid with { RequestRules = [Rule.Redirect(null!, Match.Path("/x"))] }, "RequestRules[0] (RedirectRule).Target", "is null" },
         { "unknown header action", Valid with { RequestRules = [new RequestHeaderRule(new HeaderEdit((HeaderAction)7, "X-A", "v"))] }, "RequestRules[0] (RequestHeaderRule).Edit.Action", "7 is not a HeaderAction" },
+        { "unknown server protocol", Valid with { Pools = [new Pool { Name = "web", Servers = [new Server("10.0.0.1", 80)], Protocol = (ServerProtocol)7 }] }, "Pools[0].Protocol", "7 is not a ServerProtocol; use Http1 or Http2" },
+        { "unknown check kind", Valid with { Pools = [new Pool { Name = "web", Servers = [new Server("10.0.0.1", 80)], HealthCheck = new HealthCheck { Kind = (HealthCheckKind)7 } }] }, "Pools[0].HealthCheck.Kind", "7 is not a HealthCheckKind; use Http or Tcp" },
         { "unknown balance", Valid with { Pools = [new Pool { Name = "web", Servers = [new Server("10.0.0.1", 80)], Balance = (Balance)7 }] }, "Pools[0].Balance", "7 is not a Balance" },
         { "null table key", Valid with { Routes = [Route.HostTable("sites", new TableEntry(null!, "web"))] }, "Routes[0] (HostTableRoute).Entries[0].Key", "is not a host name" },
         { "null log target", Valid with { Global = new GlobalSettings { LogTarget = null! } }, "Global.LogTarget", "is not a log target" },
