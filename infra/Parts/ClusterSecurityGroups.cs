@@ -45,6 +45,8 @@ internal sealed class ClusterSecurityGroups
         }
 
         Nodes.AddIngressRule(Peer.Ipv4(vpc.VpcCidrBlock), Port.Tcp(listeners.AdminPort), "stats and Prometheus metrics from inside the VPC");
+        // cdk-nag cannot read a CIDR that is a reference, so it reports the rule as failing to run.
+        NagSuppressions.Add(Nodes, ("AwsSolutions-EC23", "The nodes admit the NLB's group on the listener ports and only the VPC's own CIDR (a reference to the VPC) on the admin port; nothing is open to the internet."));
         Nodes.AddEgressRule(Peer.AnyIpv4(), Port.Tcp(443), "AWS APIs, the config bundle and packages over HTTPS");
         foreach (var port in BackendPorts(props.Haproxy))
         {

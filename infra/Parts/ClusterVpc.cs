@@ -37,7 +37,7 @@ internal static class ClusterVpc
         var provider = Stack.Of(scope).Node.TryFindChild("Custom::VpcRestrictDefaultSGCustomResourceProvider")?.Node;
         if (provider?.TryFindChild("Role") is CfnResource providerRole)
         {
-            NagSuppressions.Add(providerRole, ("AwsSolutions-IAM4", "CDK's own provider for restricting the default security group; AWSLambdaBasicExecutionRole only lets it write its logs."));
+            NagSuppressions.Add(providerRole, ("AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]", "CDK's own provider for restricting the default security group; AWSLambdaBasicExecutionRole only lets it write its logs."));
         }
 
         // CDK 2.160 runs that provider on nodejs20.x, which Lambda deprecated on 2026-04-30 (no
@@ -46,8 +46,6 @@ internal static class ClusterVpc
         if (provider?.TryFindChild("Handler") is CfnResource handler)
         {
             handler.AddPropertyOverride("Runtime", LambdaRuntimes.NodeJs);
-            NagSuppressions.Add(handler, ("AwsSolutions-L1",
-                "nodejs24.x is the newest Node.js runtime; the cdk-nag pinned here to match aws-cdk-lib 2.160 only knows runtimes up to that release's, so it reads a newer one as not the latest."));
         }
 
         return vpc;

@@ -132,7 +132,7 @@ internal sealed class NodeFleet
             Description = "HAProxy node: SSM sessions, its agent, its rules, its logs, its stack signal",
             ManagedPolicies = [ManagedPolicy.FromAwsManagedPolicyName("AmazonSSMManagedInstanceCore")],
         });
-        NagSuppressions.Add(role, ("AwsSolutions-IAM4", "AmazonSSMManagedInstanceCore is AWS's least-privilege policy for Session Manager, which replaces SSH."));
+        NagSuppressions.Add(role, ("AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]", "AmazonSSMManagedInstanceCore is AWS's least-privilege policy for Session Manager, which replaces SSH."));
 
         // Exactly this object (the agent); asset.GrantRead would allow the whole asset bucket.
         role.AddToPolicy(new PolicyStatement(new PolicyStatementProps
@@ -160,7 +160,7 @@ internal sealed class NodeFleet
                 Actions = ["ec2:DescribeInstances"],
                 Resources = ["*"],
             }));
-            NagSuppressions.Add(role.Node.FindChild("DefaultPolicy"), ("AwsSolutions-IAM5",
+            NagSuppressions.Add(role.Node.FindChild("DefaultPolicy"), ("AwsSolutions-IAM5[Resource::*]",
                 "ec2:DescribeInstances has no resource-level permissions (IAM allows only '*'); it reads instance metadata, changes nothing, and the node agent needs it to find the discovered pools' instances."));
         }
 

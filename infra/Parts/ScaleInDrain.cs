@@ -75,18 +75,19 @@ internal static class ScaleInDrain
         });
         logs.GrantWrite(role);
         var stack = Stack.Of(scope);
+        var instances = $"arn:{stack.Partition}:ec2:{stack.Region}:{stack.Account}:instance/*";
         role.AddToPolicy(new PolicyStatement(new PolicyStatementProps
         {
             Sid = "TagLeavingInstances",
             Actions = ["ec2:CreateTags"],
-            Resources = [$"arn:{stack.Partition}:ec2:{stack.Region}:{stack.Account}:instance/*"],
+            Resources = [instances],
             Conditions = new Dictionary<string, object>
             {
                 ["StringEquals"] = new Dictionary<string, object> { ["aws:ResourceTag/aws:autoscaling:groupName"] = groups.ToArray() },
                 ["ForAllValues:StringEquals"] = new Dictionary<string, object> { ["aws:TagKeys"] = new[] { Ec2Discovery.LeavingTag } },
             },
         }));
-        NagSuppressions.Add(role.Node.FindChild("DefaultPolicy"), ("AwsSolutions-IAM5",
+        NagSuppressions.Add(role.Node.FindChild("DefaultPolicy"), ($"AwsSolutions-IAM5[Resource::{instances}]",
             "ec2:CreateTags is on instance/* because the leaving instance is not known until it leaves; the condition allows only instances of the drained groups, and only the haproxy-cluster:leaving tag."));
 
         var function = new Function(scope, "ScaleInDrainFunction", new FunctionProps
@@ -100,6 +101,8 @@ internal static class ScaleInDrain
             MemorySize = 128,
             Description = "Tags a terminating backend instance so HAProxy nodes drain it",
         });
+        NagSuppressions.Add(function, ("AwsSolutions-L1",
+            $"{LambdaRuntimes.Python} is supported by Lambda until 2028-10-31 (a template test fails on a runtime deprecated sooner); the handler is a few lines of the standard library and boto3, and a newer runtime is one constant in LambdaRuntimes."));
 
         _ = new EventRule(scope, "ScaleInDrainRule", new RuleProps
         {

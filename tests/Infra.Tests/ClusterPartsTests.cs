@@ -177,7 +177,7 @@ public class ClusterPartsTests
         var policy = Fields(("PolicyDocument", Fields(("Statement", CdkMatch.ArrayWith([statement])))));
         var withDiscovery = FleetTemplate(discovering);
         withDiscovery.HasResourceProperties("AWS::IAM::Policy", policy);
-        withDiscovery.HasResource("AWS::IAM::Policy", Fields(("Metadata", Fields(("cdk_nag", Fields(("rules_to_suppress", CdkMatch.ArrayWith([CdkMatch.ObjectLike(Fields(("id", "AwsSolutions-IAM5")))]))))))));
+        withDiscovery.HasResource("AWS::IAM::Policy", Fields(("Metadata", Fields(("cdk_nag", Fields(("rules_to_suppress", CdkMatch.ArrayWith([CdkMatch.ObjectLike(Fields(("id", "AwsSolutions-IAM5"), ("applies_to", new[] { "Resource::*" })))]))))))));
         Assert.DoesNotContain("ec2:DescribeInstances", System.Text.Json.JsonSerializer.Serialize(FleetTemplate(notDiscovering).ToJSON()), StringComparison.Ordinal);
     }
 }
