@@ -96,10 +96,24 @@ root.SetAction(async (parsed, cancellation) =>
     var rollout = parsed.GetValue(rulesUrl) is { } url ? Rollout(http, new Uri(url), parsed, metrics) : null;
     var rolling = rollout?.RunAsync(TimeSpan.FromSeconds(parsed.GetValue(rulesPoll)), cancellation) ?? Task.CompletedTask;
 
+    // A rollout that fails unexpectedly (a full disk, say) ends the agent, and systemd starts it
+    // again (Restart=always): an agent that kept discovering but no longer rolled rules out would
+    // leave its node behind the fleet without a word.
+    using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+    _ = rolling.ContinueWith(
+        failed =>
+        {
+            Console.WriteLine($"rules: the rollout stopped: {failed.Exception!.GetBaseException().Message}; the agent exits to be restarted");
+            stopping.Cancel();
+        },
+        CancellationToken.None,
+        TaskContinuationOptions.OnlyOnFaulted,
+        TaskScheduler.Default);
+
     // Discovery runs on the manifest of the rules that run: a version that changes it restarts discovery.
-    while (!cancellation.IsCancellationRequested)
+    while (!stopping.IsCancellationRequested)
     {
-        using var restart = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        using var restart = CancellationTokenSource.CreateLinkedTokenSource(stopping.Token);
         void Restart() => restart.Cancel();
         if (rollout is not null)
         {
@@ -119,9 +133,13 @@ root.SetAction(async (parsed, cancellation) =>
                 await discovery.RunAsync(TimeSpan.FromSeconds(parsed.GetValue(interval)), () => MarkReady(parsed.GetValue(readyFile), "discovery: every pool read; ready"), restart.Token);
             }
         }
-        catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
+        catch (OperationCanceledException) when (!stopping.IsCancellationRequested)
         {
             Console.WriteLine("discovery: the rules changed; reading the manifest again");
+        }
+        catch (OperationCanceledException)
+        {
+            break; // stopped, or the rollout failed
         }
         finally
         {
@@ -138,7 +156,7 @@ root.SetAction(async (parsed, cancellation) =>
         ec2.Value.Dispose();
     }
 
-    return 0;
+    return rolling.IsFaulted ? 1 : 0;
 });
 return await root.Parse(args).InvokeAsync();
 
