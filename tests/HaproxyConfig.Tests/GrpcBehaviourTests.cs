@@ -101,6 +101,8 @@ public class GrpcBehaviourTests(GrpcBehaviourTests.Cluster cluster) : IClassFixt
             {
                 await backend.DisposeAsync();
             }
+
+            _h2c.Clear();
         }
 
         public void Dispose()

@@ -24,10 +24,12 @@ public sealed class BothVersions : IAsyncLifetime, IDisposable
         return Task.CompletedTask;
     }
 
+    // xunit calls both DisposeAsync and Dispose on a fixture that has both: the second does nothing.
     public void Dispose()
     {
         _haproxy26?.Dispose();
         _haproxy30?.Dispose();
+        _haproxy26 = _haproxy30 = null;
         _web.Dispose();
     }
 }
