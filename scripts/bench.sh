@@ -3,10 +3,14 @@
 # runs alternating: requests/s and p50/p99 latency through (a) the environment's generated config
 # with a 10-host table, (b) a minimal hand-written passthrough config, and (c) the generated config
 # with a 10,000-host table; same HAProxy binary, same backends, wrk on loopback.
-# The generated configs log every request as a node does (JSON, from HAProxy's ring over TCP to a
-# local receiver, socat standing in for rsyslog, writing a file) and apply every rule the
-# environment has; wrk cannot send PROXY headers, so only accept-proxy is off. The run fails if the
-# log holds fewer lines than the requests served, so a lossy log cannot pass for a cheap one.
+# The generated configs log every request as a node does (JSON, from HAProxy's ring over TCP to the
+# node's own receiver: rsyslog, from the Debian 13 root, with exactly the rsyslog config the
+# bootstrap writes, taken from userdata/bootstrap.sh) and apply every rule the environment has;
+# wrk cannot send PROXY headers, so only accept-proxy is off. The run fails if the log holds fewer
+# lines than the requests served, so a lossy log cannot pass for a cheap one.
+# Each run also counts the CPU time (user + system, from /proc) the serving HAProxy and, for a
+# config that logs, rsyslog spent, per request served: this holds steady on a shared machine while
+# requests/s moves with its load, so it is the figure to judge a config by.
 # It also prices the three costliest defaults: the 10-host config again with exactly one of them
 # removed (L7 retries, the access log, the request id), so the table shows what each one costs.
 # This machine's throughput drifts between seconds, so every ratio is taken inside one round (the
@@ -17,6 +21,9 @@ export LC_ALL=C
 top=$(cd "$(dirname "$0")/.." && pwd)
 readonly ENVIRONMENT=${ENV:-dev} ROUNDS=${BENCH_ROUNDS:-5} SECONDS_PER_RUN=${BENCH_SECONDS:-3} CONNECTIONS=${BENCH_CONNECTIONS:-32}
 readonly FIRST_BACKEND_PORT=19500 MINIMAL_PORT=18100 GENERATED_PORT=18110 LARGE_PORT=18120 VARIANT_PORT=18130 SYSLOG_PORT=18199
+readonly HAPROXY30_ROOT=${HAPROXY30_ROOT:-$top/.tools/debian-trixie}
+TICKS_PER_SECOND=$(getconf CLK_TCK)
+readonly TICKS_PER_SECOND
 # In memory: a run logs gigabytes, and writing them back to disk stalls everything on 2 cores.
 work=$(mktemp -d -p /dev/shm 2> /dev/null || mktemp -d)
 results="$top/bench-results"
@@ -46,13 +53,23 @@ variant() {
   ports[$1]=$port
 }
 
-start() { # start <config> <log>
+declare -A pid_of
+start() { # start <config> <log> [name]
   haproxy -db -f "$1" > "$2" 2>&1 &
   pids+=($!)
+  if [ $# -ge 3 ]; then pid_of[$3]=$!; fi
 }
 
-socat -u "TCP-LISTEN:$SYSLOG_PORT,bind=127.0.0.1,fork,reuseaddr" "OPEN:$work/access.log,creat,append" &
+# The node's rsyslog: the bootstrap's config, its port and file moved into this run's folder,
+# which is mounted on /mnt inside the Debian 13 root.
+sed -n '/<<RSYSLOG$/,/^RSYSLOG$/p' "$top/userdata/bootstrap.sh" | sed '1d; $d' \
+  | sed -e "s#\$SYSLOG_PORT#$SYSLOG_PORT#" -e "s#/var/log/haproxy/access.log#/mnt/access.log#" > "$work/rsyslog.conf"
+grep -q "port=\"$SYSLOG_PORT\"" "$work/rsyslog.conf" || { echo "bench: no rsyslog config found in userdata/bootstrap.sh" >&2; exit 1; }
+# shellcheck disable=SC2016 # expanded by the inner bash
+unshare --mount --propagation private bash -c 'mount --bind "$0" "$1/mnt" && exec chroot "$1" rsyslogd -n -f /mnt/rsyslog.conf -i /mnt/rsyslogd.pid' \
+  "$work" "$HAPROXY30_ROOT" > "$work/rsyslog.out" 2>&1 &
 pids+=($!)
+pid_of[rsyslog]=$!
 render "$work/generated" 10 "$GENERATED_PORT"
 render "$work/large" 10000 "$LARGE_PORT"
 declare -A ports=([minimal]=$MINIMAL_PORT [generated-10-hosts]=$GENERATED_PORT [generated-10000-hosts]=$LARGE_PORT)
@@ -77,30 +94,47 @@ frontend minimal
 backend web
 $web
 CFG
-start "$work/minimal.cfg" "$work/minimal.log"
-start "$work/generated/haproxy.cfg" "$work/generated.log"
-start "$work/large/haproxy.cfg" "$work/large.log"
-for name in "${variants[@]}"; do start "$work/$name/haproxy.cfg" "$work/$name.log"; done
+start "$work/minimal.cfg" "$work/minimal.log" minimal
+start "$work/generated/haproxy.cfg" "$work/generated.log" generated-10-hosts
+start "$work/large/haproxy.cfg" "$work/large.log" generated-10000-hosts
+for name in "${variants[@]}"; do start "$work/$name/haproxy.cfg" "$work/$name.log" "$name"; done
 sleep 2
 
 to_ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) printf "%.3f", v / 1000; else if (v ~ /ms$/) printf "%.3f", v + 0; else printf "%.3f", v * 1000 }'; }
 
+ticks() { # ticks <pid>...: the CPU time (user + system, all threads) the processes and their children (a master's worker) used so far
+  local pid total=0
+  for pid in "$@" $(pgrep -d ' ' -P "$(IFS=,; echo "$*")"); do total=$((total + $(awk '{ print $14 + $15 }' "/proc/$pid/stat"))); done
+  echo "$total"
+}
+
 run() { # run <round> <name> <port> <host>
-  local out="$work/wrk-$1-$2.txt"
+  local out="$work/wrk-$1-$2.txt" receiver=()
+  case "$2" in minimal | without-access-log) ;; *) receiver=("${pid_of[rsyslog]}") ;; esac
+  local haproxy_before receiver_before=0
+  haproxy_before=$(ticks "${pid_of[$2]}")
+  [ ${#receiver[@]} -eq 0 ] || receiver_before=$(ticks "${receiver[@]}")
   timeout $((SECONDS_PER_RUN + 30)) wrk -t1 -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" --latency -H "Host: $4" "http://127.0.0.1:$3/" > "$out"
-  local rps p50 p99 errors
+  # rsyslog writes the run's last lines just after it: let it finish before counting.
+  sleep 0.5
+  local haproxy_used receiver_used=0
+  haproxy_used=$(($(ticks "${pid_of[$2]}") - haproxy_before))
+  [ ${#receiver[@]} -eq 0 ] || receiver_used=$(($(ticks "${receiver[@]}") - receiver_before))
+  local rps p50 p99 errors requests
   rps=$(awk '/Requests\/sec/ { print $2 }' "$out")
   p50=$(to_ms "$(awk '$1 == "50%" { print $2 }' "$out")")
   p99=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$out")")
   errors=$(awk '/Non-2xx|Socket errors/ { n++ } END { print n + 0 }' "$out")
   [ "$errors" -eq 0 ] || { echo "bench: $2 had errors:" >&2; cat "$out" >&2; exit 1; }
-  printf '%s,%s,%s,%s,%s\n' "$1" "$2" "$rps" "$p50" "$p99" >> "$results/bench.csv"
-  case "$2" in minimal | without-access-log) ;; *) logged=$((logged + $(awk '/requests in/ { print $1 }' "$out"))) ;; esac
+  requests=$(awk '/requests in/ { print $1 }' "$out")
+  awk -v r="$1" -v c="$2" -v rps="$rps" -v p50="$p50" -v p99="$p99" -v h="$haproxy_used" -v l="$receiver_used" -v hz="$TICKS_PER_SECOND" -v n="$requests" \
+    'BEGIN { us = 1e6 / hz / n; printf "%s,%s,%s,%s,%s,%.2f,%.2f,%.2f\n", r, c, rps, p50, p99, (h + l) * us, h * us, l * us }' >> "$results/bench.csv"
+  case "$2" in minimal | without-access-log) ;; *) logged=$((logged + requests)) ;; esac
 }
 logged=0
 
 configs=(minimal generated-10-hosts generated-10000-hosts "${variants[@]}")
-echo "round,config,requests_per_s,p50_ms,p99_ms" > "$results/bench.csv"
+echo "round,config,requests_per_s,p50_ms,p99_ms,cpu_us_per_request,haproxy_us_per_request,rsyslog_us_per_request" > "$results/bench.csv"
 for round in $(seq 1 "$ROUNDS"); do
   for config in "${configs[@]}"; do
     host=tenant9.bench.example.com
@@ -109,10 +143,10 @@ for round in $(seq 1 "$ROUNDS"); do
   done
 done
 
-# Every request through a logging config must have its line (wrk counts only finished requests).
-# The frames are octet-counted, not newline-ended: count each one's syslog header (local0.info).
+# Every request through a logging config must have its line (wrk counts only finished requests):
+# rsyslog writes each one's message, one JSON object a line.
 sleep 1
-lines=$(grep -o '<134>1 ' "$work/access.log" | wc -l)
+lines=$(wc -l < "$work/access.log")
 echo "bench: access log: $lines lines for $logged logged requests"
 [ "$lines" -ge "$logged" ] || { echo "bench: the access log lost lines" >&2; exit 1; }
 
@@ -120,32 +154,38 @@ middle() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] 
 median() { # median <config> <column>
   awk -F, -v c="$1" -v k="$2" '$2 == c { print $k }' "$results/bench.csv" | middle
 }
-ratio() { # ratio <config> <baseline>: the median over the rounds of config/baseline in that round
-  awk -F, -v a="$1" -v b="$2" '$2 == a { x[$1] = $3 } $2 == b { y[$1] = $3 } END { for (r in x) printf "%.4f\n", x[r] / y[r] }' "$results/bench.csv" | middle
+ratio() { # ratio <config> <baseline> [column]: the median over the rounds of config/baseline in that round
+  awk -F, -v a="$1" -v b="$2" -v k="${3:-3}" '$2 == a { x[$1] = $k } $2 == b { y[$1] = $k } END { for (r in x) printf "%.4f\n", x[r] / y[r] }' "$results/bench.csv" | middle
 }
 
-printf '\n%-24s %12s %10s %10s %12s   (medians of %s rounds of %s s runs, %s connections)\n' config requests/s p50_ms p99_ms vs_minimal "$ROUNDS" "$SECONDS_PER_RUN" "$CONNECTIONS"
+printf '\n%-24s %11s %7s %7s %10s %10s %8s %8s %10s   (medians of %s rounds of %s s runs, %s connections)\n' \
+  config requests/s p50_ms p99_ms vs_minimal cpu_us/req haproxy rsyslog cpu_vs_min "$ROUNDS" "$SECONDS_PER_RUN" "$CONNECTIONS"
 for config in "${configs[@]}"; do
-  printf '%-24s %12s %10s %10s %12.2f\n' "$config" "$(median "$config" 3)" "$(median "$config" 4)" "$(median "$config" 5)" "$(ratio "$config" minimal)"
+  printf '%-24s %11s %7s %7s %10.2f %10s %8s %8s %10.2f\n' "$config" "$(median "$config" 3)" "$(median "$config" 4)" "$(median "$config" 5)" \
+    "$(ratio "$config" minimal)" "$(median "$config" 6)" "$(median "$config" 7)" "$(median "$config" 8)" "$(ratio "$config" minimal 6)"
 done
 # One bar per config at its median, with every run as a point over it.
 for i in "${!configs[@]}"; do
-  printf '%s %s %s\n' "$i" "${configs[$i]}" "$(median "${configs[$i]}" 3)" >> "$work/medians.dat"
-  awk -F, -v c="${configs[$i]}" -v i="$i" '$2 == c { print i, $3 }' "$results/bench.csv" >> "$work/runs.dat"
+  printf '%s %s %s %s\n' "$i" "${configs[$i]}" "$(median "${configs[$i]}" 3)" "$(median "${configs[$i]}" 6)" >> "$work/medians.dat"
+  awk -F, -v c="${configs[$i]}" -v i="$i" '$2 == c { print i, $3, $6 }' "$results/bench.csv" >> "$work/runs.dat"
 done
 gnuplot <<PLOT
-set terminal pngcairo size 900,500 noenhanced
+set terminal pngcairo size 900,900 noenhanced
 set output "$results/bench.png"
-set title "HAProxy requests/s (ENV=$ENVIRONMENT, wrk -c$CONNECTIONS, $ROUNDS rounds of ${SECONDS_PER_RUN}s runs): bar = median, dot = one run"
+set multiplot layout 2,1 title "ENV=$ENVIRONMENT, wrk -c$CONNECTIONS, $ROUNDS rounds of ${SECONDS_PER_RUN}s runs: bar = median, dot = one run"
 set style fill solid 0.6
 set boxwidth 0.7
 set xtics rotate by -20
-set ylabel "requests/s"
 set yrange [0:*]
 set key off
+set title "requests/s"
 plot "$work/medians.dat" using 1:3:xtic(2) with boxes, "$work/runs.dat" using 1:2 with points pt 7 ps 0.8 lc rgb "black"
+set title "CPU us per request (HAProxy + rsyslog)"
+plot "$work/medians.dat" using 1:4:xtic(2) with boxes, "$work/runs.dat" using 1:3 with points pt 7 ps 0.8 lc rgb "black"
+unset multiplot
 PLOT
 ratio=$(printf '%.2f' "$(ratio generated-10-hosts minimal)")
+cpu=$(printf '%.2f' "$(ratio generated-10-hosts minimal 6)")
 scale=$(printf '%.2f' "$(ratio generated-10000-hosts generated-10-hosts)")
 echo "bench: wrote $results/bench.csv and $results/bench.png"
-echo "bench: generated/minimal throughput ratio $ratio, 10k/10 hosts ratio $scale"
+echo "bench: generated/minimal throughput ratio $ratio, cpu-per-request ratio $cpu, 10k/10 hosts ratio $scale"
