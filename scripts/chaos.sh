@@ -71,14 +71,9 @@ finish backend-restore "$LOAD_PID" 0
 
 # 3. reload every node seamlessly, ten times, each generation of workers holding an upgraded
 # connection open (a WebSocket's shape): old workers must not pile up beyond mworker-max-reloads.
-hold_tunnel() { # hold_tunnel <n>: an upgraded connection straight to node <n> (PROXY v1), kept in TUNNELS
-  local fd status
-  exec {fd}<> "/dev/tcp/$(node_address "$1")/$NODE_HTTP_PORT"
-  printf 'PROXY TCP4 %s %s 40000 %s\r\nGET /stream HTTP/1.1\r\nHost: app.example.com\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n' \
-    "$BRIDGE_ADDRESS" "$(node_address "$1")" "$NODE_HTTP_PORT" >&"$fd"
-  status=$(timeout 5 head -n 1 <&"$fd" || true)
-  if [[ $status != "HTTP/1.1 101 "* ]]; then echo "chaos: node$1 did not upgrade: '$status'" >&2; over_budget=1; fi
-  TUNNELS+=("$fd")
+hold_tunnel() { # hold_tunnel <n>: an upgraded connection straight to node <n>, kept in TUNNELS
+  open_tunnel "$(node_address "$1")" "$NODE_HTTP_PORT" proxy || { echo "chaos: node$1 did not upgrade: '$TUNNEL_STATUS'" >&2; over_budget=1; }
+  TUNNELS+=("$TUNNEL")
 }
 workers() { pgrep -c -P "$(cat "$LOCAL_DIR/node$1/master.pid")"; }
 old_workers_bound=$(awk '$1 == "mworker-max-reloads" { print $2 }' "$LOCAL_DIR/node1/haproxy/haproxy.cfg")

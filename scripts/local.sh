@@ -87,6 +87,20 @@ start_upgrade_echo() {
   echo $! > "$LOCAL_DIR/upgrade-echo.pid"
 }
 
+# open_tunnel <address> <port> [proxy]: an upgraded connection through the cluster to the upgrade
+# echo, its file descriptor in TUNNEL; with "proxy", a PROXY v1 header first, as the front sends a
+# node. Fails, the answer's status line in TUNNEL_STATUS, unless the answer is 101.
+open_tunnel() {
+  local line
+  exec {TUNNEL}<> "/dev/tcp/$1/$2"
+  if [ "${3:-}" = proxy ]; then printf 'PROXY TCP4 %s %s 40000 %s\r\n' "$BRIDGE_ADDRESS" "$1" "$2" >&"$TUNNEL"; fi
+  printf 'GET /stream HTTP/1.1\r\nHost: app.example.com\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n' >&"$TUNNEL"
+  TUNNEL_STATUS=
+  IFS= read -r -t 5 TUNNEL_STATUS <&"$TUNNEL" || true
+  while IFS= read -r -t 5 line <&"$TUNNEL" && [ -n "${line%$'\r'}" ]; do :; done
+  [[ $TUNNEL_STATUS == "HTTP/1.1 101 "* ]]
+}
+
 start_appconfig() {
   dotnet "$top/local/bin/Debug/net10.0/HaproxyCluster.Local.dll" appconfig --address "$BRIDGE_ADDRESS" --port "$APPCONFIG_PORT" \
     --emf-port "$EMF_PORT" > "$LOCAL_DIR/appconfig.log" 2>&1 &

@@ -44,11 +44,8 @@ echo "local-test: the access log records HTTP/2.0 and HTTP/1.1"
 keepalive_probes() { # probes sent from every node's namespace so far
   for n in $(seq 1 "$NODES"); do ip netns exec "$(node_ns "$n")" nstat -asz TcpExtTCPKeepAlive; done | awk '$1 == "TcpExtTCPKeepAlive" { sum += $2 } END { print sum + 0 }'
 }
-exec {tunnel}<> "/dev/tcp/127.0.0.1/$FRONT_HTTP"
-printf 'GET /stream HTTP/1.1\r\nHost: app.example.com\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n' >&"$tunnel"
-IFS= read -r -t 5 status <&"$tunnel" || fail "no answer to the Upgrade request"
-[[ $status == "HTTP/1.1 101 "* ]] || fail "the Upgrade request was answered '$status'"
-while IFS= read -r -t 5 line <&"$tunnel" && [ -n "${line%$'\r'}" ]; do :; done
+open_tunnel 127.0.0.1 "$FRONT_HTTP" || fail "the Upgrade request was answered '$TUNNEL_STATUS'"
+tunnel=$TUNNEL
 echo_line() { printf '%s\n' "$1" >&"$tunnel" && IFS= read -r -t 5 back <&"$tunnel" && [ "$back" = "$1" ]; }
 echo_line "before the idle period" || fail "the tunnel does not echo"
 probes_before=$(keepalive_probes)
