@@ -15,7 +15,4 @@ public sealed record TcpKeepAlive(TimeSpan Idle, TimeSpan Interval, int Probes)
         : this(TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(20), 3)
     {
     }
-
-    /// <summary>Longest time a dead peer keeps its connection: the idle time and every probe's wait.</summary>
-    public TimeSpan DeadPeerDetected => Idle + (Interval * Probes);
 }

@@ -234,8 +234,7 @@ internal sealed class SpecValidator
         var global = _problems["Global"];
         global["MaxConnections"].Add(Syntax.Range(g.MaxConnections, 1, 1_000_000));
         global["HardStopAfter"].Add(Syntax.Duration(g.HardStopAfter));
-        global["MaxReloadsPerWorker"].Require(g.MaxReloadsPerWorker is >= 1 and <= 100,
-            string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{g.MaxReloadsPerWorker} is out of range; use 1 to 100 reloads an old worker may outlive"));
+        global["MaxReloadsPerWorker"].Add(Syntax.Range(g.MaxReloadsPerWorker, 1, 100));
         global["RuntimeSocketPath"].Add(Syntax.AbsoluteFilePath(g.RuntimeSocketPath));
         global["ServerStateFile"].Add(Syntax.AbsoluteFilePath(g.ServerStateFile));
         global["LogTarget"].Add(Syntax.LogTarget(g.LogTarget));
