@@ -109,14 +109,15 @@ UNIT
 configure_logs() {
   mkdir -p /etc/rsyslog.d /var/log/haproxy
   # HAProxy sends one JSON object per request over TCP (octet-counted, from its log ring): the
-  # lines skip journald and its rate limit, and only the message is written.
+  # lines skip journald and its rate limit, and only the message is written. imptcp, not imtcp:
+  # it takes a line for about two thirds of the CPU (make bench), and plain TCP is all it needs.
   cat > /etc/rsyslog.d/49-haproxy.conf <<RSYSLOG
-module(load="imtcp")
+module(load="imptcp")
 template(name="haproxy-json" type="string" string="%msg%\n")
 ruleset(name="haproxy-access") {
   action(type="omfile" file="/var/log/haproxy/access.log" template="haproxy-json")
 }
-input(type="imtcp" address="127.0.0.1" port="$SYSLOG_PORT" ruleset="haproxy-access")
+input(type="imptcp" address="127.0.0.1" port="$SYSLOG_PORT" ruleset="haproxy-access")
 RSYSLOG
   systemctl enable rsyslog
   systemctl restart rsyslog
