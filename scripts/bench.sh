@@ -1,20 +1,20 @@
 #!/usr/bin/env bash
 # make bench: what the generated config costs, measured in one run on this machine with the
-# runs alternating: requests/s and p50/p99 latency through (a) the environment's generated config
-# with a 10-host table, (b) a minimal hand-written passthrough config, and (c) the generated config
-# with a 10,000-host table; same HAProxy binary, same backends, wrk on loopback.
+# runs alternating: requests/s, p50/p99 latency and CPU time per request through (a) the
+# environment's generated config with a 10-host table, (b) a minimal hand-written passthrough
+# config, and (c) the generated config with a 10,000-host table; same HAProxy binary, same
+# backends, wrk on loopback.
 # The generated configs log every request as a node does (JSON, from HAProxy's ring over TCP to the
 # node's own receiver: rsyslog, from the Debian 13 root, with exactly the rsyslog config the
 # bootstrap writes, taken from userdata/bootstrap.sh) and apply every rule the environment has;
 # wrk cannot send PROXY headers, so only accept-proxy is off. The run fails if the log holds fewer
 # lines than the requests served, so a lossy log cannot pass for a cheap one.
-# Each run also counts the CPU time (user + system, from /proc) the serving HAProxy and, for a
-# config that logs, rsyslog spent, per request served: this holds steady on a shared machine while
-# requests/s moves with its load, so it is the figure to judge a config by.
-# It also prices the three costliest defaults: the 10-host config again with exactly one of them
-# removed (L7 retries, the access log, the request id), so the table shows what each one costs.
-# This machine's throughput drifts between seconds, so every ratio is taken inside one round (the
-# configs of a round run back to back) and the median over the rounds is reported.
+# CPU per request is the user + system time (from /proc) the serving HAProxy and, for a config that
+# logs, rsyslog spent, over the requests served. Throughput drifts between seconds here, so every
+# ratio is taken inside one round (the configs of a round run back to back) and the median over
+# the rounds is reported.
+# Then the price of each element: the 10-host config with exactly one element removed (a rule, a
+# default, a field of the access log), each counted by callgrind in instructions per request.
 # Writes bench-results/bench.csv and bench-results/bench.png; the last line holds the ratios.
 set -euo pipefail
 export LC_ALL=C
@@ -30,7 +30,10 @@ results="$top/bench-results"
 mkdir -p "$results"
 pids=()
 cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2> /dev/null || true; done
+  for pid in "${pids[@]}"; do
+    pkill -P "$pid" 2> /dev/null || true
+    kill "$pid" 2> /dev/null || true
+  done
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -42,7 +45,7 @@ render() { # render <folder> <hosts> <http port>: health and admin ports follow 
 }
 
 # variant <name> <sed script>: the 10-host config with exactly the lines the script edits changed,
-# on its own ports.
+# on its own ports, to be counted by callgrind.
 variant() {
   local port=$((VARIANT_PORT + 10 * ${#variants[@]}))
   mkdir -p "$work/$1"
@@ -51,13 +54,14 @@ variant() {
   haproxy -c -q -f "$work/$1/haproxy.cfg"
   variants+=("$1")
   ports[$1]=$port
+  config_of[$1]="$work/$1/haproxy.cfg"
 }
 
-declare -A pid_of
+declare -A pid_of config_of
 start() { # start <config> <log> [name]
   haproxy -db -f "$1" > "$2" 2>&1 &
   pids+=($!)
-  if [ $# -ge 3 ]; then pid_of[$3]=$!; fi
+  if [ $# -ge 3 ]; then pid_of[$3]=$! config_of[$3]=$1; fi
 }
 
 # The node's rsyslog: the bootstrap's config, its port and file moved into this run's folder,
@@ -74,9 +78,27 @@ render "$work/generated" 10 "$GENERATED_PORT"
 render "$work/large" 10000 "$LARGE_PORT"
 declare -A ports=([minimal]=$MINIMAL_PORT [generated-10-hosts]=$GENERATED_PORT [generated-10000-hosts]=$LARGE_PORT)
 variants=()
+# same-config changes nothing: its line shows how far two counts of one config differ.
+variant same-config ''
 variant without-l7-retries 's/^    retry-on .*/    retry-on conn-failure/; /disable-l7-retry/d'
 variant without-access-log '/^    log /d; /^    log-format /d'
 variant without-request-id '/^    unique-id-/d; s/,"request_id":"%ID"//'
+variant without-path-check '/ path -m reg /d'
+variant without-rate-limit '/track-sc0/d; /deny_status 429/d'
+variant without-deny-rules '/deny_status 40[35]/d; /http-request return status 503/d'
+variant without-header-edits '/http-request set-header/d; /http-request del-header/d; /http-after-response/d'
+variant without-forwardfor '/option forwardfor/d'
+variant without-routing '/^    use_backend /d'
+variant without-tcp-keepalive '/tcpka/d'
+variant without-observe 's/ observe layer7 error-limit 10 on-error mark-down//'
+# The access log field by field: each field of the rendered log-format removed in turn.
+log_format=$(sed -n "s/^    log-format '{\(.*\)}'\$/\1/p" "$work/generated/haproxy.cfg")
+[ -n "$log_format" ] || { echo "bench: no JSON log-format in the generated config" >&2; exit 1; }
+while IFS= read -r field; do
+  key=${field#,}
+  key=${key#\"}
+  variant "log-without-${key%%\"*}" "/^    log-format /{ s/$(printf '%s' "$field" | sed 's/[][\\/.*^$]/\\&/g')//; s/{,/{/; }"
+done < <(printf '%s' "$log_format" | awk 'BEGIN { RS = ",\"" } { printf "%s%s\n", (NR > 1 ? ",\"" : ""), $0 }')
 while IFS=$'\t' read -r _ _ address port; do
   printf 'defaults\n    mode http\n    timeout connect 2s\n    timeout client 10s\n    timeout server 10s\nfrontend backend\n    bind %s:%s\n    http-request return status 200 content-type text/plain string ok\n' "$address" "$port" > "$work/backend-$port.cfg"
   start "$work/backend-$port.cfg" /dev/null
@@ -97,7 +119,6 @@ CFG
 start "$work/minimal.cfg" "$work/minimal.log" minimal
 start "$work/generated/haproxy.cfg" "$work/generated.log" generated-10-hosts
 start "$work/large/haproxy.cfg" "$work/large.log" generated-10000-hosts
-for name in "${variants[@]}"; do start "$work/$name/haproxy.cfg" "$work/$name.log" "$name"; done
 sleep 2
 
 to_ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) printf "%.3f", v / 1000; else if (v ~ /ms$/) printf "%.3f", v + 0; else printf "%.3f", v * 1000 }'; }
@@ -110,7 +131,7 @@ ticks() { # ticks <pid>...: the CPU time (user + system, all threads) the proces
 
 run() { # run <round> <name> <port> <host>
   local out="$work/wrk-$1-$2.txt" receiver=()
-  case "$2" in minimal | without-access-log) ;; *) receiver=("${pid_of[rsyslog]}") ;; esac
+  [ "$2" = minimal ] || receiver=("${pid_of[rsyslog]}")
   local haproxy_before receiver_before=0
   haproxy_before=$(ticks "${pid_of[$2]}")
   [ ${#receiver[@]} -eq 0 ] || receiver_before=$(ticks "${receiver[@]}")
@@ -129,11 +150,11 @@ run() { # run <round> <name> <port> <host>
   requests=$(awk '/requests in/ { print $1 }' "$out")
   awk -v r="$1" -v c="$2" -v rps="$rps" -v p50="$p50" -v p99="$p99" -v h="$haproxy_used" -v l="$receiver_used" -v hz="$TICKS_PER_SECOND" -v n="$requests" \
     'BEGIN { us = 1e6 / hz / n; printf "%s,%s,%s,%s,%s,%.2f,%.2f,%.2f\n", r, c, rps, p50, p99, (h + l) * us, h * us, l * us }' >> "$results/bench.csv"
-  case "$2" in minimal | without-access-log) ;; *) logged=$((logged + requests)) ;; esac
+  [ "$2" = minimal ] || logged=$((logged + requests))
 }
 logged=0
 
-configs=(minimal generated-10-hosts generated-10000-hosts "${variants[@]}")
+configs=(minimal generated-10-hosts generated-10000-hosts)
 # The generated configs take the load on their TLS-origin bind, as the NLB's TLS listener hands
 # requests on (an environment that redirects plain HTTP to HTTPS would answer :80 with redirects).
 target() { # target <config>: port and Host header of its runs
@@ -157,6 +178,59 @@ for round in $(seq 1 "$ROUNDS"); do
   done
 done
 
+# Instructions per request, counted by callgrind. A second of CPU on this shared machine moves by
+# 10 to 30 % from run to run, more than most single elements cost; the instruction count holds to
+# within 1 %, so it is what prices each element. Each config runs once more under callgrind, as one
+# process with one thread, and the count covers one run of load between a zero and a dump, over
+# the requests HAProxy counted in it (CumReq). Instructions are not time: the estimate in µs
+# scales them by the full config's measured HAProxy CPU per instruction.
+cumulated_requests() { echo "show info" | socat - "UNIX-CONNECT:$1" | awk -F': ' '$1 == "CumReq" { print $2 }'; }
+instructions() { # instructions <config>: callgrind's instructions per request through it
+  local name=$1 dir="$work/callgrind/$1" port host pid before after
+  read -r port host <<< "$(target "$name")"
+  mkdir -p "$dir"
+  { printf 'global\n    nbthread 1\n    stats socket %s/stats.sock mode 600 level admin\n' "$dir"; sed '/^    master-worker$/d' "${config_of[$name]}"; } > "$dir/haproxy.cfg"
+  # glibc copies large blocks with rep movsb, which callgrind counts a byte an instruction: the
+  # threshold sends them through the vector loop, whose count is in proportion to its cost.
+  (cd "$dir" && GLIBC_TUNABLES=glibc.cpu.x86_rep_movsb_threshold=2097152 exec valgrind --tool=callgrind haproxy -db -f haproxy.cfg > valgrind.log 2>&1) &
+  pid=$!
+  for _ in $(seq 120); do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Host: $host" "http://127.0.0.1:$port/")" = 200 ] && break
+    sleep 0.5
+  done
+  before=$(cumulated_requests "$dir/stats.sock")
+  callgrind_control -z "$pid" > /dev/null 2>&1
+  timeout $((SECONDS_PER_RUN + 30)) wrk -t1 -c8 -d"${SECONDS_PER_RUN}s" -H "Host: $host" "http://127.0.0.1:$port/" > "$dir/wrk.txt"
+  callgrind_control -d "$pid" > /dev/null 2>&1
+  after=$(cumulated_requests "$dir/stats.sock")
+  kill "$pid"
+  wait "$pid" 2> /dev/null || true
+  # As in the timed runs, every request must have reached a backend, or the count prices a refusal.
+  if [ $((after - before)) -le 0 ] || [ ! -f "$(echo "$dir"/callgrind.out.*.1)" ] || grep -q 'Non-2xx\|Socket errors' "$dir/wrk.txt"; then
+    echo "bench: callgrind counted nothing valid for $name:" >&2
+    cat "$dir/wrk.txt" "$dir/valgrind.log" >&2
+    return 1
+  fi
+  awk -v n=$((after - before)) '$1 == "totals:" { printf "%.0f\n", $2 / n }' "$dir"/callgrind.out.*.1
+}
+for config in "${configs[@]}"; do
+  kill "${pid_of[$config]}"
+  wait "${pid_of[$config]}" 2> /dev/null || true
+done
+# Two at a time, one a core: a count does not depend on what else runs.
+declare -A instructions_of
+counted=("${configs[@]}" "${variants[@]}")
+for ((i = 0; i < ${#counted[@]}; i += 2)); do
+  batch=()
+  for config in "${counted[@]:i:2}"; do
+    instructions "$config" > "$work/$config.instructions" &
+    pids+=($!)
+    batch+=($!)
+  done
+  for job in "${batch[@]}"; do wait "$job"; done
+done
+for config in "${counted[@]}"; do instructions_of[$config]=$(cat "$work/$config.instructions"); done
+
 # Every request through a logging config must have its line (wrk counts only finished requests):
 # rsyslog writes each one's message, one JSON object a line.
 sleep 1
@@ -172,11 +246,20 @@ ratio() { # ratio <config> <baseline> [column]: the median over the rounds of co
   awk -F, -v a="$1" -v b="$2" -v k="${3:-3}" '$2 == a { x[$1] = $k } $2 == b { y[$1] = $k } END { for (r in x) printf "%.4f\n", x[r] / y[r] }' "$results/bench.csv" | middle
 }
 
-printf '\n%-24s %11s %7s %7s %10s %10s %8s %8s %10s   (medians of %s rounds of %s s runs, %s connections)\n' \
-  config requests/s p50_ms p99_ms vs_minimal cpu_us/req haproxy rsyslog cpu_vs_min "$ROUNDS" "$SECONDS_PER_RUN" "$CONNECTIONS"
-for config in "${configs[@]}"; do
-  printf '%-24s %11s %7s %7s %10.2f %10s %8s %8s %10.2f\n' "$config" "$(median "$config" 3)" "$(median "$config" 4)" "$(median "$config" 5)" \
-    "$(ratio "$config" minimal)" "$(median "$config" 6)" "$(median "$config" 7)" "$(median "$config" 8)" "$(ratio "$config" minimal 6)"
+printf '\n%-24s %11s %7s %7s %10s %10s %8s %8s %10s %10s   (medians of %s rounds of %s s runs, %s connections)\n' \
+  config requests/s p50_ms p99_ms vs_minimal cpu_us/req haproxy rsyslog cpu_vs_min instr/req "$ROUNDS" "$SECONDS_PER_RUN" "$CONNECTIONS"
+for config in minimal generated-10-hosts generated-10000-hosts; do
+  printf '%-24s %11s %7s %7s %10.2f %10s %8s %8s %10.2f %10s\n' "$config" "$(median "$config" 3)" "$(median "$config" 4)" "$(median "$config" 5)" \
+    "$(ratio "$config" minimal)" "$(median "$config" 6)" "$(median "$config" 7)" "$(median "$config" 8)" "$(ratio "$config" minimal 6)" "${instructions_of[$config]}"
+done
+# What each element costs: the instructions a request saves without it, and that share of the
+# full config's HAProxy CPU per request (rsyslog's cost is the access log's, in the table above).
+full=${instructions_of[generated-10-hosts]}
+haproxy_us=$(median generated-10-hosts 7)
+printf '\n%-28s %10s %12s %8s %10s   (callgrind, %s instructions a request in full)\n' element instr/req saves_instr share est_us "$full"
+for variant in "${variants[@]}"; do
+  awk -v name="$variant" -v f="$full" -v v="${instructions_of[$variant]}" -v us="$haproxy_us" \
+    'BEGIN { printf "%-28s %10d %12d %7.1f%% %10.2f\n", name, v, f - v, 100 * (f - v) / f, us * (f - v) / f }'
 done
 # One bar per config at its median, with every run as a point over it.
 for i in "${!configs[@]}"; do
@@ -207,4 +290,5 @@ awk -v env="$ENVIRONMENT" -v us="$(median generated-10-hosts 6)" -v p50="$(media
   -v p50m="$(median minimal 4)" -v p99m="$(median minimal 5)" \
   'BEGIN { printf "bench: capacity: %s carries about %d requests/s per vCPU (%.0f us of CPU a request), adding %.2f ms at p50 and %.2f ms at p99 to a bare proxy\n", env, 1e6 / us, us, p50 - p50m, p99 - p99m }'
 echo "bench: wrote $results/bench.csv and $results/bench.png"
+echo "bench: generated/minimal instructions per request ratio $(awk -v g="$full" -v m="${instructions_of[minimal]}" 'BEGIN { printf "%.2f", g / m }')"
 echo "bench: generated/minimal throughput ratio $ratio, cpu-per-request ratio $cpu, 10k/10 hosts ratio $scale"
