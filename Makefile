@@ -62,8 +62,8 @@ refresh-ami: node_modules/.package-lock.json build agent
 	git diff --stat cdk.context.json
 
 # Installs what the tests need when it is missing: Debian's haproxy 2.6, shellcheck, wrk, gnuplot,
-# socat (the bench's log receiver and the scripts' Runtime API client), python3 (runs the scale-in
-# function's code), and a Debian 13 root holding haproxy 3.0 and rsyslog.
+# socat (the scripts' Runtime API client), python3 (runs the scale-in function's code), valgrind
+# (the bench's instruction counts), and a Debian 13 root holding haproxy 3.0 and rsyslog.
 tools: node_modules/.package-lock.json $(HAPROXY30_ROOT)/usr/sbin/rsyslogd
 	@command -v haproxy >/dev/null && command -v shellcheck >/dev/null && command -v wrk >/dev/null && command -v gnuplot >/dev/null && command -v socat >/dev/null && command -v python3 >/dev/null && command -v valgrind >/dev/null || { \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy shellcheck wrk gnuplot-nox iproute2 socat python3 valgrind; }

@@ -255,11 +255,14 @@ done
 # What each element costs: the instructions a request saves without it, and that share of the
 # full config's HAProxy CPU per request (rsyslog's cost is the access log's, in the table above).
 full=${instructions_of[generated-10-hosts]}
+elements=()
 haproxy_us=$(median generated-10-hosts 7)
 printf '\n%-28s %10s %12s %8s %10s   (callgrind, %s instructions a request in full)\n' element instr/req saves_instr share est_us "$full"
 for variant in "${variants[@]}"; do
   awk -v name="$variant" -v f="$full" -v v="${instructions_of[$variant]}" -v us="$haproxy_us" \
     'BEGIN { printf "%-28s %10d %12d %7.1f%% %10.2f\n", name, v, f - v, 100 * (f - v) / f, us * (f - v) / f }'
+  printf '%s %s %s\n' "${#elements[@]}" "$variant" $((full - instructions_of[$variant])) >> "$work/elements.dat"
+  elements+=("$variant")
 done
 # One bar per config at its median, with every run as a point over it.
 for i in "${!configs[@]}"; do
@@ -267,9 +270,9 @@ for i in "${!configs[@]}"; do
   awk -F, -v c="${configs[$i]}" -v i="$i" '$2 == c { print i, $3, $6 }' "$results/bench.csv" >> "$work/runs.dat"
 done
 gnuplot <<PLOT
-set terminal pngcairo size 900,900 noenhanced
+set terminal pngcairo size 900,1400 noenhanced
 set output "$results/bench.png"
-set multiplot layout 2,1 title "ENV=$ENVIRONMENT, wrk -c$CONNECTIONS, $ROUNDS rounds of ${SECONDS_PER_RUN}s runs: bar = median, dot = one run"
+set multiplot layout 3,1 title "ENV=$ENVIRONMENT, wrk -c$CONNECTIONS, $ROUNDS rounds of ${SECONDS_PER_RUN}s runs: bar = median, dot = one run"
 set style fill solid 0.6
 set boxwidth 0.7
 set xtics rotate by -20
@@ -279,6 +282,11 @@ set title "requests/s"
 plot "$work/medians.dat" using 1:3:xtic(2) with boxes, "$work/runs.dat" using 1:2 with points pt 7 ps 0.8 lc rgb "black"
 set title "CPU us per request (HAProxy + rsyslog)"
 plot "$work/medians.dat" using 1:4:xtic(2) with boxes, "$work/runs.dat" using 1:3 with points pt 7 ps 0.8 lc rgb "black"
+set title "instructions a request saves without each element (callgrind; full config: $full)"
+set xtics rotate by -45 font ",8"
+set rmargin 12
+set yrange [*:*]
+plot "$work/elements.dat" using 1:3:xtic(2) with boxes
 unset multiplot
 PLOT
 ratio=$(printf '%.2f' "$(ratio generated-10-hosts minimal)")
