@@ -26,7 +26,10 @@ export HAPROXY30_ROOT
 # bytes in any folder, CI or not, whatever an earlier build left in obj/.
 AGENT_OUT := .build/agent
 AGENT_RIDS := linux-x64 linux-arm64
-AGENT_SOURCES := $(shell find agent haproxy-config -name '*.cs' -not -path '*/obj/*' -not -path '*/bin/*') agent/NodeAgent.csproj haproxy-config/HaproxyConfig.csproj Directory.Build.props Directory.Packages.props
+# Everything it compiles in: the agent, the config model and the user data project, whose bootstrap
+# script is an embedded resource.
+AGENT_SOURCES := $(shell find agent haproxy-config userdata -name '*.cs' -not -path '*/obj/*' -not -path '*/bin/*') \
+  agent/NodeAgent.csproj haproxy-config/HaproxyConfig.csproj userdata/UserData.csproj userdata/bootstrap.sh Directory.Build.props Directory.Packages.props
 AGENT_FILES := $(AGENT_RIDS:%=$(AGENT_OUT)/%/haproxy-cluster-agent)
 
 .PHONY: synth build agent refresh-ami test tools check-determinism nag format-check scripts-check workflows-check diff diff-test local local-down rollout local-test chaos chaos-short bench bench-smoke clean
