@@ -52,6 +52,11 @@ variant() {
   sed -e "s/:$GENERATED_PORT /:$port /; s/:$((GENERATED_PORT + 1)) /:$((port + 1)) /; s/:$((GENERATED_PORT + 2))\$/:$((port + 2))/; s/:$((GENERATED_PORT + 3))\$/:$((port + 3))/" \
     -e "s#$work/generated/admin.sock#$work/$1/admin.sock#" -e "$2" "$work/generated/haproxy.cfg" > "$work/$1/haproxy.cfg"
   haproxy -c -q -f "$work/$1/haproxy.cfg"
+  # An edit that no longer matches the rendered config would price nothing as free.
+  if [ -n "$2" ] && [ "$(sed "$2" "$work/generated/haproxy.cfg" | cksum)" = "$(cksum < "$work/generated/haproxy.cfg")" ]; then
+    echo "bench: $1 changes nothing in the generated config: its edit ($2) no longer matches" >&2
+    exit 1
+  fi
   variants+=("$1")
   ports[$1]=$port
   config_of[$1]="$work/$1/haproxy.cfg"
