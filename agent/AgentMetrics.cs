@@ -28,6 +28,10 @@ internal sealed class AgentMetrics(IPEndPoint cloudWatchAgent, string metricsNam
     public Task PublishFailedApplyAsync(CancellationToken cancellation) =>
         SendAsync(Emf(null, [(NodeAgentMetrics.FailedApplies, 1)]), cancellation);
 
+    /// <summary>Reports one EC2 call that was throttled (no dimension: the account's limit is shared by the fleet).</summary>
+    public Task PublishThrottledAsync(CancellationToken cancellation) =>
+        SendAsync(Emf(null, [(NodeAgentMetrics.ThrottledEc2Calls, 1)]), cancellation);
+
     /// <summary>The EMF object for one data point of <paramref name="values"/>, under one dimension or none.</summary>
     public string Emf((string Name, string Value)? dimension, IReadOnlyList<(string Name, int Value)> values)
     {

@@ -100,8 +100,7 @@ internal sealed class BundleApplier(string configDirectory, RuntimeApi haproxy, 
         }
 
         var worker = await haproxy.WorkerPidAsync(cancellation);
-        await reload(cancellation);
-        if (await NewHealthyWorkerAsync(worker, cancellation) && await StaysHealthyAsync(cancellation))
+        if (await Reload.ReloadAsync(worker, cancellation) is not null && await HealthyWithinTimeoutAsync(cancellation) && await StaysHealthyAsync(cancellation))
         {
             Directory.Delete(Previous, recursive: true);
             log($"apply: bundle {sha256} runs after one reload");
@@ -109,21 +108,26 @@ internal sealed class BundleApplier(string configDirectory, RuntimeApi haproxy, 
         }
 
         var failedAt = Stopwatch.StartNew();
-        var reverted = await haproxy.WorkerPidAsync(cancellation);
+        var reverted = await haproxy.WorkerPidOrNullAsync(cancellation) ?? worker;
         Restore();
-        await reload(cancellation);
-        await NewHealthyWorkerAsync(reverted, cancellation);
+        if (await Reload.ReloadAsync(reverted, cancellation) is not null)
+        {
+            await HealthyWithinTimeoutAsync(cancellation);
+        }
+
         log(string.Create(CultureInfo.InvariantCulture, $"apply: bundle {sha256} failed its health check; back on the previous config {failedAt.Elapsed.TotalSeconds:0.0} s later"));
         return ApplyOutcome.Refused;
     }
 
-    /// <summary>Whether a worker other than <paramref name="old"/> serves and the node is healthy, within the health timeout.</summary>
-    private async Task<bool> NewHealthyWorkerAsync(int old, CancellationToken cancellation)
+    private ConfirmedReload Reload => new(haproxy, reload, log) { Timeout = HealthTimeout };
+
+    /// <summary>Whether the node is healthy within the health timeout.</summary>
+    private async Task<bool> HealthyWithinTimeoutAsync(CancellationToken cancellation)
     {
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < HealthTimeout)
         {
-            if (await haproxy.WorkerPidOrNullAsync(cancellation) is { } pid && pid != old && await healthy(cancellation))
+            if (await healthy(cancellation))
             {
                 return true;
             }

@@ -16,6 +16,7 @@ internal sealed class DiscoveryLoop(DiscoveryManifest manifest, Ec2Members ec2, 
     private readonly Dictionary<string, DateTime> _drainingSince = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _unserved = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _shares = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _reported = new(StringComparer.Ordinal);
 
     /// <summary>One pass over every pool; false when EC2 could not be read for some pool (that pool was left as it was).</summary>
     public async Task<bool> PassAsync(CancellationToken cancellation)
@@ -24,11 +25,13 @@ internal sealed class DiscoveryLoop(DiscoveryManifest manifest, Ec2Members ec2, 
         var changed = false;
         foreach (var pool in manifest.Pools)
         {
-            var members = await ReadAsync(pool.Backend, () => ec2.ListAsync(pool, cancellation), cancellation);
-            allRead &= members is not null;
-            if (members is not null)
+            var listing = await ReadAsync(pool.Backend, () => ec2.ListAsync(pool, cancellation), cancellation);
+            allRead &= listing is not null;
+            if (listing is not null)
             {
-                changed |= await ApplyAsync(pool, members, cancellation);
+                ReportOnce(pool.Backend + "/skipped", listing.Skipped.Select(s => $"{s.InstanceId} ({s.Reason})"),
+                    skipped => $"discovery: {pool.Backend}: running instance(s) that cannot serve, left out: {skipped}");
+                changed |= await ApplyAsync(pool, listing.Members, cancellation);
             }
         }
 
@@ -41,9 +44,9 @@ internal sealed class DiscoveryLoop(DiscoveryManifest manifest, Ec2Members ec2, 
         {
             var nodes = await ReadAsync("fleet", () => ec2.GroupAsync(fleetGroup, cancellation), cancellation);
             allRead &= nodes is not null;
-            if (nodes is { Count: > 0 })
+            if (nodes is { Members.Count: > 0 })
             {
-                await ShareAsync(nodes.Count, cancellation);
+                await ShareAsync(nodes.Members.Count, cancellation);
             }
         }
 
@@ -68,19 +71,50 @@ internal sealed class DiscoveryLoop(DiscoveryManifest manifest, Ec2Members ec2, 
         }
     }
 
-    /// <summary>What <paramref name="read"/> returns, or null (logged) when EC2 could not be read.</summary>
-    private async Task<IReadOnlyList<Member>?> ReadAsync(string what, Func<Task<IReadOnlyList<Member>>> read, CancellationToken cancellation)
+    /// <summary>
+    /// What <paramref name="read"/> returns, or null (logged) when EC2 could not be read: whatever
+    /// it answered (an error, throttling, a body the SDK cannot parse, a page token it repeats) fails
+    /// this read only, and everything that serves stays as it is.
+    /// </summary>
+    private async Task<Listing?> ReadAsync(string what, Func<Task<Listing>> read, CancellationToken cancellation)
     {
         try
         {
             return await read();
         }
-        catch (Exception e) when (e is Amazon.Runtime.AmazonServiceException or HttpRequestException or IOException or TaskCanceledException && !cancellation.IsCancellationRequested)
+        catch (Exception e) when (!cancellation.IsCancellationRequested)
         {
-            log($"discovery: {what}: EC2 could not be read ({e.GetType().Name}: {e.Message}); keeping everything as it is");
+            if (e is Amazon.Runtime.AmazonServiceException { ErrorCode: "RequestLimitExceeded" or "Throttling" or "ThrottlingException" })
+            {
+                log($"discovery: {what}: EC2 throttled the call; keeping everything as it is and waiting longer");
+                if (metrics is not null)
+                {
+                    await metrics.PublishThrottledAsync(cancellation);
+                }
+            }
+            else
+            {
+                log($"discovery: {what}: EC2 could not be read ({e.GetType().Name}: {OneLine(e.Message)}); keeping everything as it is");
+            }
+
             return null;
         }
     }
+
+    /// <summary>Logs <paramref name="items"/> when they differ from the last pass's under <paramref name="key"/>: once, not every pass.</summary>
+    private void ReportOnce(string key, IEnumerable<string> items, Func<string, string> message)
+    {
+        var now = string.Join(", ", items.Order(StringComparer.Ordinal));
+        if (now.Length > 0 && _reported.GetValueOrDefault(key) != now)
+        {
+            log(message(now));
+        }
+
+        _reported[key] = now;
+    }
+
+    /// <summary>A message from outside (an exception's, quoting a reply) on one line.</summary>
+    private static string OneLine(string message) => message.ReplaceLineEndings(" ");
 
     /// <summary>
     /// Runs passes until cancelled: every <paramref name="interval"/>, backing off up to a minute
@@ -103,7 +137,11 @@ internal sealed class DiscoveryLoop(DiscoveryManifest manifest, Ec2Members ec2, 
         }
     }
 
-    /// <summary>A pass; false (logged) when HAProxy's Runtime API did not answer, as between two workers or while it restarts.</summary>
+    /// <summary>
+    /// A pass; false (logged) when it failed: HAProxy's Runtime API did not answer (between two
+    /// workers, or while it restarts) or answered something unreadable, or the disk refused the
+    /// state file. The next pass tries again; nothing a pass read can end the agent.
+    /// </summary>
     private async Task<bool> TryPassAsync(CancellationToken cancellation)
     {
         try
@@ -112,7 +150,12 @@ internal sealed class DiscoveryLoop(DiscoveryManifest manifest, Ec2Members ec2, 
         }
         catch (Exception e) when (e is System.Net.Sockets.SocketException or IOException && !cancellation.IsCancellationRequested)
         {
-            log($"discovery: HAProxy's Runtime API did not answer ({e.Message}); trying again");
+            log($"discovery: HAProxy's Runtime API did not answer ({OneLine(e.Message)}); trying again");
+            return false;
+        }
+        catch (Exception e) when (!cancellation.IsCancellationRequested)
+        {
+            log($"discovery: the pass failed ({e.GetType().Name}: {OneLine(e.Message)}); trying again");
             return false;
         }
     }
@@ -140,7 +183,12 @@ internal sealed class DiscoveryLoop(DiscoveryManifest manifest, Ec2Members ec2, 
                 case SlotAction.Drain drain:
                     await haproxy.SetModeAsync(pool.Backend, drain.Slot, SlotMode.Drain, cancellation);
                     _drainingSince[drain.Slot] = now;
-                    log($"discovery: {pool.Backend}/{drain.Slot}: its instance left; draining for up to {pool.DrainSeconds} s");
+                    log($"discovery: {pool.Backend}/{drain.Slot}: {drain.Reason switch
+                    {
+                        DrainReason.Left => "its instance left",
+                        DrainReason.Displaced => "its instance is displaced: older instances take every slot",
+                        _ => "its instance serves from another slot, or the slot points at another port",
+                    }}; draining for up to {pool.DrainSeconds} s");
                     break;
                 case SlotAction.Empty empty:
                     await haproxy.SetModeAsync(pool.Backend, empty.Slot, SlotMode.Maint, cancellation);
@@ -150,6 +198,8 @@ internal sealed class DiscoveryLoop(DiscoveryManifest manifest, Ec2Members ec2, 
             }
         }
 
+        ReportOnce(pool.Backend + "/shared", plan.SharedAddress.Select(m => $"{m.InstanceId} ({m.Address})"),
+            shared => $"discovery: {pool.Backend}: instance(s) listing an address a newer instance holds, left out: {shared}");
         if (plan.Unserved > 0 && _unserved.GetValueOrDefault(pool.Backend) != plan.Unserved)
         {
             log(string.Create(CultureInfo.InvariantCulture, $"discovery: {pool.Backend}: {plan.Unserved} instance(s) have no slot ({pool.Slots} slots); raise Ec2Discovery.Slots"));

@@ -68,7 +68,7 @@ root.SetAction(async (parsed, cancellation) =>
 {
     // Made on first use: the SDK resolves credentials when the client is made, and a node without
     // discovered pools never calls EC2.
-    var ec2 = new Lazy<AmazonEC2Client>(() => Ec2Client(parsed.GetValue(endpoint), parsed.GetValue(region)));
+    var ec2 = new Lazy<AmazonEC2Client>(() => Ec2Members.Client(parsed.GetValue(endpoint) is { } uri ? new Uri(uri) : null, parsed.GetValue(region)));
     using var metrics = parsed.GetValue(metricsNamespace) is { } name
         ? new AgentMetrics(IPEndPoint.Parse(parsed.GetValue(metricsAddress)!), name, parsed.GetValue(logGroup) ?? name, TimeProvider.System)
         : null;
@@ -111,6 +111,7 @@ root.SetAction(async (parsed, cancellation) =>
         TaskScheduler.Default);
 
     // Discovery runs on the manifest of the rules that run: a version that changes it restarts discovery.
+    var starts = 0;
     while (!stopping.IsCancellationRequested)
     {
         using var restart = CancellationTokenSource.CreateLinkedTokenSource(stopping.Token);
@@ -136,6 +137,21 @@ root.SetAction(async (parsed, cancellation) =>
         catch (OperationCanceledException) when (!stopping.IsCancellationRequested)
         {
             Console.WriteLine("discovery: the rules changed; reading the manifest again");
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Starting discovery reads the manifest, and this node's group from IMDS and EC2: a reply
+            // there is retried like a pass's, never the end of the agent.
+            starts++;
+            Console.WriteLine($"discovery: could not start ({e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")}); trying again");
+            try
+            {
+                await Task.Delay(Backoff.Next(TimeSpan.FromSeconds(parsed.GetValue(interval)), starts), restart.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                // Stopped, or the rules changed: the loop decides.
+            }
         }
         catch (OperationCanceledException)
         {
@@ -181,17 +197,4 @@ static void MarkReady(FileInfo? file, string message)
         Directory.CreateDirectory(file.DirectoryName!);
         File.WriteAllText(file.FullName, "");
     }
-}
-
-// The SDK's own client, its endpoint and signing region set in the order that keeps both (the
-// service URL last, with its signing region; a region endpoint after it would win).
-static AmazonEC2Client Ec2Client(string? endpoint, string? region)
-{
-    if (endpoint is null)
-    {
-        return region is null ? new AmazonEC2Client() : new AmazonEC2Client(Amazon.RegionEndpoint.GetBySystemName(region));
-    }
-
-    var config = new AmazonEC2Config { ServiceURL = new Uri(endpoint).ToString(), AuthenticationRegion = region ?? "us-east-1" };
-    return new AmazonEC2Client(new BasicAWSCredentials("stand-in", "stand-in"), config);
 }

@@ -5,6 +5,19 @@ namespace HaproxyCluster.Agent;
 /// <summary>An instance that should serve: its id, private address and launch time.</summary>
 internal sealed record Member(string InstanceId, IPAddress Address, DateTime LaunchTime);
 
+/// <summary>Why a slot stops taking new traffic.</summary>
+internal enum DrainReason
+{
+    /// <summary>No listed instance has its address any more: its instance left.</summary>
+    Left,
+
+    /// <summary>Its instance is still listed, but older instances now take every slot.</summary>
+    Displaced,
+
+    /// <summary>Its instance serves from another slot, or the slot points at another port.</summary>
+    Redundant,
+}
+
 /// <summary>One Runtime API change to a slot.</summary>
 internal abstract record SlotAction(string Slot)
 {
@@ -12,14 +25,17 @@ internal abstract record SlotAction(string Slot)
     public sealed record Fill(string Slot, Member Member) : SlotAction(Slot);
 
     /// <summary>Stop sending the slot new traffic; its connections finish.</summary>
-    public sealed record Drain(string Slot) : SlotAction(Slot);
+    public sealed record Drain(string Slot, DrainReason Reason) : SlotAction(Slot);
 
     /// <summary>Take the slot out of service: it is empty again.</summary>
     public sealed record Empty(string Slot) : SlotAction(Slot);
 }
 
-/// <summary>What one pass changes, and how many members found no slot.</summary>
-internal sealed record SlotPlan(IReadOnlyList<SlotAction> Actions, int Unserved);
+/// <summary>
+/// What one pass changes; how many members found no slot; and the members left out because a newer
+/// instance lists the same address.
+/// </summary>
+internal sealed record SlotPlan(IReadOnlyList<SlotAction> Actions, int Unserved, IReadOnlyList<Member> SharedAddress);
 
 /// <summary>
 /// Decides, from HAProxy's slots and EC2's members, what to change. A pure function: what a slot
@@ -37,10 +53,19 @@ internal static class SlotPlanner
     public static SlotPlan Plan(IReadOnlyList<Slot> slots, IReadOnlyList<Member> members, int port,
         IReadOnlyDictionary<string, DateTime> drainingSince, TimeSpan drainTimeout, DateTime now)
     {
+        // One slot per address. EC2 gives an address to a new instance only after its previous
+        // holder released it, so when two listed instances share one, the newest holds it now (the
+        // other is a stale listing of an instance on its way out).
+        var byAddress = members.GroupBy(m => m.Address)
+            .Select(g => g.OrderByDescending(m => m.LaunchTime).ThenByDescending(m => m.InstanceId, StringComparer.Ordinal).ToList())
+            .ToList();
+        var unique = byAddress.Select(g => g[0]).ToList();
+
         // When members outnumber slots, the oldest serve: a stable order that a new instance does
         // not reshuffle.
-        var serving = members.OrderBy(m => m.LaunchTime).ThenBy(m => m.InstanceId, StringComparer.Ordinal).Take(slots.Count).ToList();
+        var serving = unique.OrderBy(m => m.LaunchTime).ThenBy(m => m.InstanceId, StringComparer.Ordinal).Take(slots.Count).ToList();
         var wanted = serving.ToDictionary(m => m.Address);
+        var listed = unique.Select(m => m.Address).ToHashSet();
         var actions = new List<SlotAction>();
         var placed = new HashSet<IPAddress>();
         var free = new List<Slot>();
@@ -59,16 +84,20 @@ internal static class SlotPlanner
             }
             else if (slot.Mode == SlotMode.Ready)
             {
-                actions.Add(new SlotAction.Drain(slot.Name));
+                var reason = !listed.Contains(slot.Address) ? DrainReason.Left
+                    : slot.Port == port && !wanted.ContainsKey(slot.Address) ? DrainReason.Displaced
+                    : DrainReason.Redundant;
+                actions.Add(new SlotAction.Drain(slot.Name, reason));
             }
             else if (slot.Sessions == 0 || now - drainingSince.GetValueOrDefault(slot.Name, now) >= drainTimeout)
             {
                 actions.Add(new SlotAction.Empty(slot.Name));
+                free.Add(slot); // Emptied: free for a newcomer in this same pass.
             }
         }
 
         var newcomers = serving.Where(m => !placed.Contains(m.Address)).ToList();
-        actions.AddRange(newcomers.Zip(free, (member, slot) => (SlotAction)new SlotAction.Fill(slot.Name, member)));
-        return new SlotPlan(actions, members.Count - serving.Count + Math.Max(0, newcomers.Count - free.Count));
+        actions.AddRange(newcomers.Zip(free.OrderBy(s => s.Number), (member, slot) => (SlotAction)new SlotAction.Fill(slot.Name, member)));
+        return new SlotPlan(actions, unique.Count - serving.Count + Math.Max(0, newcomers.Count - free.Count), [.. byAddress.SelectMany(g => g.Skip(1))]);
     }
 }

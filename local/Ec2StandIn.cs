@@ -11,7 +11,9 @@ namespace HaproxyCluster.Local;
 /// DescribeInstances in the EC2 Query API's own XML, filtered by instance state and tags and split
 /// into pages, from an instances file the scripts edit. So the real SDK signs, sends, parses and
 /// follows pages against it. While a file named like the instances file plus <c>.outage</c>
-/// exists, every call gets 503, as during an API outage.
+/// exists, every call gets 503, as during an API outage. While one named like it plus
+/// <c>.reply</c> exists, every call gets what it holds (see <see cref="Reply"/>): the hostile
+/// answers the agent must survive.
 /// </summary>
 /// <remarks>
 /// The instances file has a line per instance, tab-separated: id, private IPv4, state
@@ -68,6 +70,27 @@ public sealed class Ec2StandIn : IDisposable
         File.Move(instancesFile + ".new", instancesFile, overwrite: true);
     }
 
+    /// <summary>
+    /// From now on every call gets <paramref name="status"/> and <paramref name="body"/> as they are
+    /// (an HTML error page, an empty 200, XML the SDK cannot parse), or, with <paramref name="cut"/>,
+    /// the connection closes after that many bytes of a longer answer. <see cref="Heal"/> ends it.
+    /// </summary>
+    public static void Reply(string instancesFile, int status, string body, int? cut = null) =>
+        File.WriteAllText(instancesFile + ".reply", string.Create(CultureInfo.InvariantCulture, $"{status} {cut?.ToString(CultureInfo.InvariantCulture) ?? "-"}\n{body}"));
+
+    /// <summary>Ends a <see cref="Reply"/> and an outage: calls are answered from the instances file again.</summary>
+    public static void Heal(string instancesFile)
+    {
+        File.Delete(instancesFile + ".reply");
+        File.Delete(instancesFile + ".outage");
+    }
+
+    /// <summary>EC2's error document for <paramref name="code"/>, such as RequestLimitExceeded (with status 503: throttled).</summary>
+    public static string Error(string code, string message) =>
+        new XDocument(new XElement("Response",
+            new XElement("Errors", new XElement("Error", new XElement("Code", code), new XElement("Message", message))),
+            new XElement("RequestID", Guid.Empty))).ToString();
+
     /// <inheritdoc/>
     public void Dispose() => _listener.Close();
 
@@ -77,12 +100,39 @@ public sealed class Ec2StandIn : IDisposable
         var form = HttpUtility.ParseQueryString(await reader.ReadToEndAsync());
         LastForm = form.AllKeys.OfType<string>().ToDictionary(k => k, k => form[k] ?? "", StringComparer.Ordinal);
         Interlocked.Increment(ref _requests);
+        if (File.Exists(_instancesFile + ".reply"))
+        {
+            await ReplyAsync(context.Response, await File.ReadAllTextAsync(_instancesFile + ".reply"));
+            return;
+        }
+
         var (status, body) = File.Exists(_instancesFile + ".outage") ? (503, Error("Unavailable", "The service is unavailable (stand-in outage).")) : Answer(LastForm);
         context.Response.StatusCode = status;
         context.Response.ContentType = "text/xml;charset=UTF-8";
         var bytes = Encoding.UTF8.GetBytes(body);
         await context.Response.OutputStream.WriteAsync(bytes);
         context.Response.Close();
+    }
+
+    /// <summary>Answers with a <see cref="Reply"/> file: "STATUS CUT" on its first line, then the body.</summary>
+    private static async Task ReplyAsync(HttpListenerResponse response, string reply)
+    {
+        var head = reply[..reply.IndexOf('\n', StringComparison.Ordinal)].Split(' ');
+        var body = Encoding.UTF8.GetBytes(reply[(reply.IndexOf('\n', StringComparison.Ordinal) + 1)..]);
+        response.StatusCode = int.Parse(head[0], CultureInfo.InvariantCulture);
+        response.ContentType = "text/xml;charset=UTF-8";
+        if (head[1] == "-")
+        {
+            await response.OutputStream.WriteAsync(body);
+            response.Close();
+            return;
+        }
+
+        // Promise the whole body, send its first bytes, and drop the connection.
+        response.ContentLength64 = body.Length;
+        await response.OutputStream.WriteAsync(body.AsMemory(0, Math.Min(body.Length, int.Parse(head[1], CultureInfo.InvariantCulture))));
+        await response.OutputStream.FlushAsync();
+        response.Abort();
     }
 
     private (int Status, string Body) Answer(IReadOnlyDictionary<string, string> form)
@@ -134,9 +184,4 @@ public sealed class Ec2StandIn : IDisposable
                 f => f.Value,
                 f => form.Where(v => v.Key.StartsWith(f.Key[..^"Name".Length] + "Value.", StringComparison.Ordinal)).Select(v => v.Value).ToHashSet(StringComparer.Ordinal),
                 StringComparer.Ordinal);
-
-    private static string Error(string code, string message) =>
-        new XDocument(new XElement("Response",
-            new XElement("Errors", new XElement("Error", new XElement("Code", code), new XElement("Message", message))),
-            new XElement("RequestID", Guid.Empty))).ToString();
 }

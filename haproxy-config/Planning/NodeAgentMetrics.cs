@@ -15,6 +15,9 @@ public static class NodeAgentMetrics
     /// <summary>Rules versions a node refused (haproxy -c, or a payload that did not decode) or reverted (failed its health check).</summary>
     public const string FailedApplies = "FailedRuleApplies";
 
+    /// <summary>DescribeInstances calls EC2 throttled (the account's API rate limit, shared with every tool in it).</summary>
+    public const string ThrottledEc2Calls = "ThrottledEc2Calls";
+
     /// <summary>The dimension that names the pool.</summary>
     public const string PoolDimension = "Pool";
 

@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Text.Json;
 using HaproxyCluster.Agent.Tests.Support;
 using HaproxyCluster.Config;
+using HaproxyCluster.Local;
 
 namespace HaproxyCluster.Agent.Tests;
 
@@ -181,24 +182,121 @@ public sealed class DiscoveryLoopTests : IDisposable
         var before = Serving();
         var worker = await Haproxy.WorkerPidAsync(CancellationToken.None);
 
-        // WHEN HAProxy reloads (as systemctl reload does), with no agent pass after it
-        using (var kill = Process.Start("kill", ["-USR2", _haproxy.MasterPid.ToString(System.Globalization.CultureInfo.InvariantCulture)])!)
+        // WHEN HAProxy reloads (a USR2 to the master, as systemctl reload sends), confirmed as the agent confirms its own, with no agent pass after it
+        var reload = new ConfirmedReload(Haproxy, async cancellation =>
         {
-            await kill.WaitForExitAsync();
+            using var kill = Process.Start("kill", ["-USR2", _haproxy.MasterPid.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
+            await kill.WaitForExitAsync(cancellation);
             Assert.Equal(0, kill.ExitCode);
-        }
-
-        var clock = Stopwatch.StartNew();
-        while (await Haproxy.WorkerPidOrNullAsync(CancellationToken.None) is not { } pid || pid == worker)
-        {
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), "waited 10 s for a new worker");
-            await Task.Delay(50);
-        }
+        }, _log.Add);
+        Assert.NotNull(await reload.ReloadAsync(worker, CancellationToken.None));
 
         // THEN the new worker loaded the state the agent saved: same slots, same instances
         Assert.Equal("app-1=127.0.0.12 app-2=127.0.0.13", before);
         Assert.Equal(before, Serving());
         WaitUntil(() => Answering().SetEquals(["instance-2", "instance-3"]), "both instances to answer after the reload");
+    }
+
+    /// <summary>Answers EC2 might give that are no list of instances, each with what the agent must say about it.</summary>
+    public static TheoryData<string, int, string, int?, string> HostileReplies => new()
+    {
+        { "unparseable XML", 200, "<DescribeInstancesResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\"><reservationSet><item><instancesSet>", null, "EC2 could not be read" },
+        { "an HTML error page", 502, "<html><body><h1>502 Bad Gateway</h1></body></html>", null, "EC2 could not be read" },
+        { "an empty 200", 200, "", null, "EC2 could not be read" },
+        { "a 200 with no request id (a proxy's, not EC2's)", 200, "<DescribeInstancesResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\"></DescribeInstancesResponse>", null, "EC2 could not be read" },
+        { "a body cut mid-answer", 200, new string(' ', 4000), 100, "EC2 could not be read" },
+        { "an authentication failure", 401, Ec2StandIn.Error("AuthFailure", "AWS was not able to validate the provided access credentials"), null, "EC2 could not be read" },
+        { "throttling", 503, Ec2StandIn.Error("RequestLimitExceeded", "Request limit exceeded."), null, "EC2 throttled the call" },
+    };
+
+    [Theory]
+    [MemberData(nameof(HostileReplies))]
+    public async Task A_reply_that_lists_no_instances_fails_the_pass_and_changes_nothing_that_serves(string what, int status, string body, int? cut, string said)
+    {
+        // GIVEN two instances serving
+        var loop = Loop();
+        Members(1, 2);
+        Assert.True(await loop.PassAsync(CancellationToken.None));
+        var serving = Serving();
+
+        // WHEN EC2 answers with something that is no list of instances
+        _ec2.Reply(status, body, cut);
+
+        // THEN the pass fails, says why, and every slot stays as it was
+        Assert.False(await loop.PassAsync(CancellationToken.None), what);
+        Assert.Equal(serving, Serving());
+        Assert.Contains(_log, line => line.StartsWith("discovery: app: " + said, StringComparison.Ordinal));
+
+        // AND once EC2 answers again, the next pass follows it
+        _ec2.Heal();
+        Members(1, 3);
+        Assert.True(await loop.PassAsync(CancellationToken.None));
+        Assert.Equal("app-1=127.0.0.11 app-3=127.0.0.13", Serving());
+    }
+
+    [Fact]
+    public async Task A_runtime_api_that_closes_mid_answer_fails_the_pass_and_the_loop_goes_on()
+    {
+        // GIVEN a Runtime API that reads each command and closes without a word (an empty answer)
+        Members(1);
+        var socketPath = Path.Combine(_folder, "mute.sock");
+        using var mute = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        mute.Bind(new UnixDomainSocketEndPoint(socketPath));
+        mute.Listen();
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        var closer = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                using var connection = await mute.AcceptAsync(stop.Token);
+                await connection.ReceiveAsync(new byte[256], stop.Token);
+                connection.Shutdown(SocketShutdown.Both);
+            }
+        });
+        var loop = new DiscoveryLoop(Manifest with { RuntimeSocket = socketPath }, new Ec2Members(_ec2.Client), new RuntimeApi(socketPath), TimeProvider.System, _log.Add);
+
+        // WHEN the agent runs  THEN each pass fails and is tried again, until it is stopped
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => loop.RunAsync(TimeSpan.FromMilliseconds(100), () => Assert.Fail("ready without a Runtime API"), stop.Token));
+        Assert.True(_log.Count(l => l.StartsWith("discovery: the pass failed", StringComparison.Ordinal)) >= 2, string.Join('\n', _log));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => closer);
+    }
+
+    [Fact]
+    public async Task The_agent_process_lives_through_an_unparseable_ec2_reply_and_fills_slots_once_ec2_answers()
+    {
+        // GIVEN EC2 answering XML the SDK cannot parse (the reply that once ended the agent)
+        Members(1, 2);
+        _ec2.Reply(200, "<DescribeInstancesResponse><reservationSet><item>");
+        var agent = Path.Combine(Path.GetDirectoryName(typeof(DiscoveryLoopTests).Assembly.Location)!, "haproxy-cluster-agent.dll");
+        using var process = Process.Start(new ProcessStartInfo("dotnet", [agent, "--manifest", Path.Combine(_folder, DiscoveryManifest.FileName),
+            "--ec2-endpoint", _ec2.StandIn.Endpoint.ToString(), "--region", "eu-west-1", "--interval-seconds", "1"])
+        { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        process.OutputDataReceived += (_, e) => output.Enqueue(e.Data ?? "");
+        process.ErrorDataReceived += (_, e) => output.Enqueue(e.Data ?? "");
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        try
+        {
+            // WHEN it has been refused twice  THEN it still runs
+            WaitUntil(() => _ec2.StandIn.Requests >= 2 || process.HasExited, "two discovery passes");
+            Assert.False(process.HasExited, string.Join('\n', output));
+            Assert.Contains(output, line => line.Contains("EC2 could not be read", StringComparison.Ordinal));
+
+            // WHEN EC2 answers again  THEN the next pass fills the slots (the backoff is 2 s, 4 s… after 1, 2… failures)
+            _ec2.Heal();
+            var clock = Stopwatch.StartNew();
+            while (Serving() != "app-1=127.0.0.11 app-2=127.0.0.12")
+            {
+                Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30) && !process.HasExited, "the agent did not fill the slots\n" + string.Join('\n', output));
+                await Task.Delay(100);
+            }
+        }
+        finally
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+        }
     }
 
     public void Dispose()

@@ -47,7 +47,7 @@ public class SlotPlannerTests
         var leaving = Member(1);
         var draining = new Dictionary<string, DateTime> { ["app-1"] = Now };
 
-        Assert.Equal([new SlotAction.Drain("app-1")], Plan([Serving(1, leaving)], []).Actions);
+        Assert.Equal([new SlotAction.Drain("app-1", DrainReason.Left)], Plan([Serving(1, leaving)], []).Actions);
         Assert.Empty(Plan([Serving(1, leaving, SlotMode.Drain, sessions: 4)], [], draining, Now.AddSeconds(10)).Actions);
         Assert.Equal([new SlotAction.Empty("app-1")], Plan([Serving(1, leaving, SlotMode.Drain, sessions: 0)], [], draining, Now.AddSeconds(10)).Actions);
     }
@@ -85,6 +85,51 @@ public class SlotPlannerTests
         var member = Member(1);
         var plan = Plan([Serving(1, member) with { Port = 9999 }, Serving(2, member), Serving(3, member)], [member]);
 
-        Assert.Equal([new SlotAction.Drain("app-1"), new SlotAction.Drain("app-3")], plan.Actions);
+        Assert.Equal([new SlotAction.Drain("app-1", DrainReason.Redundant), new SlotAction.Drain("app-3", DrainReason.Redundant)], plan.Actions);
+    }
+
+    [Fact]
+    public void Two_instances_listing_one_address_get_one_slot_the_newest_and_the_other_is_named()
+    {
+        // GIVEN an address EC2 reused: the instance that held it is still listed beside its new holder
+        var old = Member(1);
+        var holder = new Member("i-9999", old.Address, Now.AddMinutes(30));
+
+        var plan = Plan([Empty(1), Empty(2)], [old, holder, Member(2)]);
+
+        Assert.Equal([new SlotAction.Fill("app-1", Member(2)), new SlotAction.Fill("app-2", holder)], plan.Actions);
+        Assert.Equal([old], plan.SharedAddress);
+        Assert.Equal(0, plan.Unserved);
+    }
+
+    [Fact]
+    public void An_older_instance_displaces_the_newest_when_the_slots_are_full_and_it_is_said_so()
+    {
+        var plan = Plan([Serving(1, Member(2)), Serving(2, Member(3))], [Member(1), Member(2), Member(3)]);
+
+        Assert.Equal([new SlotAction.Drain("app-2", DrainReason.Displaced)], plan.Actions);
+        Assert.Equal(2, plan.Unserved); // the displaced one, and the older one until the slot it frees empties
+    }
+
+    [Fact]
+    public void A_slot_that_empties_is_filled_again_in_the_same_pass()
+    {
+        var draining = new Dictionary<string, DateTime> { ["app-1"] = Now };
+
+        var plan = Plan([Serving(1, Member(1), SlotMode.Drain, sessions: 0)], [Member(2)], draining, Now.AddSeconds(1));
+
+        Assert.Equal([new SlotAction.Empty("app-1"), new SlotAction.Fill("app-1", Member(2))], plan.Actions);
+        Assert.Equal(0, plan.Unserved);
+    }
+
+    [Fact]
+    public void Five_thousand_members_for_eight_slots_serve_the_eight_oldest()
+    {
+        var members = Enumerable.Range(1, 5000).Select(n => new Member($"i-{n:d6}", new IPAddress([10, 1, (byte)(n >> 8), (byte)n]), Now.AddSeconds(-n))).ToList();
+
+        var plan = Plan([.. Enumerable.Range(1, 8).Select(Empty)], members);
+
+        Assert.Equal(members.TakeLast(8).Reverse(), plan.Actions.Cast<SlotAction.Fill>().Select(f => f.Member));
+        Assert.Equal(4992, plan.Unserved);
     }
 }

@@ -1,13 +1,11 @@
 using Amazon.EC2;
-using Amazon.Runtime;
 using HaproxyCluster.Local;
 
 namespace HaproxyCluster.Agent.Tests.Support;
 
 /// <summary>
 /// The EC2 stand-in on a free loopback port with its instances file in a folder of its own, and
-/// the real SDK client pointed at it: the service URL last, with its signing region (a region
-/// endpoint set after it would win).
+/// the agent's own SDK client pointed at it.
 /// </summary>
 internal sealed class Ec2Sandbox : IDisposable
 {
@@ -17,7 +15,7 @@ internal sealed class Ec2Sandbox : IDisposable
     {
         InstancesFile = Path.Combine(folder, "instances.tsv");
         StandIn = new Ec2StandIn(FreePort.Next(), InstancesFile, pageSize);
-        Client = new AmazonEC2Client(new BasicAWSCredentials("stand-in", "stand-in"), new AmazonEC2Config { ServiceURL = StandIn.Endpoint.ToString(), AuthenticationRegion = "eu-west-1" });
+        Client = Ec2Members.Client(StandIn.Endpoint, "eu-west-1");
     }
 
     public string InstancesFile { get; }
@@ -34,8 +32,14 @@ internal sealed class Ec2Sandbox : IDisposable
     /// <summary>Makes <paramref name="instances"/> what EC2 lists from now on.</summary>
     public void Write(IEnumerable<Ec2StandIn.Instance> instances) => Ec2StandIn.Write(InstancesFile, instances);
 
-    /// <summary>Starts an outage: every call gets 503 until the sandbox is disposed.</summary>
+    /// <summary>Starts an outage: every call gets 503 until <see cref="Heal"/>.</summary>
     public void Outage() => File.WriteAllText(InstancesFile + ".outage", "");
+
+    /// <summary>Every call gets this answer until <see cref="Heal"/> (see <see cref="Ec2StandIn.Reply"/>).</summary>
+    public void Reply(int status, string body, int? cut = null) => Ec2StandIn.Reply(InstancesFile, status, body, cut);
+
+    /// <summary>Calls are answered from the instances file again.</summary>
+    public void Heal() => Ec2StandIn.Heal(InstancesFile);
 
     public void Dispose()
     {
