@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Formats.Tar;
 using System.Globalization;
 using System.Security.Cryptography;
+using Microsoft.Extensions.Logging;
 
 namespace HaproxyCluster.Agent;
 
@@ -35,7 +36,7 @@ internal enum ApplyOutcome
 /// <param name="reload">Reloads HAProxy (systemctl reload haproxy on a node).</param>
 /// <param name="healthy">Whether the node's health endpoint answers 200.</param>
 /// <param name="log">Where each step is told.</param>
-internal sealed class BundleApplier(string configDirectory, RuntimeApi haproxy, Func<CancellationToken, Task> reload, Func<CancellationToken, Task<bool>> healthy, Action<string> log)
+internal sealed class BundleApplier(string configDirectory, RuntimeApi haproxy, Func<CancellationToken, Task> reload, Func<CancellationToken, Task<bool>> healthy, ILogger log)
 {
     /// <summary>How long a reloaded node has to come up healthy before it is reverted.</summary>
     public TimeSpan HealthTimeout { get; init; } = TimeSpan.FromSeconds(10);
@@ -57,7 +58,7 @@ internal sealed class BundleApplier(string configDirectory, RuntimeApi haproxy, 
         var actual = Convert.ToHexStringLower(SHA256.HashData(archive));
         if (actual != sha256)
         {
-            log($"apply: bundle sha256 is {actual}, expected {sha256}; refused");
+            log.BundleHashMismatch(actual, sha256);
             return ApplyOutcome.Refused;
         }
 
@@ -80,7 +81,7 @@ internal sealed class BundleApplier(string configDirectory, RuntimeApi haproxy, 
         {
             var entries = await File.ReadAllLinesAsync(Path.Combine(Staged, map), cancellation);
             var count = await MapUpdate.ReplaceAsync(haproxy, Path.Combine(configDirectory, map), entries, cancellation);
-            log($"apply: {map}: {count} entries replaced in place, no reload");
+            log.MapReplaced(map, count);
         }
 
         Swap();
@@ -95,7 +96,7 @@ internal sealed class BundleApplier(string configDirectory, RuntimeApi haproxy, 
         if (check is not null)
         {
             Restore();
-            log($"apply: haproxy -c refused bundle {sha256}; the previous config stays: {check}");
+            log.ConfigRefused(sha256, check);
             return ApplyOutcome.Refused;
         }
 
@@ -103,7 +104,7 @@ internal sealed class BundleApplier(string configDirectory, RuntimeApi haproxy, 
         if (await Reload.ReloadAsync(worker, cancellation) is not null && await HealthyWithinTimeoutAsync(cancellation) && await StaysHealthyAsync(cancellation))
         {
             Directory.Delete(Previous, recursive: true);
-            log($"apply: bundle {sha256} runs after one reload");
+            log.BundleRunning(sha256);
             return ApplyOutcome.Reloaded;
         }
 
@@ -115,7 +116,7 @@ internal sealed class BundleApplier(string configDirectory, RuntimeApi haproxy, 
             await HealthyWithinTimeoutAsync(cancellation);
         }
 
-        log(string.Create(CultureInfo.InvariantCulture, $"apply: bundle {sha256} failed its health check; back on the previous config {failedAt.Elapsed.TotalSeconds:0.0} s later"));
+        log.BundleReverted(sha256, Math.Round(failedAt.Elapsed.TotalSeconds, 1));
         return ApplyOutcome.Refused;
     }
 

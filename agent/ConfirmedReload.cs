@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using System.Globalization;
+using Microsoft.Extensions.Logging;
 
 namespace HaproxyCluster.Agent;
 
@@ -13,7 +13,7 @@ namespace HaproxyCluster.Agent;
 /// <param name="haproxy">The Runtime API of the running HAProxy.</param>
 /// <param name="send">Sends the reload (systemctl reload haproxy on a node: a USR2 to the master).</param>
 /// <param name="log">Where a resent reload is told.</param>
-internal sealed class ConfirmedReload(RuntimeApi haproxy, Func<CancellationToken, Task> send, Action<string> log)
+internal sealed class ConfirmedReload(RuntimeApi haproxy, Func<CancellationToken, Task> send, ILogger log)
 {
     /// <summary>How long a sent reload has to show a new worker before it is sent again.</summary>
     public TimeSpan ResendAfter { get; init; } = TimeSpan.FromSeconds(2);
@@ -29,7 +29,7 @@ internal sealed class ConfirmedReload(RuntimeApi haproxy, Func<CancellationToken
         {
             if (sent > 1)
             {
-                log(string.Create(CultureInfo.InvariantCulture, $"reload: no new worker {ResendAfter.TotalSeconds:0.#} s after reload {sent - 1}; sending it again"));
+                log.ReloadResent(ResendAfter.TotalSeconds, sent - 1);
             }
 
             await send(cancellation);
@@ -38,6 +38,7 @@ internal sealed class ConfirmedReload(RuntimeApi haproxy, Func<CancellationToken
             {
                 if (await haproxy.WorkerPidOrNullAsync(cancellation) is { } pid && pid != oldWorker)
                 {
+                    log.Reloaded(pid, oldWorker);
                     return pid;
                 }
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using HaproxyCluster.Config;
+using Microsoft.Extensions.Logging;
 
 namespace HaproxyCluster.Agent;
 
@@ -11,7 +12,7 @@ namespace HaproxyCluster.Agent;
 /// serves is touched: the last good membership and shares stay, and the next pass waits longer.
 /// After each pool's pass it reports the pool's slotted and unslotted instances to <paramref name="metrics"/>.
 /// </summary>
-internal sealed class DiscoveryLoop(DiscoveryManifest manifest, Ec2Members ec2, RuntimeApi haproxy, TimeProvider clock, Action<string> log, string? fleetGroup = null, AgentMetrics? metrics = null)
+internal sealed class DiscoveryLoop(DiscoveryManifest manifest, Ec2Members ec2, RuntimeApi haproxy, TimeProvider clock, ILogger log, string? fleetGroup = null, AgentMetrics? metrics = null)
 {
     private readonly Dictionary<string, DateTime> _drainingSince = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _unserved = new(StringComparer.Ordinal);
@@ -29,8 +30,7 @@ internal sealed class DiscoveryLoop(DiscoveryManifest manifest, Ec2Members ec2, 
             allRead &= listing is not null;
             if (listing is not null)
             {
-                ReportOnce(pool.Backend + "/skipped", listing.Skipped.Select(s => $"{s.InstanceId} ({s.Reason})"),
-                    skipped => $"discovery: {pool.Backend}: running instance(s) that cannot serve, left out: {skipped}");
+                ReportOnce(pool.Backend + "/skipped", listing.Skipped.Select(s => $"{s.InstanceId} ({s.Reason})"), skipped => log.InstancesSkipped(pool.Backend, skipped));
                 changed |= await ApplyAsync(pool, listing.Members, cancellation);
             }
         }
@@ -65,7 +65,7 @@ internal sealed class DiscoveryLoop(DiscoveryManifest manifest, Ec2Members ec2, 
             await haproxy.SendAsync(string.Create(CultureInfo.InvariantCulture, $"set map {manifest.FleetLimitsMap} {limit.Name} {share}"), cancellation);
             if (_shares.GetValueOrDefault(limit.Name) != share)
             {
-                log(string.Create(CultureInfo.InvariantCulture, $"fleet: {limit.Name}: {limit.Requests} for {nodes} nodes, {share} on this one"));
+                log.FleetShareSet(limit.Name, limit.Requests, nodes, share);
                 _shares[limit.Name] = share;
             }
         }
@@ -86,7 +86,7 @@ internal sealed class DiscoveryLoop(DiscoveryManifest manifest, Ec2Members ec2, 
         {
             if (e is Amazon.Runtime.AmazonServiceException { ErrorCode: "RequestLimitExceeded" or "Throttling" or "ThrottlingException" })
             {
-                log($"discovery: {what}: EC2 throttled the call; keeping everything as it is and waiting longer");
+                log.Ec2Throttled(what);
                 if (metrics is not null)
                 {
                     await metrics.PublishThrottledAsync(cancellation);
@@ -94,27 +94,24 @@ internal sealed class DiscoveryLoop(DiscoveryManifest manifest, Ec2Members ec2, 
             }
             else
             {
-                log($"discovery: {what}: EC2 could not be read ({e.GetType().Name}: {OneLine(e.Message)}); keeping everything as it is");
+                log.Ec2ReadFailed(what, e.GetType().Name, AgentEvents.Detail(e));
             }
 
             return null;
         }
     }
 
-    /// <summary>Logs <paramref name="items"/> when they differ from the last pass's under <paramref name="key"/>: once, not every pass.</summary>
-    private void ReportOnce(string key, IEnumerable<string> items, Func<string, string> message)
+    /// <summary>Reports <paramref name="items"/> when they differ from the last pass's under <paramref name="key"/>: once, not every pass.</summary>
+    private void ReportOnce(string key, IEnumerable<string> items, Action<string> report)
     {
         var now = string.Join(", ", items.Order(StringComparer.Ordinal));
         if (now.Length > 0 && _reported.GetValueOrDefault(key) != now)
         {
-            log(message(now));
+            report(now);
         }
 
         _reported[key] = now;
     }
-
-    /// <summary>A message from outside (an exception's, quoting a reply) on one line.</summary>
-    private static string OneLine(string message) => message.ReplaceLineEndings(" ");
 
     /// <summary>
     /// Runs passes until cancelled: every <paramref name="interval"/>, backing off up to a minute
@@ -150,12 +147,12 @@ internal sealed class DiscoveryLoop(DiscoveryManifest manifest, Ec2Members ec2, 
         }
         catch (Exception e) when (e is System.Net.Sockets.SocketException or IOException && !cancellation.IsCancellationRequested)
         {
-            log($"discovery: HAProxy's Runtime API did not answer ({OneLine(e.Message)}); trying again");
+            log.RuntimeApiUnanswered(AgentEvents.Detail(e));
             return false;
         }
         catch (Exception e) when (!cancellation.IsCancellationRequested)
         {
-            log($"discovery: the pass failed ({e.GetType().Name}: {OneLine(e.Message)}); trying again");
+            log.PassFailed(e.GetType().Name, AgentEvents.Detail(e));
             return false;
         }
     }
@@ -178,31 +175,25 @@ internal sealed class DiscoveryLoop(DiscoveryManifest manifest, Ec2Members ec2, 
                     await haproxy.SetAddressAsync(pool.Backend, fill.Slot, fill.Member.Address, pool.Port, cancellation);
                     await haproxy.SetModeAsync(pool.Backend, fill.Slot, SlotMode.Ready, cancellation);
                     _drainingSince.Remove(fill.Slot);
-                    log($"discovery: {pool.Backend}/{fill.Slot}: serving {fill.Member.InstanceId} at {fill.Member.Address}:{pool.Port}");
+                    log.SlotFilled(pool.Backend, fill.Slot, fill.Member.InstanceId, fill.Member.Address.ToString(), pool.Port);
                     break;
                 case SlotAction.Drain drain:
                     await haproxy.SetModeAsync(pool.Backend, drain.Slot, SlotMode.Drain, cancellation);
                     _drainingSince[drain.Slot] = now;
-                    log($"discovery: {pool.Backend}/{drain.Slot}: {drain.Reason switch
-                    {
-                        DrainReason.Left => "its instance left",
-                        DrainReason.Displaced => "its instance is displaced: older instances take every slot",
-                        _ => "its instance serves from another slot, or the slot points at another port",
-                    }}; draining for up to {pool.DrainSeconds} s");
+                    log.SlotDraining(pool.Backend, drain.Slot, drain.Reason, pool.DrainSeconds);
                     break;
                 case SlotAction.Empty empty:
                     await haproxy.SetModeAsync(pool.Backend, empty.Slot, SlotMode.Maint, cancellation);
                     _drainingSince.Remove(empty.Slot);
-                    log($"discovery: {pool.Backend}/{empty.Slot}: drained; empty");
+                    log.SlotEmptied(pool.Backend, empty.Slot);
                     break;
             }
         }
 
-        ReportOnce(pool.Backend + "/shared", plan.SharedAddress.Select(m => $"{m.InstanceId} ({m.Address})"),
-            shared => $"discovery: {pool.Backend}: instance(s) listing an address a newer instance holds, left out: {shared}");
+        ReportOnce(pool.Backend + "/shared", plan.SharedAddress.Select(m => $"{m.InstanceId} ({m.Address})"), shared => log.AddressShared(pool.Backend, shared));
         if (plan.Unserved > 0 && _unserved.GetValueOrDefault(pool.Backend) != plan.Unserved)
         {
-            log(string.Create(CultureInfo.InvariantCulture, $"discovery: {pool.Backend}: {plan.Unserved} instance(s) have no slot ({pool.Slots} slots); raise Ec2Discovery.Slots"));
+            log.MembersUnslotted(pool.Backend, plan.Unserved, pool.Slots);
         }
 
         _unserved[pool.Backend] = plan.Unserved;

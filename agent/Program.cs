@@ -6,6 +6,7 @@ using Amazon.Runtime;
 using HaproxyCluster.Agent;
 using HaproxyCluster.Config;
 using HaproxyCluster.UserData;
+using Microsoft.Extensions.Logging;
 
 // The node agent: applies the rules versions AppConfig deploys, and fills the slots of
 // EC2-discovered pools, both through HAProxy's Runtime API. Run by systemd on every node; the
@@ -59,6 +60,11 @@ fetch.SetAction(async (parsed, cancellation) =>
     }
 });
 
+// Events, one JSON object a line on standard output (AgentEvents); disposed last, so the last
+// event before an exit is written.
+using var loggers = EventLineFormatter.CreateFactory();
+var log = loggers.CreateLogger("HaproxyCluster.Agent");
+
 var root = new RootCommand("HaproxyCluster node agent: AppConfig rule rollout, EC2 discovery and fleet-wide rate limits through HAProxy's Runtime API.")
 {
     fetch, manifestPath, interval, endpoint, region, once, fleetGroup, instanceId, metricsNamespace, metricsAddress, logGroup, readyFile,
@@ -84,7 +90,7 @@ root.SetAction(async (parsed, cancellation) =>
         var members = new Ec2Members(ec2.Value);
         var group = manifest.FleetLimits.Count == 0 ? null
             : parsed.GetValue(fleetGroup) ?? await members.GroupOfAsync(parsed.GetValue(instanceId) ?? await InstanceMetadata.InstanceIdAsync(cancellation), cancellation);
-        return new DiscoveryLoop(manifest, members, new RuntimeApi(manifest.RuntimeSocket), TimeProvider.System, Console.WriteLine, group, metrics);
+        return new DiscoveryLoop(manifest, members, new RuntimeApi(manifest.RuntimeSocket), TimeProvider.System, log, group, metrics);
     }
 
     if (parsed.GetValue(once))
@@ -103,7 +109,8 @@ root.SetAction(async (parsed, cancellation) =>
     _ = rolling.ContinueWith(
         failed =>
         {
-            Console.WriteLine($"rules: the rollout stopped: {failed.Exception!.GetBaseException().Message}; the agent exits to be restarted");
+            var cause = failed.Exception!.GetBaseException();
+            log.RolloutStopped(cause.GetType().Name, AgentEvents.Detail(cause));
             stopping.Cancel();
         },
         CancellationToken.None,
@@ -126,24 +133,29 @@ root.SetAction(async (parsed, cancellation) =>
             var discovery = await DiscoveryAsync();
             if (discovery is null)
             {
-                MarkReady(parsed.GetValue(readyFile), "discovery: no discovered pool; ready");
+                log.NoDiscoveredPool();
+                MarkReady(parsed.GetValue(readyFile));
                 await Task.Delay(Timeout.Infinite, restart.Token);
             }
             else
             {
-                await discovery.RunAsync(TimeSpan.FromSeconds(parsed.GetValue(interval)), () => MarkReady(parsed.GetValue(readyFile), "discovery: every pool read; ready"), restart.Token);
+                await discovery.RunAsync(TimeSpan.FromSeconds(parsed.GetValue(interval)), () =>
+                {
+                    log.DiscoveryReady();
+                    MarkReady(parsed.GetValue(readyFile));
+                }, restart.Token);
             }
         }
         catch (OperationCanceledException) when (!stopping.IsCancellationRequested)
         {
-            Console.WriteLine("discovery: the rules changed; reading the manifest again");
+            log.DiscoveryRestarted();
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             // Starting discovery reads the manifest, and this node's group from IMDS and EC2: a reply
             // there is retried like a pass's, never the end of the agent.
             starts++;
-            Console.WriteLine($"discovery: could not start ({e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")}); trying again");
+            log.DiscoveryStartFailed(e.GetType().Name, AgentEvents.Detail(e));
             try
             {
                 await Task.Delay(Backoff.Next(TimeSpan.FromSeconds(parsed.GetValue(interval)), starts), restart.Token);
@@ -185,13 +197,12 @@ RuleRollout Rollout(HttpClient http, Uri url, ParseResult parsed, AgentMetrics? 
     {
         using var process = Process.Start(reload[0], reload[1..])!;
         await process.WaitForExitAsync(cancellation);
-    }, probe.HealthyAsync, Console.WriteLine);
-    return new RuleRollout(http, url, applier, Console.WriteLine, metrics);
+    }, probe.HealthyAsync, log);
+    return new RuleRollout(http, url, applier, log, metrics);
 }
 
-static void MarkReady(FileInfo? file, string message)
+static void MarkReady(FileInfo? file)
 {
-    Console.WriteLine(message);
     if (file is not null)
     {
         Directory.CreateDirectory(file.DirectoryName!);

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using HaproxyCluster.UserData;
+using Microsoft.Extensions.Logging;
 
 namespace HaproxyCluster.Agent;
 
@@ -13,7 +14,7 @@ namespace HaproxyCluster.Agent;
 /// AppConfig environment, which rolls the deployment back, and the previous version then arrives
 /// here like any other. A version is tried once: after a failure the node waits for the next one.
 /// </summary>
-internal sealed class RuleRollout(HttpClient http, Uri configuration, BundleApplier applier, Action<string> log, AgentMetrics? metrics = null)
+internal sealed class RuleRollout(HttpClient http, Uri configuration, BundleApplier applier, ILogger log, AgentMetrics? metrics = null)
 {
     private string? _seen;
     private bool _silent;
@@ -35,7 +36,7 @@ internal sealed class RuleRollout(HttpClient http, Uri configuration, BundleAppl
             // Told once, not every poll, until it answers again.
             if (!_silent)
             {
-                log($"rules: {configuration} does not answer ({e.Message}); the running rules stay");
+                log.RulesUnreachable(configuration, AgentEvents.Detail(e));
             }
 
             _silent = true;
@@ -50,25 +51,28 @@ internal sealed class RuleRollout(HttpClient http, Uri configuration, BundleAppl
 
         _seen = digest;
         ApplyOutcome outcome;
+        var sha256 = "";
         try
         {
-            var (archive, sha256) = RulesPayload.Decode(payload);
-            log($"rules: new version, bundle {sha256}");
+            (var archive, sha256) = RulesPayload.Decode(payload);
+            log.RulesVersionReceived(sha256);
             outcome = await applier.ApplyAsync(archive, sha256, cancellation);
         }
         catch (InvalidDataException e)
         {
-            log($"rules: version refused: {e.Message}");
+            log.RulesPayloadRefused(AgentEvents.Detail(e));
             outcome = ApplyOutcome.Refused;
         }
 
-        log($"rules: {outcome switch
+        if (outcome == ApplyOutcome.Refused)
         {
-            ApplyOutcome.Unchanged => "unchanged, nothing to do",
-            ApplyOutcome.MapsInPlace => "applied: tables replaced in place, no reload",
-            ApplyOutcome.Reloaded => "applied: one reload, healthy",
-            _ => "FAILED: refused or reverted; the previous rules run",
-        }}");
+            log.RulesFailed(sha256);
+        }
+        else
+        {
+            log.RulesApplied(sha256, outcome);
+        }
+
         if (outcome == ApplyOutcome.Refused && metrics is not null)
         {
             await metrics.PublishFailedApplyAsync(cancellation);

@@ -104,6 +104,28 @@ ec2Command.SetAction(async (parsed, cancellation) =>
     }
 });
 
+var sha = new Option<string>("--sha") { Description = "The rules version's bundle SHA-256.", Required = true };
+var logs = new Argument<string[]>("LOG") { Description = "A node agent's log, as FILE or FILE:LINE to read from that line on." };
+var rolloutStatusCommand = new Command("rollout-status", "What became of rules version SHA on each node, from its agent's events: a line each (see AgentEventLog.RolloutOutcome).")
+{
+    sha, logs,
+};
+rolloutStatusCommand.SetAction(parsed =>
+{
+    foreach (var log in parsed.GetValue(logs)!)
+    {
+        var (file, from) = log.LastIndexOf(':') is var colon and > 0 ? (log[..colon], int.Parse(log[(colon + 1)..], CultureInfo.InvariantCulture)) : (log, 1);
+        Console.WriteLine(AgentEventLog.RolloutOutcome(AgentEventLog.Read(file, from), parsed.GetValue(sha)!));
+    }
+});
+
+var eventName = new Option<string>("--name") { Description = "The event's name (AgentEvents).", Required = true };
+var countCommand = new Command("count-events", "How many events named NAME the agents' logs hold.")
+{
+    eventName, logs,
+};
+countCommand.SetAction(parsed => Console.WriteLine(parsed.GetValue(logs)!.Sum(file => AgentEventLog.Read(file).Count(e => e.Name == parsed.GetValue(eventName)))));
+
 var benchCommand = new Command("bench", "One bundle for make bench (OUT/): a host table of HOSTS entries first, every listener on BIND without PROXY protocol (wrk sends none), logs to LOG-TARGET; health and admin ports follow the HTTP port.")
 {
     env, output, hosts, bind, backendAddress, firstPort, httpPort, logTarget,
@@ -125,7 +147,7 @@ benchCommand.SetAction(parsed =>
     WriteBackends(folder, backends);
 });
 
-return await new RootCommand("Renders the local stand-in of an environment's cluster, and runs its EC2 and AppConfig stand-ins.") { nodesCommand, rulesCommand, benchCommand, ec2Command, appConfigCommand }.Parse(args).InvokeAsync();
+return await new RootCommand("Renders the local stand-in of an environment's cluster, and runs its EC2 and AppConfig stand-ins.") { nodesCommand, rulesCommand, benchCommand, ec2Command, appConfigCommand, rolloutStatusCommand, countCommand }.Parse(args).InvokeAsync();
 
 // The environment's spec, with the listeners and keepalive the command line overrides.
 HaproxySpec LocalSpec(ParseResult parsed)

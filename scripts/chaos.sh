@@ -227,7 +227,7 @@ if [ -s "$LOCAL_DIR/instances.tsv" ]; then
   for i in 1 2; do on_every_node serving "$i" || kept=no; done
   wait "$LOAD_PID" || true
   rm -f "$LOCAL_DIR/ec2-instances.tsv.outage"
-  refused=$(cat "$LOCAL_DIR"/node*/agent.log | grep -c "EC2 could not be read" || true)
+  refused=$(local_cluster count-events --name Ec2ReadFailed "$LOCAL_DIR"/node*/agent.log)
   finish ec2-outage "$LOAD_PID" 0 "(${OUTAGE_SECONDS} s of 503s; both instances kept serving on every node: $kept; $refused failed agent passes logged)"
   [ "$kept" = yes ] || { echo "chaos: the outage changed what serves" >&2; over_budget=1; }
 

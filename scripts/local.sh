@@ -102,7 +102,7 @@ open_tunnel() {
 }
 
 start_appconfig() {
-  dotnet "$top/local/bin/Debug/net10.0/HaproxyCluster.Local.dll" appconfig --address "$BRIDGE_ADDRESS" --port "$APPCONFIG_PORT" \
+  local_cluster appconfig --address "$BRIDGE_ADDRESS" --port "$APPCONFIG_PORT" \
     --emf-port "$EMF_PORT" > "$LOCAL_DIR/appconfig.log" 2>&1 &
   echo $! > "$LOCAL_DIR/appconfig.pid"
   wait_until 20 grep -q answering "$LOCAL_DIR/appconfig.log"
@@ -129,19 +129,20 @@ render_rules() {
 }
 
 # rollout <payload> <query> <sha256> [timeout]: deploys the version and follows it on every node
-# through its agent's log, until each node applied it, refused it, or never got it because the
-# deployment rolled back. One line a node; sets ROLLOUT_LIVE (seconds until the last node that
-# applied it had it live), ROLLOUT_REACHED (nodes that got the version), ROLLOUT_REFUSED (nodes
-# that refused or reverted it), ROLLOUT_BACK (seconds the slowest reverting node took to be back
-# on the previous rules, 0 if none), ROLLOUT_RELOADS (nodes whose worker changed) and ROLLOUT_STATE.
+# through its agent's events (local rollout-status), until each node applied it, refused it, or
+# never got it because the deployment rolled back. One line a node; sets ROLLOUT_LIVE (seconds
+# until the last node that applied it had it live), ROLLOUT_REACHED (nodes that got the version),
+# ROLLOUT_REFUSED (nodes that refused or reverted it), ROLLOUT_BACK (seconds the slowest reverting
+# node took to be back on the previous rules, 0 if none), ROLLOUT_RELOADS (nodes whose worker
+# changed) and ROLLOUT_STATE.
 rollout() {
-  local payload=$1 query=$2 sha=$3 timeout=${4:-60} n log start now unreached inflight
-  local -A from worker outcome
+  local payload=$1 query=$2 sha=$3 timeout=${4:-60} n start now unreached inflight status
+  local -a logs statuses
+  local -A worker outcome
   for n in $(seq 1 $NODES); do
-    from[$n]=$(($(wc -l < "$LOCAL_DIR/node$n/agent.log") + 1))
+    logs[n]="$LOCAL_DIR/node$n/agent.log:$(($(wc -l < "$LOCAL_DIR/node$n/agent.log") + 1))"
     worker[$n]=$(worker_pid "$n")
   done
-  elapsed() { awk -v a="$start" -v b="$now" 'BEGIN { printf "%.1f", (b - a) / 1000 }'; }
   # AppConfig runs one deployment an environment at a time: the previous one bakes to its end first.
   if ! deployment_settled; then
     echo "rollout: waiting for the previous deployment to finish its bake"
@@ -151,20 +152,17 @@ rollout() {
   deploy "$payload" "$query" > /dev/null
   while :; do
     now=$(date +%s%3N) unreached=0 inflight=0
+    mapfile -t statuses < <(local_cluster rollout-status --sha "$sha" "${logs[@]}")
     for n in $(seq 1 $NODES); do
       [ -z "${outcome[$n]:-}" ] || continue
-      log=$(tail -n +"${from[$n]}" "$LOCAL_DIR/node$n/agent.log")
-      if ! grep -q "rules: new version, bundle $sha" <<< "$log"; then
-        unreached=$((unreached + 1))
-      elif grep -q "^rules: applied" <<< "$log"; then
-        outcome[$n]="applied $(elapsed) s$(grep -m1 '^rules: applied' <<< "$log" | cut -d: -f3-)"
-      elif grep -q "^rules: FAILED" <<< "$log"; then
-        outcome[$n]="refused $(elapsed) s: $(grep -m1 -e 'haproxy -c refused' -e 'failed its health check' <<< "$log" | sed -e 's/^apply: bundle [0-9a-f]* //' -e 's/^apply: haproxy -c refused bundle [0-9a-f]*; /haproxy -c refused it; /' | cut -c1-100)"
-      elif grep -q "^rules: unchanged" <<< "$log"; then
-        outcome[$n]="unchanged"
-      else
-        inflight=$((inflight + 1))
-      fi
+      read -r status ms rest <<< "${statuses[n - 1]}"
+      case "$status" in
+        unreached) unreached=$((unreached + 1)) ;;
+        inflight) inflight=$((inflight + 1)) ;;
+        applied) outcome[$n]="applied $(seconds_since "$start" "$ms") s ($rest)" ;;
+        unchanged) outcome[$n]="unchanged" ;;
+        refused) outcome[$n]="refused $(seconds_since "$start" "$ms") s, back after ${rest%% *} s: $(cut -c1-160 <<< "${rest#* }")" ;;
+      esac
     done
     ROLLOUT_STATE=$(deployment_state)
     # Done when every node has told, or when the deployment rolled back and no node is mid-apply
@@ -180,15 +178,25 @@ rollout() {
       applied*) seconds=$(awk '{ print $2 }' <<< "${outcome[$n]}")
         ROLLOUT_LIVE=$(awk -v a="$ROLLOUT_LIVE" -v b="$seconds" 'BEGIN { print (b > a) ? b : a }') ;;
       refused*) ROLLOUT_REFUSED=$((ROLLOUT_REFUSED + 1))
-        back=$(grep -o 'back on the previous config [0-9.]* s' <<< "${outcome[$n]}" | awk '{ print $6 }') || back=0
+        back=$(awk '{ print $6 }' <<< "${outcome[$n]}")
         ROLLOUT_BACK=$(awk -v a="$ROLLOUT_BACK" -v b="${back:-0}" 'BEGIN { print (b > a) ? b : a }') ;;
     esac
     [ -z "${outcome[$n]:-}" ] || ROLLOUT_REACHED=$((ROLLOUT_REACHED + 1))
     [ "$(worker_pid "$n")" = "${worker[$n]}" ] || ROLLOUT_RELOADS=$((ROLLOUT_RELOADS + 1))
     printf 'rollout: node%s: %s\n' "$n" "${outcome[$n]:-never got it (deployment $ROLLOUT_STATE)}"
   done
-  printf 'rollout: deployment %s; live on every reached node after %s s; %s reload(s)\n' "$ROLLOUT_STATE" "$ROLLOUT_LIVE" "$ROLLOUT_RELOADS"
+  if [ "$ROLLOUT_REFUSED" -gt 0 ] || [ "$ROLLOUT_STATE" = RolledBack ]; then
+    printf 'rollout: deployment %s; %s node(s) refused it; %s reload(s); each agent'"'"'s events are in %s/node<n>/agent.log\n' "$ROLLOUT_STATE" "$ROLLOUT_REFUSED" "$ROLLOUT_RELOADS" "$LOCAL_DIR"
+  else
+    printf 'rollout: deployment %s; live on every reached node after %s s; %s reload(s)\n' "$ROLLOUT_STATE" "$ROLLOUT_LIVE" "$ROLLOUT_RELOADS"
+  fi
 }
+
+# seconds_since <start ms> <ms>: the seconds between them, to a tenth.
+seconds_since() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", (b - a) / 1000 }'; }
+
+# local_cluster <command> [options]: the local/ project's command line (see local/Program.cs).
+local_cluster() { dotnet "$top/local/bin/Debug/net10.0/HaproxyCluster.Local.dll" "$@"; }
 
 # set_instances <pool> <running> [<leaving>]: what EC2 lists for a discovered pool from now on:
 # its first <running> instances, and the next <leaving> ones tagged as leaving (as the scale-in
@@ -209,7 +217,7 @@ discovered_pools() { cut -f1 "$LOCAL_DIR/instances.tsv" | sort -u; }
 start_ec2() {
   : > "$LOCAL_DIR/ec2-instances.tsv"
   for pool in $(discovered_pools); do set_instances "$pool" 2; done
-  dotnet "$top/local/bin/Debug/net10.0/HaproxyCluster.Local.dll" ec2 --address "$BRIDGE_ADDRESS" --port "$EC2_PORT" \
+  local_cluster ec2 --address "$BRIDGE_ADDRESS" --port "$EC2_PORT" \
     --instances "$LOCAL_DIR/ec2-instances.tsv" > "$LOCAL_DIR/ec2.log" 2>&1 &
   echo $! > "$LOCAL_DIR/ec2.pid"
   wait_until 20 grep -q answering "$LOCAL_DIR/ec2.log"

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using HaproxyCluster.Agent.Tests.Support;
 using HaproxyCluster.Config;
 using HaproxyCluster.Local;
 using HaproxyCluster.UserData;
@@ -28,8 +29,9 @@ public sealed class AgentProcessTests : IDisposable
 
         // THEN it says why and exits 1, rather than discovering on with no rollout
         Assert.True(exitCode == 1, output);
-        Assert.Contains("rules: the rollout stopped: ", output, StringComparison.Ordinal);
-        Assert.Contains("the agent exits to be restarted", output, StringComparison.Ordinal);
+        var stopped = Assert.Single(Events.InOutput(output.Split('\n')), e => e.GetProperty("Event").GetString() == "RolloutStopped");
+        Assert.Equal("Critical", stopped.GetProperty("Level").GetString());
+        Assert.NotEmpty(stopped.GetProperty("Detail").GetString()!);
     }
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);

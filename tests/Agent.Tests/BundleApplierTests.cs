@@ -18,7 +18,7 @@ public sealed class BundleApplierTests : IDisposable
     private readonly Backend _api = new("api");
     private readonly HaproxySpec _spec;
     private readonly MasterWorkerHaproxy _haproxy;
-    private readonly List<string> _log = [];
+    private readonly Events _events = new();
 
     public BundleApplierTests()
     {
@@ -43,7 +43,7 @@ public sealed class BundleApplierTests : IDisposable
 
     private RuntimeApi Haproxy { get; }
 
-    private BundleApplier Applier() => new(ConfigDirectory, Haproxy, ReloadAsync, HealthyAsync, _log.Add) { HealthTimeout = TimeSpan.FromSeconds(4), HealthSettle = TimeSpan.FromSeconds(2) };
+    private BundleApplier Applier() => new(ConfigDirectory, Haproxy, ReloadAsync, HealthyAsync, _events.Logger) { HealthTimeout = TimeSpan.FromSeconds(4), HealthSettle = TimeSpan.FromSeconds(2) };
 
     private async Task ReloadAsync(CancellationToken cancellation)
     {
@@ -117,7 +117,7 @@ public sealed class BundleApplierTests : IDisposable
         var outcome = await Applier().ApplyAsync(broken.Bytes, broken.Sha256, CancellationToken.None);
 
         Assert.Equal(ApplyOutcome.Refused, outcome);
-        Assert.Contains(_log, l => l.Contains("haproxy -c refused", StringComparison.Ordinal) && l.Contains("unknown keyword 'this-is-not-a-keyword'", StringComparison.Ordinal));
+        Assert.Contains("unknown keyword 'this-is-not-a-keyword'", Assert.Single(_events.Named("ConfigRefused")).GetStructuredStateValue("Alerts"), StringComparison.Ordinal);
         Assert.Equal(before, await File.ReadAllTextAsync(Path.Combine(ConfigDirectory, "haproxy.cfg")));
         Assert.Equal(worker, await Haproxy.WorkerPidAsync(CancellationToken.None));
         Assert.Equal(200, await StatusAsync("/admin"));
@@ -141,7 +141,7 @@ public sealed class BundleApplierTests : IDisposable
 
         // THEN the node is back on the previous config, serving
         Assert.Equal(ApplyOutcome.Refused, outcome);
-        Assert.Contains(_log, l => l.Contains("failed its health check", StringComparison.Ordinal));
+        Assert.Single(_events.Named("BundleReverted"));
         Assert.Equal(before, await File.ReadAllTextAsync(Path.Combine(ConfigDirectory, "haproxy.cfg")));
         Assert.True(await HealthyAsync(CancellationToken.None));
         Assert.Equal(200, await StatusAsync("/admin"));
@@ -165,8 +165,8 @@ public sealed class BundleApplierTests : IDisposable
         using var metrics = new AgentMetrics(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, emfPort), "HaproxyCluster/test", "/haproxy-cluster/test", TimeProvider.System);
         using var http = new HttpClient();
         var probe = new HealthProbe(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, _spec.Listeners.HealthPort), _spec.Listeners.HealthPath);
-        var applier = new BundleApplier(ConfigDirectory, Haproxy, ReloadAsync, probe.HealthyAsync, _log.Add) { HealthTimeout = TimeSpan.FromSeconds(4), HealthSettle = TimeSpan.FromSeconds(2) };
-        var rollout = new RuleRollout(http, new Uri(appConfig.Endpoint, "applications/haproxy-cluster-test/environments/test/configurations/rules"), applier, _log.Add, metrics);
+        var applier = new BundleApplier(ConfigDirectory, Haproxy, ReloadAsync, probe.HealthyAsync, _events.Logger) { HealthTimeout = TimeSpan.FromSeconds(4), HealthSettle = TimeSpan.FromSeconds(2) };
+        var rollout = new RuleRollout(http, new Uri(appConfig.Endpoint, "applications/haproxy-cluster-test/environments/test/configurations/rules"), applier, _events.Logger, metrics);
         appConfig.Deploy(RulesPayload.Encode(Archive(_spec)), [], TimeSpan.Zero, TimeSpan.Zero);
         Assert.Equal(ApplyOutcome.Unchanged, await rollout.PollAsync(CancellationToken.None));
 
@@ -192,19 +192,19 @@ public sealed class BundleApplierTests : IDisposable
 
         Assert.Equal(ApplyOutcome.Unchanged, await rollout.PollAsync(CancellationToken.None));
         Assert.Equal(403, await StatusAsync("/admin"));
-        Assert.Contains(_log, l => l.StartsWith("rules: FAILED", StringComparison.Ordinal));
+        Assert.NotEmpty(_events.Named("RulesFailed"));
     }
 
     [Fact]
     public async Task An_appconfig_agent_that_does_not_answer_leaves_the_rules_running_and_is_told_once()
     {
         using var http = new HttpClient();
-        var rollout = new RuleRollout(http, new Uri($"http://127.0.0.1:{FreePort.Next()}/applications/a/environments/e/configurations/rules"), Applier(), _log.Add);
+        var rollout = new RuleRollout(http, new Uri($"http://127.0.0.1:{FreePort.Next()}/applications/a/environments/e/configurations/rules"), Applier(), _events.Logger);
 
         Assert.Null(await rollout.PollAsync(CancellationToken.None));
         Assert.Null(await rollout.PollAsync(CancellationToken.None));
 
-        Assert.Single(_log, l => l.Contains("does not answer", StringComparison.Ordinal));
+        Assert.Single(_events.Named("RulesUnreachable"));
         Assert.Equal(200, await StatusAsync("/admin"));
     }
 

@@ -22,7 +22,7 @@ public sealed class DiscoveryLoopTests : IDisposable
     private readonly Ec2Sandbox _ec2;
     private readonly HaproxySpec _spec;
     private readonly MasterWorkerHaproxy _haproxy;
-    private readonly List<string> _log = [];
+    private readonly Events _events = new();
 
     public DiscoveryLoopTests()
     {
@@ -66,7 +66,7 @@ public sealed class DiscoveryLoopTests : IDisposable
 
     private static IPAddress Address(int n) => IPAddress.Parse($"127.0.0.{10 + n}");
 
-    private DiscoveryLoop Loop() => new(Manifest, new Ec2Members(_ec2.Client), Haproxy, TimeProvider.System, _log.Add);
+    private DiscoveryLoop Loop() => new(Manifest, new Ec2Members(_ec2.Client), Haproxy, TimeProvider.System, _events.Logger);
 
     private void Members(params int[] instances) => _ec2.Write(instances.Select(n => Ec2Sandbox.Instance(n, Address(n).ToString(), "app-asg")));
 
@@ -128,7 +128,7 @@ public sealed class DiscoveryLoopTests : IDisposable
         Members();
         Assert.False(await loop.PassAsync(CancellationToken.None));
         Assert.Equal("app-1=127.0.0.11 app-3=127.0.0.13", Serving());
-        Assert.Contains(_log, line => line.Contains("EC2 could not be read", StringComparison.Ordinal));
+        Assert.NotEmpty(_events.Named("Ec2ReadFailed"));
 
         // AND none of it reloaded HAProxy
         Assert.Equal(worker, await Haproxy.WorkerPidAsync(CancellationToken.None));
@@ -141,10 +141,11 @@ public sealed class DiscoveryLoopTests : IDisposable
         using var metrics = new AgentMetrics((IPEndPoint)cloudWatchAgent.Client.LocalEndPoint!, "HaproxyCluster/dev", "/haproxy-cluster/dev", TimeProvider.System);
         Members(6, 5, 4, 3, 2, 1);
 
-        await new DiscoveryLoop(Manifest, new Ec2Members(_ec2.Client), Haproxy, TimeProvider.System, _log.Add, metrics: metrics).PassAsync(CancellationToken.None);
+        await new DiscoveryLoop(Manifest, new Ec2Members(_ec2.Client), Haproxy, TimeProvider.System, _events.Logger, metrics: metrics).PassAsync(CancellationToken.None);
 
         Assert.Equal("app-1=127.0.0.11 app-2=127.0.0.12 app-3=127.0.0.13 app-4=127.0.0.14", Serving());
-        Assert.Contains("discovery: app: 2 instance(s) have no slot (4 slots); raise Ec2Discovery.Slots", _log);
+        var unslotted = Assert.Single(_events.Named("MembersUnslotted"));
+        Assert.Equal<string?[]>(["app", "2", "4"], [.. new[] { "Pool", "Unslotted", "Slots" }.Select(unslotted.GetStructuredStateValue)]);
 
         // AND the CloudWatch agent gets the count as an EMF metric, which the construct alarms on
         using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(5));
@@ -166,12 +167,12 @@ public sealed class DiscoveryLoopTests : IDisposable
         // GIVEN a manifest whose socket nothing listens on (HAProxy restarting)
         Members(1);
         var manifest = Manifest with { RuntimeSocket = Path.Combine(_folder, "nobody.sock") };
-        var loop = new DiscoveryLoop(manifest, new Ec2Members(_ec2.Client), new RuntimeApi(manifest.RuntimeSocket), TimeProvider.System, _log.Add);
+        var loop = new DiscoveryLoop(manifest, new Ec2Members(_ec2.Client), new RuntimeApi(manifest.RuntimeSocket), TimeProvider.System, _events.Logger);
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(1));
 
         // WHEN the agent runs  THEN it keeps trying, saying why, and stops only when told
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => loop.RunAsync(TimeSpan.FromMilliseconds(100), () => Assert.Fail("ready without HAProxy"), stop.Token));
-        Assert.True(_log.Count(l => l.StartsWith("discovery: HAProxy's Runtime API did not answer", StringComparison.Ordinal)) >= 2, string.Join('\n', _log));
+        Assert.True(_events.Named("RuntimeApiUnanswered").Count >= 2, _events.ToString());
     }
 
     [Fact]
@@ -188,7 +189,7 @@ public sealed class DiscoveryLoopTests : IDisposable
             using var kill = Process.Start("kill", ["-USR2", _haproxy.MasterPid.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
             await kill.WaitForExitAsync(cancellation);
             Assert.Equal(0, kill.ExitCode);
-        }, _log.Add);
+        }, _events.Logger);
         Assert.NotNull(await reload.ReloadAsync(worker, CancellationToken.None));
 
         // THEN the new worker loaded the state the agent saved: same slots, same instances
@@ -197,16 +198,16 @@ public sealed class DiscoveryLoopTests : IDisposable
         WaitUntil(() => Answering().SetEquals(["instance-2", "instance-3"]), "both instances to answer after the reload");
     }
 
-    /// <summary>Answers EC2 might give that are no list of instances, each with what the agent must say about it.</summary>
+    /// <summary>Answers EC2 might give that are no list of instances, each with the event the agent must report.</summary>
     public static TheoryData<string, int, string, int?, string> HostileReplies => new()
     {
-        { "unparseable XML", 200, "<DescribeInstancesResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\"><reservationSet><item><instancesSet>", null, "EC2 could not be read" },
-        { "an HTML error page", 502, "<html><body><h1>502 Bad Gateway</h1></body></html>", null, "EC2 could not be read" },
-        { "an empty 200", 200, "", null, "EC2 could not be read" },
-        { "a 200 with no request id (a proxy's, not EC2's)", 200, "<DescribeInstancesResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\"></DescribeInstancesResponse>", null, "EC2 could not be read" },
-        { "a body cut mid-answer", 200, new string(' ', 4000), 100, "EC2 could not be read" },
-        { "an authentication failure", 401, Ec2StandIn.Error("AuthFailure", "AWS was not able to validate the provided access credentials"), null, "EC2 could not be read" },
-        { "throttling", 503, Ec2StandIn.Error("RequestLimitExceeded", "Request limit exceeded."), null, "EC2 throttled the call" },
+        { "unparseable XML", 200, "<DescribeInstancesResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\"><reservationSet><item><instancesSet>", null, "Ec2ReadFailed" },
+        { "an HTML error page", 502, "<html><body><h1>502 Bad Gateway</h1></body></html>", null, "Ec2ReadFailed" },
+        { "an empty 200", 200, "", null, "Ec2ReadFailed" },
+        { "a 200 with no request id (a proxy's, not EC2's)", 200, "<DescribeInstancesResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\"></DescribeInstancesResponse>", null, "Ec2ReadFailed" },
+        { "a body cut mid-answer", 200, new string(' ', 4000), 100, "Ec2ReadFailed" },
+        { "an authentication failure", 401, Ec2StandIn.Error("AuthFailure", "AWS was not able to validate the provided access credentials"), null, "Ec2ReadFailed" },
+        { "throttling", 503, Ec2StandIn.Error("RequestLimitExceeded", "Request limit exceeded."), null, "Ec2Throttled" },
     };
 
     [Theory]
@@ -225,7 +226,7 @@ public sealed class DiscoveryLoopTests : IDisposable
         // THEN the pass fails, says why, and every slot stays as it was
         Assert.False(await loop.PassAsync(CancellationToken.None), what);
         Assert.Equal(serving, Serving());
-        Assert.Contains(_log, line => line.StartsWith("discovery: app: " + said, StringComparison.Ordinal));
+        Assert.Equal("app", Assert.Single(_events.Named(said)).GetStructuredStateValue("What"));
 
         // AND once EC2 answers again, the next pass follows it
         _ec2.Heal();
@@ -253,11 +254,11 @@ public sealed class DiscoveryLoopTests : IDisposable
                 connection.Shutdown(SocketShutdown.Both);
             }
         });
-        var loop = new DiscoveryLoop(Manifest with { RuntimeSocket = socketPath }, new Ec2Members(_ec2.Client), new RuntimeApi(socketPath), TimeProvider.System, _log.Add);
+        var loop = new DiscoveryLoop(Manifest with { RuntimeSocket = socketPath }, new Ec2Members(_ec2.Client), new RuntimeApi(socketPath), TimeProvider.System, _events.Logger);
 
         // WHEN the agent runs  THEN each pass fails and is tried again, until it is stopped
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => loop.RunAsync(TimeSpan.FromMilliseconds(100), () => Assert.Fail("ready without a Runtime API"), stop.Token));
-        Assert.True(_log.Count(l => l.StartsWith("discovery: the pass failed", StringComparison.Ordinal)) >= 2, string.Join('\n', _log));
+        Assert.True(_events.Named("PassFailed").Count >= 2, _events.ToString());
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => closer);
     }
 
@@ -281,7 +282,7 @@ public sealed class DiscoveryLoopTests : IDisposable
             // WHEN it has been refused twice  THEN it still runs
             WaitUntil(() => _ec2.StandIn.Requests >= 2 || process.HasExited, "two discovery passes");
             Assert.False(process.HasExited, string.Join('\n', output));
-            Assert.Contains(output, line => line.Contains("EC2 could not be read", StringComparison.Ordinal));
+            Assert.Contains(Events.InOutput(output), e => e.GetProperty("Event").GetString() == "Ec2ReadFailed" && e.GetProperty("What").GetString() == "app");
 
             // WHEN EC2 answers again  THEN the next pass fills the slots (the backoff is 2 s, 4 s… after 1, 2… failures)
             _ec2.Heal();

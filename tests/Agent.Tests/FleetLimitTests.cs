@@ -17,7 +17,7 @@ public sealed class FleetLimitTests : IDisposable
     private readonly HaproxySpec _spec;
     private readonly MasterWorkerHaproxy _haproxy;
     private readonly DiscoveryManifest _manifest;
-    private readonly List<string> _log = [];
+    private readonly Events _events = new();
 
     public FleetLimitTests()
     {
@@ -86,7 +86,7 @@ public sealed class FleetLimitTests : IDisposable
 
         // Three nodes in service: a third each.
         Nodes(3);
-        var loop = new DiscoveryLoop(_manifest, new Ec2Members(_ec2.Client), haproxy, TimeProvider.System, _log.Add, fleetGroup: "haproxy-asg");
+        var loop = new DiscoveryLoop(_manifest, new Ec2Members(_ec2.Client), haproxy, TimeProvider.System, _events.Logger, fleetGroup: "haproxy-asg");
         Assert.True(await loop.PassAsync(CancellationToken.None));
         Assert.Equal(Limit / 3, await Admitted(IPAddress.Parse("192.0.2.2"), Limit));
 
@@ -94,7 +94,8 @@ public sealed class FleetLimitTests : IDisposable
         Nodes(2);
         await loop.PassAsync(CancellationToken.None);
         Assert.Equal(Limit / 2, await Admitted(IPAddress.Parse("192.0.2.3"), Limit));
-        Assert.Contains("fleet: burst: 12 for 2 nodes, 6 on this one", _log);
+        var share = _events.Named("FleetShareSet")[^1];
+        Assert.Equal<string?[]>(["burst", "12", "2", "6"], [.. new[] { "Limit", "Requests", "Nodes", "Share" }.Select(share.GetStructuredStateValue)]);
 
         // EC2 fails: the share stays.
         _ec2.Outage();
@@ -130,7 +131,7 @@ public sealed class FleetOfNodesTests : IDisposable
         for (var n = 1; n <= 3; n++)
         {
             var (spec, manifest, haproxy) = FleetLimitTests.Node(Directory.CreateDirectory(Path.Combine(_folder, $"node{n}")).FullName, _web, Limit);
-            var agent = new DiscoveryLoop(manifest, new Ec2Members(_ec2.Client), new RuntimeApi(manifest.RuntimeSocket), TimeProvider.System, _ => { }, fleetGroup: "haproxy-asg");
+            var agent = new DiscoveryLoop(manifest, new Ec2Members(_ec2.Client), new RuntimeApi(manifest.RuntimeSocket), TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, fleetGroup: "haproxy-asg");
             _nodes.Add((spec, haproxy, agent));
         }
     }

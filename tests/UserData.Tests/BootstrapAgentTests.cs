@@ -83,7 +83,8 @@ public sealed class BootstrapAgentTests : IDisposable
         var cloudWatch = node.ReadFile("/opt/aws/amazon-cloudwatch-agent/etc/haproxy-cluster.json");
         Assert.Contains("\"metrics_collected\":{\"emf\":{},", cloudWatch, StringComparison.Ordinal);
         Assert.Contains("\"file_path\":\"/var/log/haproxy-cluster-agent.log\"", cloudWatch, StringComparison.Ordinal);
-        Assert.Contains("discovery: app/app-1: serving i-00000000000000031 at 127.0.0.31", node.ReadFile("/var/log/haproxy-cluster-agent.log"), StringComparison.Ordinal);
+        var filled = Assert.Single(AgentEventLog.Parse(node.ReadFile("/var/log/haproxy-cluster-agent.log").Split('\n')), e => e.Name == "SlotFilled");
+        Assert.Equal(("app-1", "i-00000000000000031", "127.0.0.31"), (filled.Field("Slot"), filled.Field("InstanceId"), filled.Field("Address")));
         // AND requests reach the discovered instance through HAProxy
         var clock = System.Diagnostics.Stopwatch.StartNew();
         while ((await ProxiedHttp.SendAsync(_spec.Listeners.HttpPort, "/")).Status != 200)
