@@ -33,6 +33,7 @@ readonly RULES_POLL=${RULES_POLL:-1}
 # Seconds between two passes of each node's agent (5 on a node; chaos's short run speeds it up).
 readonly AGENT_INTERVAL=${AGENT_INTERVAL:-5}
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+LOCAL_CLUSTER="$top/local/bin/Debug/net10.0/HaproxyCluster.Local.dll"
 case "$(uname -m)" in aarch64) agent_rid=linux-arm64 ;; *) agent_rid=linux-x64 ;; esac
 # The agent exactly as a node gets it: the self-contained file make agent publishes.
 readonly AGENT_BIN="$top/.build/agent/$agent_rid/haproxy-cluster-agent"
@@ -102,7 +103,7 @@ open_tunnel() {
 }
 
 start_appconfig() {
-  local_cluster appconfig --address "$BRIDGE_ADDRESS" --port "$APPCONFIG_PORT" \
+  dotnet "$LOCAL_CLUSTER" appconfig --address "$BRIDGE_ADDRESS" --port "$APPCONFIG_PORT" \
     --emf-port "$EMF_PORT" > "$LOCAL_DIR/appconfig.log" 2>&1 &
   echo $! > "$LOCAL_DIR/appconfig.pid"
   wait_until 20 grep -q answering "$LOCAL_DIR/appconfig.log"
@@ -195,8 +196,10 @@ rollout() {
 # seconds_since <start ms> <ms>: the seconds between them, to a tenth.
 seconds_since() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", (b - a) / 1000 }'; }
 
-# local_cluster <command> [options]: the local/ project's command line (see local/Program.cs).
-local_cluster() { dotnet "$top/local/bin/Debug/net10.0/HaproxyCluster.Local.dll" "$@"; }
+# local_cluster <command> [options]: the local/ project's command line (see local/Program.cs). A
+# process started in the background runs "dotnet $LOCAL_CLUSTER" itself, so that its pid is the
+# process's, not a subshell's, and stopping it stops the process.
+local_cluster() { dotnet "$LOCAL_CLUSTER" "$@"; }
 
 # set_instances <pool> <running> [<leaving>]: what EC2 lists for a discovered pool from now on:
 # its first <running> instances, and the next <leaving> ones tagged as leaving (as the scale-in
@@ -217,7 +220,7 @@ discovered_pools() { cut -f1 "$LOCAL_DIR/instances.tsv" | sort -u; }
 start_ec2() {
   : > "$LOCAL_DIR/ec2-instances.tsv"
   for pool in $(discovered_pools); do set_instances "$pool" 2; done
-  local_cluster ec2 --address "$BRIDGE_ADDRESS" --port "$EC2_PORT" \
+  dotnet "$LOCAL_CLUSTER" ec2 --address "$BRIDGE_ADDRESS" --port "$EC2_PORT" \
     --instances "$LOCAL_DIR/ec2-instances.tsv" > "$LOCAL_DIR/ec2.log" 2>&1 &
   echo $! > "$LOCAL_DIR/ec2.pid"
   wait_until 20 grep -q answering "$LOCAL_DIR/ec2.log"
