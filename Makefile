@@ -26,10 +26,9 @@ export HAPROXY30_ROOT
 # bytes in any folder, CI or not, whatever an earlier build left in obj/.
 AGENT_OUT := .build/agent
 AGENT_RIDS := linux-x64 linux-arm64
-# Everything it compiles in: the agent, the config model and the user data project, whose bootstrap
-# script is an embedded resource.
-AGENT_SOURCES := $(shell find agent haproxy-config userdata -name '*.cs' -not -path '*/obj/*' -not -path '*/bin/*') \
-  agent/NodeAgent.csproj haproxy-config/HaproxyConfig.csproj userdata/UserData.csproj userdata/bootstrap.sh Directory.Build.props Directory.Packages.props
+# Everything it compiles in: the agent and the node contract (it references nothing else).
+AGENT_SOURCES := $(shell find agent node-contract -name '*.cs' -not -path '*/obj/*' -not -path '*/bin/*') \
+  agent/NodeAgent.csproj node-contract/NodeContract.csproj Directory.Build.props Directory.Packages.props
 AGENT_FILES := $(AGENT_RIDS:%=$(AGENT_OUT)/%/haproxy-cluster-agent)
 
 .PHONY: synth build agent refresh-ami test tools check-determinism nag format-check scripts-check workflows-check diff diff-test local local-down rollout local-test chaos chaos-short bench bench-smoke clean
@@ -43,7 +42,7 @@ build:
 agent: $(AGENT_FILES)
 
 $(AGENT_OUT)/%/haproxy-cluster-agent: $(AGENT_SOURCES)
-	rm -rf agent/obj/Release agent/bin/Release haproxy-config/obj/Release haproxy-config/bin/Release userdata/obj/Release userdata/bin/Release
+	rm -rf agent/obj/Release agent/bin/Release node-contract/obj/Release node-contract/bin/Release
 	dotnet publish agent/NodeAgent.csproj --nologo -v quiet -c Release -r $* -o $(AGENT_OUT)/$* \
 	  -p:ContinuousIntegrationBuild=true -p:DebugType=none
 	@ls -l $@ | awk '{ print "agent: " $$NF ", " $$5 " bytes" }'

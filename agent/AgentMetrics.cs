@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
-using HaproxyCluster.Config;
+using HaproxyCluster.Node;
 
 namespace HaproxyCluster.Agent;
 

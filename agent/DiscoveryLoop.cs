@@ -1,6 +1,6 @@
 using System.Globalization;
-using HaproxyCluster.Config;
 using Microsoft.Extensions.Logging;
+using HaproxyCluster.Node;
 
 namespace HaproxyCluster.Agent;
 
@@ -12,7 +12,7 @@ namespace HaproxyCluster.Agent;
 /// serves is touched: the last good membership and shares stay, and the next pass waits longer.
 /// After each pool's pass it reports the pool's slotted and unslotted instances to <paramref name="metrics"/>.
 /// </summary>
-internal sealed class DiscoveryLoop(DiscoveryManifest manifest, Ec2Members ec2, RuntimeApi haproxy, TimeProvider clock, ILogger log, string? fleetGroup = null, AgentMetrics? metrics = null)
+internal sealed class DiscoveryLoop(MembershipManifest manifest, Ec2Members ec2, RuntimeApi haproxy, TimeProvider clock, ILogger log, string? fleetGroup = null, AgentMetrics? metrics = null)
 {
     private readonly Dictionary<string, DateTime> _drainingSince = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _unserved = new(StringComparer.Ordinal);

@@ -2,7 +2,7 @@ using System.Net;
 using Amazon.EC2;
 using Amazon.EC2.Model;
 using Amazon.Runtime;
-using HaproxyCluster.Config;
+using HaproxyCluster.Node;
 
 namespace HaproxyCluster.Agent;
 
@@ -15,7 +15,7 @@ internal sealed record Listing(IReadOnlyList<Member> Members, IReadOnlyList<Skip
 /// <summary>
 /// A discovered pool's members, from EC2's DescribeInstances: running instances of its group (by
 /// the tag EC2 Auto Scaling puts on them) or carrying its tags, every page followed. An instance
-/// tagged <see cref="Ec2Discovery.LeavingTag"/> is not a member: its group is terminating it (the cluster's
+/// tagged <see cref="MembershipManifest.LeavingTag"/> is not a member: its group is terminating it (the cluster's
 /// scale-in hook tags it), so its slot drains while the group waits.
 /// </summary>
 internal sealed class Ec2Members(IAmazonEC2 ec2)
@@ -63,7 +63,7 @@ internal sealed class Ec2Members(IAmazonEC2 ec2)
         return new AmazonEC2Client(new BasicAWSCredentials("stand-in", "stand-in"), config);
     }
 
-    private async Task<Listing> ListAsync(string? group, IReadOnlyList<Ec2Tag> tags, CancellationToken cancellation)
+    private async Task<Listing> ListAsync(string? group, IReadOnlyList<MemberTag> tags, CancellationToken cancellation)
     {
         List<Filter> filters = [new Filter("instance-state-name", ["running"])];
         if (group is not null)
@@ -89,7 +89,7 @@ internal sealed class Ec2Members(IAmazonEC2 ec2)
 
             foreach (var instance in (response.Reservations ?? []).SelectMany(r => r.Instances ?? []))
             {
-                if ((instance.Tags ?? []).Any(t => t.Key == Ec2Discovery.LeavingTag))
+                if ((instance.Tags ?? []).Any(t => t.Key == MembershipManifest.LeavingTag))
                 {
                     continue;
                 }

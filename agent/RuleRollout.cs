@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
-using HaproxyCluster.UserData;
 using Microsoft.Extensions.Logging;
+using HaproxyCluster.Node;
 
 namespace HaproxyCluster.Agent;
 

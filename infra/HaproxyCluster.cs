@@ -11,6 +11,7 @@ using Constructs;
 using HaproxyCluster.Config;
 using HaproxyCluster.UserData;
 using InstanceType = Amazon.CDK.AWS.EC2.InstanceType;
+using HaproxyCluster.Node;
 
 namespace HaproxyCluster.Infra;
 
@@ -48,7 +49,7 @@ public sealed partial class HaproxyCluster : Construct
         loadBalancer.AddTargets(fleet.AutoScalingGroup);
         ScaleInDrain.Add(this, props);
         observability.Watch(loadBalancer.HttpTargetGroup!, loadBalancer.LoadBalancer, fleet.AutoScalingGroup);
-        var rules = new RulesDeployment(this, BundleArchive.Create(Bundle), observability.RolloutMonitors, props);
+        var rules = new RulesDeployment(this, Bundle.Archive(), observability.RolloutMonitors, props);
         fleet.ReadRulesFrom(rules.ConfigurationArn, rules.Deployment);
 
         LoadBalancer = loadBalancer.LoadBalancer;

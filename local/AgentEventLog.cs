@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using HaproxyCluster.Node;
 
 namespace HaproxyCluster.Local;
 
@@ -32,24 +33,24 @@ public static class AgentEventLog
     public static string RolloutOutcome(IReadOnlyList<AgentEvent> events, string sha256)
     {
         var mine = events.Where(e => e.Field("Sha256") == sha256).ToList();
-        if (!mine.Any(e => e.Name == "RulesVersionReceived"))
+        if (!mine.Any(e => e.Name == NodeEvents.RulesVersionReceived))
         {
             return "unreached";
         }
 
-        if (mine.FirstOrDefault(e => e.Name == "RulesApplied") is { } applied)
+        if (mine.FirstOrDefault(e => e.Name == NodeEvents.RulesApplied) is { } applied)
         {
             var outcome = applied.Field("Outcome");
             return outcome == "Unchanged" ? $"unchanged {Ms(applied)}" : $"applied {Ms(applied)} {outcome}";
         }
 
-        if (mine.FirstOrDefault(e => e.Name == "RulesFailed") is { } failed)
+        if (mine.FirstOrDefault(e => e.Name == NodeEvents.RulesFailed) is { } failed)
         {
-            var reverted = mine.FirstOrDefault(e => e.Name == "BundleReverted");
-            var reason = mine.FirstOrDefault(e => e.Name == "ConfigRefused") is { } refused
+            var reverted = mine.FirstOrDefault(e => e.Name == NodeEvents.BundleReverted);
+            var reason = mine.FirstOrDefault(e => e.Name == NodeEvents.ConfigRefused) is { } refused
                 ? "haproxy -c refused it: " + refused.Field("Alerts")
                 : reverted is not null ? $"it failed its health check; back on the previous config {reverted.Field("SecondsBack")} s later"
-                : mine.FirstOrDefault(e => e.Name == "BundleHashMismatch") is not null ? "its bundle's SHA-256 did not match" : "refused";
+                : mine.FirstOrDefault(e => e.Name == NodeEvents.BundleHashMismatch) is not null ? "its bundle's SHA-256 did not match" : "refused";
             return $"refused {Ms(failed)} {reverted?.Field("SecondsBack") ?? "0"} {reason}";
         }
 

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using HaproxyCluster.Node;
 
 namespace HaproxyCluster.Local;
 
@@ -54,7 +55,7 @@ public sealed class AppConfigStandIn : IDisposable
     }
 
     /// <summary>The metric whose data points roll a deployment back (the failed-apply alarm's).</summary>
-    public const string FailedMetric = HaproxyCluster.Config.NodeAgentMetrics.FailedApplies;
+    public const string FailedMetric = HaproxyCluster.Node.NodeAgentMetrics.FailedApplies;
 
     /// <summary>Where the stand-in answers.</summary>
     public Uri Endpoint { get; }

@@ -1,6 +1,8 @@
 using System.Globalization;
 using HaproxyCluster.Config;
 using HaproxyCluster.Infra;
+using HaproxyCluster.Node;
+using HaproxyCluster.UserData;
 
 namespace HaproxyCluster.Local;
 
@@ -74,6 +76,35 @@ public static class LocalTopology
     /// </summary>
     public static ConfigBundle NodeBundle(HaproxySpec spec, IReadOnlyList<LocalBackend> backends) =>
         ConfigRenderer.Render(NodeSpec(spec, backends, $"{NodeRoot}/run/admin.sock"), $"{NodeRoot}/haproxy");
+
+    /// <summary>The ports of the stand-ins on the bridge, and the agents' pace, as local.sh runs them.</summary>
+    public sealed record StandIns(string BridgeAddress, int Ec2Port, int AppConfigPort, int EmfPort, int DiscoveryIntervalSeconds, int RulesPollSeconds);
+
+    /// <summary>
+    /// A local node's agent settings, as a node sees them (its folder on <see cref="NodeRoot"/>):
+    /// the environment's health endpoint, the stand-ins for EC2, AppConfig and the CloudWatch agent,
+    /// and a reload that signals the master whose pid local.sh keeps in <c>master.pid</c>.
+    /// </summary>
+    public static NodeSettings AgentSettings(string env, Listeners listeners, StandIns standIns)
+    {
+        var rules = new Uri(new RulesSource { Application = RulesDeployment.ApplicationName(env), Environment = env, Profile = RulesDeployment.ProfileName }.Url);
+        return new NodeSettings
+        {
+            Region = "eu-west-1",
+            Ec2Endpoint = $"http://{standIns.BridgeAddress}:{standIns.Ec2Port.ToString(CultureInfo.InvariantCulture)}/",
+            RulesUrl = $"http://{standIns.BridgeAddress}:{standIns.AppConfigPort.ToString(CultureInfo.InvariantCulture)}{rules.PathAndQuery}",
+            RulesPollSeconds = standIns.RulesPollSeconds,
+            DiscoveryIntervalSeconds = standIns.DiscoveryIntervalSeconds,
+            ConfigDirectory = $"{NodeRoot}/haproxy",
+            RuntimeSocket = $"{NodeRoot}/run/admin.sock",
+            HealthPort = listeners.HealthPort,
+            HealthPath = listeners.HealthPath,
+            ReloadCommand = ["/bin/sh", "-c", $"kill -USR2 \"$(cat {NodeRoot}/master.pid)\""],
+            MetricsNamespace = NodeAgentMetrics.Namespace(env),
+            MetricsAddress = $"{standIns.BridgeAddress}:{standIns.EmfPort.ToString(CultureInfo.InvariantCulture)}",
+            ReadyFile = $"{NodeRoot}/agent.ready",
+        };
+    }
 
     /// <summary>
     /// <paramref name="rollout"/> as the AppConfig stand-in's deployment query, each minute of the

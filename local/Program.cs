@@ -4,6 +4,7 @@ using HaproxyCluster.Config;
 using HaproxyCluster.Infra;
 using HaproxyCluster.Local;
 using HaproxyCluster.UserData;
+using HaproxyCluster.Node;
 
 // Renders what the local stand-in runs, for scripts/local.sh and scripts/bench.sh. Run with --help.
 var env = new Option<string>("--env") { Description = "The environment whose rules the nodes run.", DefaultValueFactory = _ => "dev" };
@@ -26,13 +27,20 @@ var pageSize = new Option<int>("--page-size") { Description = "Instances per pag
 var rulesFile = new Option<FileInfo>("--rules") { Description = "Where to write the rules version (the AppConfig payload) the nodes run.", Required = true };
 var minutesAsSeconds = new Option<double>("--seconds-per-minute") { Description = "The local stand-in's time: seconds it takes for each minute of the environment's strategy.", DefaultValueFactory = _ => 10 };
 
-var nodesCommand = new Command("nodes", "Each node's bundle (OUT/node<i>/haproxy/, as a node of the local cluster sees it under /mnt), the rules version of it (OUT/rules.json), the local backends' configs (OUT/backends/) and list (OUT/backends.tsv), every instance EC2-discovered pools can have (OUT/instances.tsv), and OUT/topology.env, which local.sh reads.")
+var ec2Port = new Option<int>("--ec2-port") { Description = "The EC2 stand-in's port on the backend address (the bridge).", Required = true };
+var appConfigPort = new Option<int>("--appconfig-port") { Description = "The AppConfig stand-in's port on the bridge.", Required = true };
+var emfPortOnBridge = new Option<int>("--emf-port") { Description = "Where on the bridge the agents send their EMF data points.", Required = true };
+var agentInterval = new Option<int>("--agent-interval-seconds") { Description = "Seconds between two discovery passes of each node's agent.", DefaultValueFactory = _ => 5 };
+var rulesPoll = new Option<int>("--rules-poll-seconds") { Description = "Seconds between two reads of the rules by each node's agent.", DefaultValueFactory = _ => 1 };
+var nodesCommand = new Command("nodes", "Each node's bundle (OUT/node<i>/haproxy/, as a node of the local cluster sees it under /mnt) and agent settings (OUT/node<i>/agent.json), the rules version of it (OUT/rules.json), the local backends' configs (OUT/backends/) and list (OUT/backends.tsv), every instance EC2-discovered pools can have (OUT/instances.tsv), and OUT/topology.env, which local.sh reads.")
 {
-    env, output, nodes, backendAddress, firstPort, httpPort, healthPort, healthPath, keepAlive,
+    env, output, nodes, backendAddress, firstPort, httpPort, healthPort, healthPath, keepAlive, ec2Port, appConfigPort, emfPortOnBridge, agentInterval, rulesPoll,
 };
 nodesCommand.SetAction(parsed =>
 {
     var spec = LocalSpec(parsed);
+    var standIns = new LocalTopology.StandIns(parsed.GetValue(backendAddress)!, parsed.GetValue(ec2Port), parsed.GetValue(appConfigPort), parsed.GetValue(emfPortOnBridge), parsed.GetValue(agentInterval), parsed.GetValue(rulesPoll));
+    var agentSettings = LocalTopology.AgentSettings(parsed.GetValue(env)!, spec.Listeners, standIns).ToJson();
     var folder = parsed.GetValue(output)!.FullName;
     var backends = LocalTopology.Backends(spec, parsed.GetValue(backendAddress)!, parsed.GetValue(firstPort));
     var bundle = LocalTopology.NodeBundle(spec, backends);
@@ -40,10 +48,11 @@ nodesCommand.SetAction(parsed =>
     {
         var nodeFolder = Path.Combine(folder, $"node{node}");
         bundle.WriteTo(Path.Combine(nodeFolder, "haproxy"));
+        File.WriteAllText(Path.Combine(nodeFolder, "agent.json"), agentSettings);
         Directory.CreateDirectory(Path.Combine(nodeFolder, "run"));
     }
 
-    File.WriteAllText(Path.Combine(folder, "rules.json"), RulesPayload.Encode(BundleArchive.Create(bundle)));
+    File.WriteAllText(Path.Combine(folder, "rules.json"), RulesPayload.Encode(bundle.Archive()));
     WriteBackends(folder, backends);
     File.WriteAllLines(Path.Combine(folder, "instances.tsv"), LocalTopology.Instances(spec, backends));
     File.WriteAllText(Path.Combine(folder, "topology.env"), LocalTopology.TopologyEnv(spec.Listeners));
@@ -61,7 +70,7 @@ rulesCommand.SetAction(parsed =>
 {
     var spec = LocalTopology.Changed(LocalSpec(parsed), parsed.GetValue(tenants), parsed.GetValue(rulesVersion));
     var bundle = LocalTopology.NodeBundle(spec, LocalTopology.Backends(spec, parsed.GetValue(backendAddress)!, parsed.GetValue(firstPort)));
-    var archive = BundleArchive.Create(parsed.GetValue(fault) is { } broken ? LocalTopology.Faulty(bundle, broken) : bundle);
+    var archive = (parsed.GetValue(fault) is { } broken ? LocalTopology.Faulty(bundle, broken) : bundle).Archive();
     File.WriteAllText(parsed.GetValue(rulesFile)!.FullName, RulesPayload.Encode(archive));
     var rollout = Environments.Select(parsed.GetValue(strategyOf) ?? parsed.GetValue(env))[0].Cluster.EffectiveRollout;
     Console.WriteLine($"{LocalTopology.StrategyQuery(rollout, parsed.GetValue(minutesAsSeconds))} {archive.Sha256}");

@@ -51,8 +51,6 @@ in_node() {
   exec ip netns exec "$(node_ns "$1")" bash -c 'mount --bind "$0" /mnt && exec "$@"' "$LOCAL_DIR/node$1" "${@:2}"
 }
 
-rules_url() { echo "http://$BRIDGE_ADDRESS:$APPCONFIG_PORT/applications/haproxy-cluster-$1/environments/$1/configurations/rules"; }
-
 start_backend() { # start_backend <pool> <index>: the config the renderer wrote for it
   haproxy -db -f "$LOCAL_DIR/backends/$1-$2.cfg" > "$LOCAL_DIR/backends/$1-$2.log" 2>&1 &
   echo $! > "$LOCAL_DIR/backends/$1-$2.pid"
@@ -67,18 +65,13 @@ read_topology() {
   HEALTH_INTERVAL=${HEALTH_INTERVAL:-${HEALTH_INTERVAL_SECONDS}s}
 }
 
-start_node() { # start_node <n>: HAProxy, then the node agent, as the bootstrap starts them
-  local dir="$LOCAL_DIR/node$1" env
-  env=$(cat "$LOCAL_DIR/env")
+start_node() { # start_node <n>: HAProxy, then the node agent on the settings local/ wrote, as the bootstrap starts them
+  local dir="$LOCAL_DIR/node$1"
   in_node "$1" haproxy -W -db -f /mnt/haproxy/haproxy.cfg >> "$dir/haproxy.log" 2>&1 &
   echo $! > "$dir/master.pid"
   rm -f "$dir/agent.ready"
   wait_until 10 test -S "$dir/run/admin.sock"
-  in_node "$1" "$AGENT_BIN" --manifest /mnt/haproxy/discovery.json --ec2-endpoint "http://$BRIDGE_ADDRESS:$EC2_PORT/" \
-    --region eu-west-1 --interval-seconds "$AGENT_INTERVAL" --ready-file /mnt/agent.ready \
-    --rules-url "$(rules_url "$env")" --rules-poll-seconds "$RULES_POLL" --config-dir /mnt/haproxy --runtime-socket /mnt/run/admin.sock \
-    --health-port "$NODE_HEALTH_PORT" --health-path "$NODE_HEALTH_PATH" --reload-command "kill -USR2 $(cat "$dir/master.pid")" \
-    --metrics-namespace "HaproxyCluster/$env" --metrics-address "$BRIDGE_ADDRESS:$EMF_PORT" >> "$dir/agent.log" 2>&1 &
+  in_node "$1" "$AGENT_BIN" --settings /mnt/agent.json >> "$dir/agent.log" 2>&1 &
   echo $! > "$dir/agent.pid"
 }
 
@@ -326,8 +319,8 @@ up() { # up <env> [renderer options]
   down > /dev/null 2>&1 || true
   mkdir -p "$LOCAL_DIR"
   echo "local: rendering $env's bundle for $NODES nodes"
-  dotnet run --project "$top/local" --no-build -- nodes --env "$env" --out "$LOCAL_DIR" --nodes "$NODES" \
-    --backend-address "$BRIDGE_ADDRESS" --first-port "$FIRST_BACKEND_PORT" "$@" > /dev/null
+  local_cluster nodes --env "$env" --out "$LOCAL_DIR" --nodes "$NODES" --backend-address "$BRIDGE_ADDRESS" --first-port "$FIRST_BACKEND_PORT" \
+    --ec2-port "$EC2_PORT" --appconfig-port "$APPCONFIG_PORT" --emf-port "$EMF_PORT" --agent-interval-seconds "$AGENT_INTERVAL" --rules-poll-seconds "$RULES_POLL" "$@" > /dev/null
   echo "$env" > "$LOCAL_DIR/env"
   : > "$LOCAL_DIR/render-options"
   if [ $# -gt 0 ]; then printf '%s\n' "$@" > "$LOCAL_DIR/render-options"; fi

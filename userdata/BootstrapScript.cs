@@ -3,6 +3,7 @@ using System.Reflection;
 using System.Text;
 using System.Text.RegularExpressions;
 using HaproxyCluster.Config;
+using HaproxyCluster.Node;
 
 namespace HaproxyCluster.UserData;
 
@@ -49,8 +50,9 @@ public static partial class BootstrapScript
             .Append(Setting("AGENT_SHA256", settings.Agent.Sha256))
             .Append(Setting("AGENT_METRICS_NAMESPACE", settings.Agent.MetricsNamespace))
             .Append(Setting("AGENT_READY_SECONDS", Number(settings.Agent.ReadySeconds)))
+            .Append(Setting("AGENT_READY", AgentReadyFile))
+            .Append(Setting("AGENT_SETTINGS", NodeSettings.DefaultPath))
             .Append(Setting("SERVER_STATE_FILE", settings.Agent.ServerStateFile))
-            .Append(Setting("RUNTIME_SOCKET", settings.RuntimeSocket))
             .Append(Setting("METRICS_TARGET", $"127.0.0.1:{Number(settings.AdminPort)}"))
             .Append(Setting("METRICS_PATH", NodeLoadMetrics.Path))
             .Append(Setting("METRICS_SCRAPE_SECONDS", Number(NodeLoadMetrics.ScrapeSeconds)))
@@ -62,7 +64,9 @@ public static partial class BootstrapScript
             .Append(Setting("KEEPALIVE_PROBES", Number(settings.TcpKeepAlive.Probes)))
             .Append('\n')
             // The body names the directory in one place, as a bare word: the path is checked to be plain.
-            .Append(Body.Value.Replace("@CONFIG_DIR@", settings.ConfigDirectory, StringComparison.Ordinal))
+            .Append(Body.Value.Replace("@CONFIG_DIR@", settings.ConfigDirectory, StringComparison.Ordinal)
+                // Inside a quoted heredoc: every line of the JSON is a brace or a quoted property, never its end marker.
+                .Replace("@AGENT_SETTINGS_JSON@", AgentSettings(settings).ToJson().TrimEnd('\n'), StringComparison.Ordinal))
             .ToString();
 
         var problems = new Problems()["UserData"];
@@ -70,6 +74,27 @@ public static partial class BootstrapScript
         problems.Require(size <= MaxBytes, $"is {size} bytes, more than EC2's {MaxBytes}");
         problems.ThrowIfAny(nameof(BootstrapSettings));
         return script;
+    }
+
+    /// <summary>Where the agent marks its first pass that read every pool; the script waits for it.</summary>
+    private const string AgentReadyFile = "/run/haproxy-cluster-agent/ready";
+
+    /// <summary>The node agent's settings file, from the bootstrap's settings: one source for both.</summary>
+    public static NodeSettings AgentSettings(BootstrapSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        return new NodeSettings
+        {
+            Region = settings.Region,
+            RulesUrl = settings.Rules.Url,
+            ConfigDirectory = settings.ConfigDirectory,
+            RuntimeSocket = settings.RuntimeSocket,
+            HealthPort = settings.HealthPort,
+            HealthPath = settings.HealthPath,
+            MetricsNamespace = settings.Agent.MetricsNamespace,
+            LogGroup = settings.LogGroupName,
+            ReadyFile = AgentReadyFile,
+        };
     }
 
     private const string S3UriAllowed = "s3://bucket/key with a plain bucket name and key";

@@ -10,7 +10,6 @@ readonly CONFIG_DIR=@CONFIG_DIR@
 readonly IMDS=http://169.254.169.254/latest
 readonly AGENT_BIN=/usr/local/bin/haproxy-cluster-agent
 readonly AGENT_LOG=/var/log/haproxy-cluster-agent.log
-readonly AGENT_READY=/run/haproxy-cluster-agent/ready
 export PATH="/usr/local/bin:/usr/bin:/usr/sbin:/bin:/sbin:/opt/aws/bin:/opt/aws/amazon-cloudwatch-agent/bin"
 
 mkdir -p "$STATE_DIR" "$(dirname "$BOOT_LOG")"
@@ -168,7 +167,7 @@ fetch() {
 # which refuses a payload whose bundle does not match its SHA-256. A new node boots on it.
 fetch_rules() {
   log "reading the rules from $RULES_URL"
-  bundle_sha256=$("$AGENT_BIN" fetch-rules --rules-url "$RULES_URL" --to "$work/bundle" --wait-seconds 60)
+  bundle_sha256=$("$AGENT_BIN" fetch-rules --settings "$AGENT_SETTINGS" --to "$work/bundle" --wait-seconds 60)
   log "rules: bundle $bundle_sha256"
 }
 
@@ -182,13 +181,18 @@ install_agent() {
     mkdir -p "$(dirname "$SERVER_STATE_FILE")"
     printf '1\n' > "$SERVER_STATE_FILE"
   fi
+  # The agent's settings, written at synth time from the same C# as this script's.
+  mkdir -p "$(dirname "$AGENT_SETTINGS")"
+  cat > "$AGENT_SETTINGS" <<'SETTINGS'
+@AGENT_SETTINGS_JSON@
+SETTINGS
   cat > /etc/systemd/system/haproxy-cluster-agent.service <<UNIT
 [Unit]
 Description=HaproxyCluster node agent (rules rollout, discovered pools, fleet-wide rate limits)
 After=haproxy.service aws-appconfig-agent.service
 
 [Service]
-ExecStart=$AGENT_BIN --manifest $CONFIG_DIR/discovery.json --region $REGION --metrics-namespace $AGENT_METRICS_NAMESPACE --log-group $LOG_GROUP --ready-file $AGENT_READY --rules-url $RULES_URL --config-dir $CONFIG_DIR --runtime-socket $RUNTIME_SOCKET --health-port $HEALTH_PORT --health-path $HEALTH_PATH
+ExecStart=$AGENT_BIN --settings $AGENT_SETTINGS
 Restart=always
 RestartSec=5
 RuntimeDirectory=haproxy-cluster-agent

@@ -14,7 +14,7 @@ public sealed record Ec2Discovery(int Port, int Slots = 32) : ServerDiscovery(Po
     /// The tag that marks an instance its group is terminating (the cluster's scale-in hook puts
     /// it there): the agent drains such an instance's slot as if it had left.
     /// </summary>
-    public const string LeavingTag = "haproxy-cluster:leaving";
+    public const string LeavingTag = Node.MembershipManifest.LeavingTag;
 
     /// <summary>The auto-scaling group whose running instances are the servers. Default: none (then <see cref="Tags"/>).</summary>
     public string? AutoScalingGroup { get; init; }

@@ -1,3 +1,4 @@
+using HaproxyCluster.Node;
 namespace HaproxyCluster.Config;
 
 /// <summary>
@@ -21,7 +22,7 @@ internal sealed record ConfigPlan(
     ValueList<StickTablePlan> StickTables,
     ValueList<BundleFile> Files,
     bool UsesDns,
-    DiscoveryManifest? Discovery);
+    MembershipManifest? Discovery);
 
 /// <summary>A pool's backend: its settings and its servers, named.</summary>
 internal sealed record BackendPlan(Pool Pool, ValueList<ServerPlan> Servers);

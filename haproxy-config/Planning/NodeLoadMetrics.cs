@@ -1,3 +1,4 @@
+using HaproxyCluster.Node;
 namespace HaproxyCluster.Config;
 
 /// <summary>

@@ -1,4 +1,5 @@
 using System.Text;
+using HaproxyCluster.Node;
 
 namespace HaproxyCluster.Config;
 
@@ -27,7 +28,7 @@ internal sealed class Planner(HaproxySpec spec, string configDirectory)
         var discovery = Discovery(spec, planner._fleetLimits, $"{configDirectory}/{FleetLimitsMap}");
         if (discovery is not null)
         {
-            planner.AddFile(DiscoveryManifest.FileName, discovery.ToJson());
+            planner.AddFile(MembershipManifest.FileName, discovery.ToJson());
         }
 
         return new ConfigPlan(
@@ -160,15 +161,15 @@ internal sealed class Planner(HaproxySpec spec, string configDirectory)
     /// <summary>The name every slot of a discovered pool starts with; the slot's number follows.</summary>
     public static string SlotPrefix(Pool pool) => pool.Name + "-";
 
-    private static DiscoveryManifest? Discovery(HaproxySpec spec, List<FleetLimit> fleetLimits, string fleetLimitsMap)
+    private static MembershipManifest? Discovery(HaproxySpec spec, List<FleetLimit> fleetLimits, string fleetLimitsMap)
     {
         var pools = spec.Pools.Where(p => p.Discovery is Ec2Discovery).OrderBy(p => p.Name, StringComparer.Ordinal)
             .Select(p => (Pool: p, Ec2: (Ec2Discovery)p.Discovery!))
-            .Select(p => new DiscoveredPool(p.Pool.Name, SlotPrefix(p.Pool), p.Ec2.Slots, p.Ec2.Port, p.Ec2.AutoScalingGroup, [.. p.Ec2.Tags], (int)p.Ec2.DrainTimeout.TotalSeconds))
+            .Select(p => new DiscoveredPool(p.Pool.Name, SlotPrefix(p.Pool), p.Ec2.Slots, p.Ec2.Port, p.Ec2.AutoScalingGroup, [.. p.Ec2.Tags.Select(t => new MemberTag(t.Key, t.Value))], (int)p.Ec2.DrainTimeout.TotalSeconds))
             .ToList();
         return pools.Count == 0 && fleetLimits.Count == 0
             ? null
-            : new DiscoveryManifest(spec.Global.RuntimeSocketPath, spec.Global.ServerStateFile, pools, fleetLimits, fleetLimits.Count == 0 ? null : fleetLimitsMap);
+            : new MembershipManifest(spec.Global.RuntimeSocketPath, spec.Global.ServerStateFile, pools, fleetLimits, fleetLimits.Count == 0 ? null : fleetLimitsMap);
     }
 
     private static BackendPlan Backend(Pool pool) =>

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using HaproxyCluster.Node;
 
 namespace HaproxyCluster.Config;
 
@@ -38,6 +39,9 @@ public sealed record ConfigBundle(ValueList<BundleFile> Files)
 
         return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
+
+    /// <summary>The bundle as the archive a node installs (the rules payload carries it).</summary>
+    public BundleArchive Archive() => BundleArchive.Create(Files.Select(f => (f.Path, f.Content)));
 
     /// <summary>Writes every file under <paramref name="directory"/>, creating folders as needed.</summary>
     public void WriteTo(string directory)

@@ -1,4 +1,5 @@
 using static HaproxyCluster.Config.Cfg;
+using HaproxyCluster.Node;
 
 namespace HaproxyCluster.Config;
 

@@ -7,6 +7,7 @@ using Amazon.CDK.AWS.Logs;
 using Amazon.CDK.AWS.SNS;
 using Constructs;
 using HaproxyCluster.Config;
+using HaproxyCluster.Node;
 
 namespace HaproxyCluster.Infra;
 

@@ -14,6 +14,7 @@ using BlockDevice = Amazon.CDK.AWS.EC2.BlockDevice;
 using BlockDeviceVolume = Amazon.CDK.AWS.EC2.BlockDeviceVolume;
 using EbsDeviceVolumeType = Amazon.CDK.AWS.EC2.EbsDeviceVolumeType;
 using InstanceType = Amazon.CDK.AWS.EC2.InstanceType;
+using HaproxyCluster.Node;
 
 namespace HaproxyCluster.Infra;
 

@@ -7,6 +7,7 @@ using HaproxyCluster.Config;
 using HaproxyCluster.UserData;
 using AppConfigEnvironment = Amazon.CDK.AWS.AppConfig.Environment;
 using CdkRolloutStrategy = Amazon.CDK.AWS.AppConfig.RolloutStrategy;
+using HaproxyCluster.Node;
 
 namespace HaproxyCluster.Infra;
 

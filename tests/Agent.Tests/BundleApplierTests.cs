@@ -3,6 +3,7 @@ using HaproxyCluster.Agent.Tests.Support;
 using HaproxyCluster.Config;
 using HaproxyCluster.Local;
 using HaproxyCluster.UserData;
+using HaproxyCluster.Node;
 
 namespace HaproxyCluster.Agent.Tests;
 
@@ -63,7 +64,7 @@ public sealed class BundleApplierTests : IDisposable
         }
     }
 
-    private BundleArchive Archive(HaproxySpec spec) => BundleArchive.Create(ConfigRenderer.Render(spec, ConfigDirectory));
+    private BundleArchive Archive(HaproxySpec spec) => ConfigRenderer.Render(spec, ConfigDirectory).Archive();
 
     private async Task<int> StatusAsync(string path, string host = "app.example.com") => (await ProxiedHttp.SendAsync(_spec.Listeners.HttpPort, path, host: host)).Status;
 
@@ -109,15 +110,15 @@ public sealed class BundleApplierTests : IDisposable
         var worker = await Haproxy.WorkerPidAsync(CancellationToken.None);
         var before = await File.ReadAllTextAsync(Path.Combine(ConfigDirectory, "haproxy.cfg"));
         var bundle = ConfigRenderer.Render(_spec with { RequestRules = [Rule.Deny(Match.PathPrefix("/admin"))] }, ConfigDirectory);
-        var broken = BundleArchive.Create(bundle with
+        var broken = (bundle with
         {
             Files = bundle.Files.Select(f => f.Path == "haproxy.cfg" ? f with { Content = f.Content + "    this-is-not-a-keyword\n" } : f).ToValueList(),
-        });
+        }).Archive();
 
         var outcome = await Applier().ApplyAsync(broken.Bytes, broken.Sha256, CancellationToken.None);
 
         Assert.Equal(ApplyOutcome.Refused, outcome);
-        Assert.Contains("unknown keyword 'this-is-not-a-keyword'", Assert.Single(_events.Named("ConfigRefused")).GetStructuredStateValue("Alerts"), StringComparison.Ordinal);
+        Assert.Contains("unknown keyword 'this-is-not-a-keyword'", Assert.Single(_events.Named(NodeEvents.ConfigRefused)).GetStructuredStateValue("Alerts"), StringComparison.Ordinal);
         Assert.Equal(before, await File.ReadAllTextAsync(Path.Combine(ConfigDirectory, "haproxy.cfg")));
         Assert.Equal(worker, await Haproxy.WorkerPidAsync(CancellationToken.None));
         Assert.Equal(200, await StatusAsync("/admin"));
@@ -141,7 +142,7 @@ public sealed class BundleApplierTests : IDisposable
 
         // THEN the node is back on the previous config, serving
         Assert.Equal(ApplyOutcome.Refused, outcome);
-        Assert.Single(_events.Named("BundleReverted"));
+        Assert.Single(_events.Named(NodeEvents.BundleReverted));
         Assert.Equal(before, await File.ReadAllTextAsync(Path.Combine(ConfigDirectory, "haproxy.cfg")));
         Assert.True(await HealthyAsync(CancellationToken.None));
         Assert.Equal(200, await StatusAsync("/admin"));
@@ -178,7 +179,7 @@ public sealed class BundleApplierTests : IDisposable
 
         // WHEN a version haproxy -c refuses reaches this node as the canary of a two-step deployment
         var bundle = ConfigRenderer.Render(_spec, ConfigDirectory);
-        var broken = BundleArchive.Create(bundle with { Files = bundle.Files.Select(f => f.Path == "haproxy.cfg" ? f with { Content = f.Content + "    not-a-keyword\n" } : f).ToValueList() });
+        var broken = (bundle with { Files = bundle.Files.Select(f => f.Path == "haproxy.cfg" ? f with { Content = f.Content + "    not-a-keyword\n" } : f).ToValueList() }).Archive();
         appConfig.Deploy(RulesPayload.Encode(broken), [50, 100], TimeSpan.FromMinutes(1), TimeSpan.Zero);
         Assert.Equal(ApplyOutcome.Refused, await rollout.PollAsync(CancellationToken.None));
 
@@ -192,7 +193,7 @@ public sealed class BundleApplierTests : IDisposable
 
         Assert.Equal(ApplyOutcome.Unchanged, await rollout.PollAsync(CancellationToken.None));
         Assert.Equal(403, await StatusAsync("/admin"));
-        Assert.NotEmpty(_events.Named("RulesFailed"));
+        Assert.NotEmpty(_events.Named(NodeEvents.RulesFailed));
     }
 
     [Fact]
@@ -204,7 +205,7 @@ public sealed class BundleApplierTests : IDisposable
         Assert.Null(await rollout.PollAsync(CancellationToken.None));
         Assert.Null(await rollout.PollAsync(CancellationToken.None));
 
-        Assert.Single(_events.Named("RulesUnreachable"));
+        Assert.Single(_events.Named(NodeEvents.RulesUnreachable));
         Assert.Equal(200, await StatusAsync("/admin"));
     }
 

@@ -5,6 +5,7 @@ using System.Text.Json;
 using HaproxyCluster.Agent.Tests.Support;
 using HaproxyCluster.Config;
 using HaproxyCluster.Local;
+using HaproxyCluster.Node;
 
 namespace HaproxyCluster.Agent.Tests;
 
@@ -55,12 +56,12 @@ public sealed class DiscoveryLoopTests : IDisposable
         var bundle = ConfigRenderer.Render(_spec, _folder);
         bundle.WriteTo(_folder);
         File.WriteAllText(_spec.Global.ServerStateFile, "1\n"); // as the bootstrap lays it down: an empty state, version 1
-        Manifest = DiscoveryManifest.FromJson(bundle[DiscoveryManifest.FileName]);
+        Manifest = MembershipManifest.FromJson(bundle[MembershipManifest.FileName]);
         _haproxy = new MasterWorkerHaproxy(_folder, Manifest.RuntimeSocket);
         Haproxy = new RuntimeApi(Manifest.RuntimeSocket);
     }
 
-    private DiscoveryManifest Manifest { get; }
+    private MembershipManifest Manifest { get; }
 
     private RuntimeApi Haproxy { get; }
 
@@ -128,7 +129,7 @@ public sealed class DiscoveryLoopTests : IDisposable
         Members();
         Assert.False(await loop.PassAsync(CancellationToken.None));
         Assert.Equal("app-1=127.0.0.11 app-3=127.0.0.13", Serving());
-        Assert.NotEmpty(_events.Named("Ec2ReadFailed"));
+        Assert.NotEmpty(_events.Named(NodeEvents.Ec2ReadFailed));
 
         // AND none of it reloaded HAProxy
         Assert.Equal(worker, await Haproxy.WorkerPidAsync(CancellationToken.None));
@@ -144,7 +145,7 @@ public sealed class DiscoveryLoopTests : IDisposable
         await new DiscoveryLoop(Manifest, new Ec2Members(_ec2.Client), Haproxy, TimeProvider.System, _events.Logger, metrics: metrics).PassAsync(CancellationToken.None);
 
         Assert.Equal("app-1=127.0.0.11 app-2=127.0.0.12 app-3=127.0.0.13 app-4=127.0.0.14", Serving());
-        var unslotted = Assert.Single(_events.Named("MembersUnslotted"));
+        var unslotted = Assert.Single(_events.Named(NodeEvents.MembersUnslotted));
         Assert.Equal<string?[]>(["app", "2", "4"], [.. new[] { "Pool", "Unslotted", "Slots" }.Select(unslotted.GetStructuredStateValue)]);
 
         // AND the CloudWatch agent gets the count as an EMF metric, which the construct alarms on
@@ -172,7 +173,7 @@ public sealed class DiscoveryLoopTests : IDisposable
 
         // WHEN the agent runs  THEN it keeps trying, saying why, and stops only when told
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => loop.RunAsync(TimeSpan.FromMilliseconds(100), () => Assert.Fail("ready without HAProxy"), stop.Token));
-        Assert.True(_events.Named("RuntimeApiUnanswered").Count >= 2, _events.ToString());
+        Assert.True(_events.Named(NodeEvents.RuntimeApiUnanswered).Count >= 2, _events.ToString());
     }
 
     [Fact]
@@ -201,13 +202,13 @@ public sealed class DiscoveryLoopTests : IDisposable
     /// <summary>Answers EC2 might give that are no list of instances, each with the event the agent must report.</summary>
     public static TheoryData<string, int, string, int?, string> HostileReplies => new()
     {
-        { "unparseable XML", 200, "<DescribeInstancesResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\"><reservationSet><item><instancesSet>", null, "Ec2ReadFailed" },
-        { "an HTML error page", 502, "<html><body><h1>502 Bad Gateway</h1></body></html>", null, "Ec2ReadFailed" },
-        { "an empty 200", 200, "", null, "Ec2ReadFailed" },
-        { "a 200 with no request id (a proxy's, not EC2's)", 200, "<DescribeInstancesResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\"></DescribeInstancesResponse>", null, "Ec2ReadFailed" },
-        { "a body cut mid-answer", 200, new string(' ', 4000), 100, "Ec2ReadFailed" },
-        { "an authentication failure", 401, Ec2StandIn.Error("AuthFailure", "AWS was not able to validate the provided access credentials"), null, "Ec2ReadFailed" },
-        { "throttling", 503, Ec2StandIn.Error("RequestLimitExceeded", "Request limit exceeded."), null, "Ec2Throttled" },
+        { "unparseable XML", 200, "<DescribeInstancesResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\"><reservationSet><item><instancesSet>", null, NodeEvents.Ec2ReadFailed },
+        { "an HTML error page", 502, "<html><body><h1>502 Bad Gateway</h1></body></html>", null, NodeEvents.Ec2ReadFailed },
+        { "an empty 200", 200, "", null, NodeEvents.Ec2ReadFailed },
+        { "a 200 with no request id (a proxy's, not EC2's)", 200, "<DescribeInstancesResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\"></DescribeInstancesResponse>", null, NodeEvents.Ec2ReadFailed },
+        { "a body cut mid-answer", 200, new string(' ', 4000), 100, NodeEvents.Ec2ReadFailed },
+        { "an authentication failure", 401, Ec2StandIn.Error("AuthFailure", "AWS was not able to validate the provided access credentials"), null, NodeEvents.Ec2ReadFailed },
+        { "throttling", 503, Ec2StandIn.Error("RequestLimitExceeded", "Request limit exceeded."), null, NodeEvents.Ec2Throttled },
     };
 
     [Theory]
@@ -258,7 +259,7 @@ public sealed class DiscoveryLoopTests : IDisposable
 
         // WHEN the agent runs  THEN each pass fails and is tried again, until it is stopped
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => loop.RunAsync(TimeSpan.FromMilliseconds(100), () => Assert.Fail("ready without a Runtime API"), stop.Token));
-        Assert.True(_events.Named("PassFailed").Count >= 2, _events.ToString());
+        Assert.True(_events.Named(NodeEvents.PassFailed).Count >= 2, _events.ToString());
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => closer);
     }
 
@@ -268,9 +269,12 @@ public sealed class DiscoveryLoopTests : IDisposable
         // GIVEN EC2 answering XML the SDK cannot parse (the reply that once ended the agent)
         Members(1, 2);
         _ec2.Reply(200, "<DescribeInstancesResponse><reservationSet><item>");
-        var agent = Path.Combine(Path.GetDirectoryName(typeof(DiscoveryLoopTests).Assembly.Location)!, "haproxy-cluster-agent.dll");
-        using var process = Process.Start(new ProcessStartInfo("dotnet", [agent, "--manifest", Path.Combine(_folder, DiscoveryManifest.FileName),
-            "--ec2-endpoint", _ec2.StandIn.Endpoint.ToString(), "--region", "eu-west-1", "--interval-seconds", "1"])
+        var settings = AgentExecutable.WriteSettings(_folder, AgentExecutable.Settings(_folder, Manifest.RuntimeSocket) with
+        {
+            Ec2Endpoint = _ec2.StandIn.Endpoint.ToString(),
+            DiscoveryIntervalSeconds = 1,
+        });
+        using var process = Process.Start(new ProcessStartInfo("dotnet", [AgentExecutable.Dll, "--settings", settings])
         { RedirectStandardOutput = true, RedirectStandardError = true })!;
         var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
         process.OutputDataReceived += (_, e) => output.Enqueue(e.Data ?? "");
@@ -282,7 +286,7 @@ public sealed class DiscoveryLoopTests : IDisposable
             // WHEN it has been refused twice  THEN it still runs
             WaitUntil(() => _ec2.StandIn.Requests >= 2 || process.HasExited, "two discovery passes");
             Assert.False(process.HasExited, string.Join('\n', output));
-            Assert.Contains(Events.InOutput(output), e => e.GetProperty("Event").GetString() == "Ec2ReadFailed" && e.GetProperty("What").GetString() == "app");
+            Assert.Contains(Events.InOutput(output), e => e.GetProperty("Event").GetString() == NodeEvents.Ec2ReadFailed && e.GetProperty("What").GetString() == "app");
 
             // WHEN EC2 answers again  THEN the next pass fills the slots (the backoff is 2 s, 4 s… after 1, 2… failures)
             _ec2.Heal();

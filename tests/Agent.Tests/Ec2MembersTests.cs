@@ -3,6 +3,7 @@ using Amazon.EC2;
 using HaproxyCluster.Agent.Tests.Support;
 using HaproxyCluster.Config;
 using HaproxyCluster.Local;
+using HaproxyCluster.Node;
 
 namespace HaproxyCluster.Agent.Tests;
 
@@ -22,7 +23,7 @@ public sealed class Ec2MembersTests : IDisposable
     private static Ec2StandIn.Instance Instance(int n, string group = "web-asg", string state = "running", params (string Key, string Value)[] tags) =>
         Ec2Sandbox.Instance(n, $"10.0.1.{n}", group, state, tags);
 
-    private static DiscoveredPool Pool(string? group = "web-asg", params Ec2Tag[] tags) => new("web", "web-", 32, 8080, group, tags, 30);
+    private static DiscoveredPool Pool(string? group = "web-asg", params MemberTag[] tags) => new("web", "web-", 32, 8080, group, tags, 30);
 
     [Fact]
     public async Task Every_page_is_followed_and_only_running_members_of_the_group_are_listed()
@@ -43,7 +44,7 @@ public sealed class Ec2MembersTests : IDisposable
     {
         _ec2.Write([Instance(1, tags: [("app", "web"), ("tier", "front")]), Instance(2, tags: [("app", "web")]), Instance(3, tags: [("app", "api"), ("tier", "front")])]);
 
-        var members = (await new Ec2Members(_ec2.Client).ListAsync(Pool(null, new Ec2Tag("app", "web"), new Ec2Tag("tier", "front")), CancellationToken.None)).Members;
+        var members = (await new Ec2Members(_ec2.Client).ListAsync(Pool(null, new MemberTag("app", "web"), new MemberTag("tier", "front")), CancellationToken.None)).Members;
 
         Assert.Equal(["i-00000000000000001"], members.Select(m => m.InstanceId));
         Assert.Equal("tag:app", StandIn.LastForm["Filter.2.Name"]);
@@ -53,7 +54,7 @@ public sealed class Ec2MembersTests : IDisposable
     [Fact]
     public async Task An_instance_the_scale_in_hook_tagged_as_leaving_is_no_member()
     {
-        _ec2.Write([Instance(1), Instance(2, tags: [(Ec2Discovery.LeavingTag, "2026-11-28T04:00:00Z")]), Instance(3)]);
+        _ec2.Write([Instance(1), Instance(2, tags: [(MembershipManifest.LeavingTag, "2026-11-28T04:00:00Z")]), Instance(3)]);
 
         var members = (await new Ec2Members(_ec2.Client).ListAsync(Pool(), CancellationToken.None)).Members;
 

@@ -1,6 +1,7 @@
 using System.Net;
 using HaproxyCluster.Agent.Tests.Support;
 using HaproxyCluster.Config;
+using HaproxyCluster.Node;
 
 namespace HaproxyCluster.Agent.Tests;
 
@@ -16,7 +17,7 @@ public sealed class FleetLimitTests : IDisposable
     private readonly Ec2Sandbox _ec2;
     private readonly HaproxySpec _spec;
     private readonly MasterWorkerHaproxy _haproxy;
-    private readonly DiscoveryManifest _manifest;
+    private readonly MembershipManifest _manifest;
     private readonly Events _events = new();
 
     public FleetLimitTests()
@@ -26,7 +27,7 @@ public sealed class FleetLimitTests : IDisposable
     }
 
     /// <summary>A node whose one rule is a fleet-wide limit of <paramref name="limit"/> a minute, rendered into and run from <paramref name="folder"/>.</summary>
-    internal static (HaproxySpec Spec, DiscoveryManifest Manifest, MasterWorkerHaproxy Haproxy) Node(string folder, Backend web, int limit)
+    internal static (HaproxySpec Spec, MembershipManifest Manifest, MasterWorkerHaproxy Haproxy) Node(string folder, Backend web, int limit)
     {
         var ports = FreePort.Distinct(4);
         var spec = new HaproxySpec
@@ -39,7 +40,7 @@ public sealed class FleetLimitTests : IDisposable
         };
         var bundle = ConfigRenderer.Render(spec, folder);
         bundle.WriteTo(folder);
-        var manifest = DiscoveryManifest.FromJson(bundle[DiscoveryManifest.FileName]);
+        var manifest = MembershipManifest.FromJson(bundle[MembershipManifest.FileName]);
         return (spec, manifest, new MasterWorkerHaproxy(folder, manifest.RuntimeSocket));
     }
 
@@ -94,7 +95,7 @@ public sealed class FleetLimitTests : IDisposable
         Nodes(2);
         await loop.PassAsync(CancellationToken.None);
         Assert.Equal(Limit / 2, await Admitted(IPAddress.Parse("192.0.2.3"), Limit));
-        var share = _events.Named("FleetShareSet")[^1];
+        var share = _events.Named(NodeEvents.FleetShareSet)[^1];
         Assert.Equal<string?[]>(["burst", "12", "2", "6"], [.. new[] { "Limit", "Requests", "Nodes", "Share" }.Select(share.GetStructuredStateValue)]);
 
         // EC2 fails: the share stays.

@@ -1,4 +1,5 @@
 using HaproxyCluster.Config.Tests.Support;
+using HaproxyCluster.Node;
 
 namespace HaproxyCluster.Config.Tests;
 
@@ -27,7 +28,7 @@ public class Ec2DiscoveryTests
             Assert.Contains($"    server-state-file {stateFile}\n", bundle.Config, StringComparison.Ordinal);
             Assert.Contains("    load-server-state-from-file global\n", bundle.Config, StringComparison.Ordinal);
             Assert.DoesNotContain("resolvers", bundle.Config, StringComparison.Ordinal);
-            var manifest = DiscoveryManifest.FromJson(bundle[DiscoveryManifest.FileName]);
+            var manifest = MembershipManifest.FromJson(bundle[MembershipManifest.FileName]);
             var pool = Assert.Single(manifest.Pools);
             Assert.Equal(("app", "app-", 16, 8080, "app-asg", 45), (pool.Backend, pool.SlotPrefix, pool.Slots, pool.Port, pool.AutoScalingGroup, pool.DrainSeconds));
             Assert.Empty(HaproxyCheck.Failures([Path.Combine(folder, ConfigBundle.ConfigFileName)]));
@@ -43,7 +44,7 @@ public class Ec2DiscoveryTests
     {
         var bundle = ConfigRenderer.Render(Spec(new DnsDiscovery("app.internal", 8080)));
 
-        Assert.DoesNotContain(bundle.Files, f => f.Path == DiscoveryManifest.FileName);
+        Assert.DoesNotContain(bundle.Files, f => f.Path == MembershipManifest.FileName);
         Assert.DoesNotContain("server-state", bundle.Config, StringComparison.Ordinal);
     }
 
@@ -52,11 +53,11 @@ public class Ec2DiscoveryTests
     {
         var bundle = ConfigRenderer.Render(Spec(Ec2Discovery.ForTags(8080, 8, new Ec2Tag("app", "web"), new Ec2Tag("tier", "front"))));
 
-        var pool = DiscoveryManifest.FromJson(bundle[DiscoveryManifest.FileName]).Pools.Single();
+        var pool = MembershipManifest.FromJson(bundle[MembershipManifest.FileName]).Pools.Single();
 
         Assert.Null(pool.AutoScalingGroup);
-        Assert.Equal([new Ec2Tag("app", "web"), new Ec2Tag("tier", "front")], pool.Tags);
-        Assert.Equal(bundle[DiscoveryManifest.FileName], ConfigRenderer.Render(Spec(Ec2Discovery.ForTags(8080, 8, new Ec2Tag("app", "web"), new Ec2Tag("tier", "front"))))[DiscoveryManifest.FileName]);
+        Assert.Equal([new MemberTag("app", "web"), new MemberTag("tier", "front")], pool.Tags);
+        Assert.Equal(bundle[MembershipManifest.FileName], ConfigRenderer.Render(Spec(Ec2Discovery.ForTags(8080, 8, new Ec2Tag("app", "web"), new Ec2Tag("tier", "front"))))[MembershipManifest.FileName]);
     }
 
     public static TheoryData<string, ServerDiscovery, string, string> Mistakes => new()

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Amazon.CDK.Assertions;
 using HaproxyCluster.Config;
 using CdkMatch = Amazon.CDK.Assertions.Match;
+using HaproxyCluster.Node;
 
 namespace HaproxyCluster.Infra.Tests;
 

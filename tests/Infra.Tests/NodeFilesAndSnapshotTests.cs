@@ -1,4 +1,5 @@
 using System.Text.Json;
+using HaproxyCluster.Node;
 
 namespace HaproxyCluster.Infra.Tests;
 
@@ -46,7 +47,7 @@ public class NodeFilesAndSnapshotTests(SynthesizedApp app) : IClassFixture<Synth
         Assert.Equal(carried, file);
         Assert.InRange(System.Text.Encoding.UTF8.GetByteCount(file), 1, UserData.BootstrapScript.MaxBytes);
         // The rules reach the nodes through AppConfig: their hash is nowhere in the user data.
-        Assert.DoesNotContain(UserData.BundleArchive.Create(app.Stacks[env].Cluster.Bundle).Sha256, file, StringComparison.Ordinal);
+        Assert.DoesNotContain(app.Stacks[env].Cluster.Bundle.Archive().Sha256, file, StringComparison.Ordinal);
         var (exitCode, output) = Command.Shellcheck(Path.Combine(app.Outdir, "node-files", env, "user-data.sh"));
         Assert.True(exitCode == 0, output);
     }

@@ -4,6 +4,7 @@ using Amazon.CDK.Assertions;
 using HaproxyCluster.Config;
 using HaproxyCluster.UserData;
 using CdkMatch = Amazon.CDK.Assertions.Match;
+using HaproxyCluster.Node;
 
 namespace HaproxyCluster.Infra.Tests;
 
@@ -27,7 +28,7 @@ public class RulesRolloutInfraTests(SynthesizedApp app) : IClassFixture<Synthesi
 
         var (archive, sha256) = RulesPayload.Decode(properties.GetProperty("Content").GetString()!);
 
-        Assert.Equal(BundleArchive.Create(app.Stacks["dev"].Cluster.Bundle).Bytes, archive);
+        Assert.Equal(app.Stacks["dev"].Cluster.Bundle.Archive().Bytes, archive);
         Assert.Equal("application/json", properties.GetProperty("ContentType").GetString());
         Assert.Equal($"bundle {sha256}", properties.GetProperty("Description").GetString());
         Dev.HasResourceProperties("AWS::AppConfig::ConfigurationProfile", Props(

@@ -1,3 +1,4 @@
+using HaproxyCluster.Node;
 namespace HaproxyCluster.Tests.Shared;
 
 /// <summary>
@@ -47,8 +48,8 @@ internal static class HaproxyCheck
     /// </summary>
     public static IReadOnlyList<string> InstalledBundleFailures(string etcHaproxy)
     {
-        var manifest = System.IO.Path.Combine(etcHaproxy, Config.DiscoveryManifest.FileName);
-        var stateFile = File.Exists(manifest) ? Config.DiscoveryManifest.FromJson(File.ReadAllText(manifest)).ServerStateFile : null;
+        var manifest = System.IO.Path.Combine(etcHaproxy, Node.MembershipManifest.FileName);
+        var stateFile = File.Exists(manifest) ? Node.MembershipManifest.FromJson(File.ReadAllText(manifest)).ServerStateFile : null;
         string Prepare(string root) => stateFile is null ? ""
             : $"mount -t tmpfs state '{root}{System.IO.Path.GetDirectoryName(stateFile)}' && printf '1\\n' > '{root}{stateFile}' && ";
 

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using HaproxyCluster.Config;
 using HaproxyCluster.Local;
 using HaproxyCluster.UserData.Tests.Support;
+using HaproxyCluster.Node;
 
 namespace HaproxyCluster.UserData.Tests;
 
@@ -38,12 +39,12 @@ public sealed class BootstrapAgentTests : IDisposable
         };
     }
 
-    private BundleArchive Bundle => BundleArchive.Create(ConfigRenderer.Render(_spec));
+    private BundleArchive Bundle => ConfigRenderer.Render(_spec).Archive();
 
     private NodeSandbox Node()
     {
         var node = new NodeSandbox(Bundle);
-        node.Agent(_agent, $"--ec2-endpoint {_ec2.Endpoint} --interval-seconds 1");
+        node.Agent(_agent, $"s|^{{$|{{\\n  \"ec2Endpoint\": \"{_ec2.Endpoint}\",|\ns|\"discoveryIntervalSeconds\": 5|\"discoveryIntervalSeconds\": 1|\n");
         return node;
     }
 
@@ -74,8 +75,12 @@ public sealed class BootstrapAgentTests : IDisposable
         // AND the executable is the published one, the unit runs it on the bundle's manifest
         Assert.Equal(_agent, File.ReadAllBytes(Path.Combine(node.Upper, "usr/local/bin/haproxy-cluster-agent")));
         var unit = node.ReadFile("/etc/systemd/system/haproxy-cluster-agent.service");
-        Assert.Contains("ExecStart=/usr/local/bin/haproxy-cluster-agent --manifest /etc/haproxy/discovery.json --region eu-west-1 --metrics-namespace HaproxyCluster/test --log-group /haproxy-cluster/test --ready-file /run/haproxy-cluster-agent/ready"
-            + $" --rules-url http://localhost:{node.RulesPort}/applications/haproxy-cluster-test/environments/test/configurations/rules --config-dir /etc/haproxy --runtime-socket {_spec.Global.RuntimeSocketPath} --health-port {_spec.Listeners.HealthPort} --health-path {_spec.Listeners.HealthPath}\n", unit, StringComparison.Ordinal);
+        Assert.Contains("ExecStart=/usr/local/bin/haproxy-cluster-agent --settings /etc/haproxy-cluster/agent.json\n", unit, StringComparison.Ordinal);
+        // AND its settings are the ones the builder made from the same settings as the script
+        var written = NodeSettings.FromJson(node.ReadFile(NodeSettings.DefaultPath), out _)!;
+        Assert.Equal(_ec2.Endpoint.ToString(), written.Ec2Endpoint); // the sandbox's one edit
+        Assert.Equal(BootstrapScript.AgentSettings(BootstrapExecutionTests.Settings(node, _spec)) with { Ec2Endpoint = written.Ec2Endpoint, DiscoveryIntervalSeconds = 1, ReloadCommand = written.ReloadCommand }, written);
+        Assert.Equal(["systemctl", "reload", "haproxy"], written.ReloadCommand);
         Assert.Contains("Restart=always\n", unit, StringComparison.Ordinal);
         Assert.Contains("systemctl enable haproxy-cluster-agent", node.Calls("systemctl"));
         Assert.Contains("systemctl restart haproxy-cluster-agent", node.Calls("systemctl"));
@@ -83,7 +88,7 @@ public sealed class BootstrapAgentTests : IDisposable
         var cloudWatch = node.ReadFile("/opt/aws/amazon-cloudwatch-agent/etc/haproxy-cluster.json");
         Assert.Contains("\"metrics_collected\":{\"emf\":{},", cloudWatch, StringComparison.Ordinal);
         Assert.Contains("\"file_path\":\"/var/log/haproxy-cluster-agent.log\"", cloudWatch, StringComparison.Ordinal);
-        var filled = Assert.Single(AgentEventLog.Parse(node.ReadFile("/var/log/haproxy-cluster-agent.log").Split('\n')), e => e.Name == "SlotFilled");
+        var filled = Assert.Single(AgentEventLog.Parse(node.ReadFile("/var/log/haproxy-cluster-agent.log").Split('\n')), e => e.Name == NodeEvents.SlotFilled);
         Assert.Equal(("app-1", "i-00000000000000031", "127.0.0.31"), (filled.Field("Slot"), filled.Field("InstanceId"), filled.Field("Address")));
         // AND requests reach the discovered instance through HAProxy
         var clock = System.Diagnostics.Stopwatch.StartNew();

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using HaproxyCluster.Config;
 using HaproxyCluster.UserData.Tests.Support;
+using HaproxyCluster.Node;
 
 namespace HaproxyCluster.UserData.Tests;
 
@@ -38,7 +39,7 @@ public sealed class BootstrapExecutionTests : IDisposable
 
     private int SyslogPort => _ports[4];
 
-    private BundleArchive GoodBundle => BundleArchive.Create(ConfigRenderer.Render(_spec));
+    private BundleArchive GoodBundle => ConfigRenderer.Render(_spec).Archive();
 
     [Fact]
     public void Good_bundle_starts_haproxy_and_signals_success_once()
@@ -213,7 +214,7 @@ public sealed class BootstrapExecutionTests : IDisposable
     {
         var bundle = ConfigRenderer.Render(_spec);
         var files = bundle.Files.Select(f => f.Path == ConfigBundle.ConfigFileName ? f with { Content = f.Content + "    not-a-haproxy-keyword\n" } : f);
-        return BundleArchive.Create(new ConfigBundle(files.ToValueList()));
+        return new ConfigBundle(files.ToValueList()).Archive();
     }
 
     /// <summary>The user data of a test node: the rules from its AppConfig stand-in, the published agent.</summary>

@@ -1,5 +1,6 @@
 using System.Text;
 using HaproxyCluster.Config;
+using HaproxyCluster.Node;
 
 namespace HaproxyCluster.UserData.Tests;
 
@@ -49,12 +50,12 @@ public class BootstrapScriptTests
     public void Rules_are_not_in_the_script_and_ten_thousand_hosts_fit_one_appconfig_version()
     {
         // GIVEN a routing table of 10 hosts and one of 10,000
-        static BundleArchive Archive(int hosts) => BundleArchive.Create(ConfigRenderer.Render(new HaproxySpec
+        static BundleArchive Archive(int hosts) => (ConfigRenderer.Render(new HaproxySpec
         {
             Pools = [new Pool { Name = "web", Servers = [new Server("10.0.0.1", 80)] }],
             DefaultPool = "web",
             Routes = [Route.HostTable("tenants", [.. Enumerable.Range(0, hosts).Select(i => new TableEntry($"tenant{i}.example.com", "web"))])],
-        }));
+        })).Archive();
         var small = Archive(10);
         var large = Archive(10_000);
 
@@ -76,11 +77,11 @@ public class BootstrapScriptTests
     [Fact]
     public void A_payload_whose_bundle_does_not_match_its_hash_or_shape_is_refused_with_the_reason()
     {
-        var archive = BundleArchive.Create(ConfigRenderer.Render(new HaproxySpec
+        var archive = (ConfigRenderer.Render(new HaproxySpec
         {
             Pools = [new Pool { Name = "web", Servers = [new Server("10.0.0.1", 80)] }],
             DefaultPool = "web",
-        }));
+        })).Archive();
         var payload = RulesPayload.Encode(archive);
 
         var tampered = Assert.Throws<InvalidDataException>(() => RulesPayload.Decode(payload.Replace(archive.Sha256, new string('0', 64), StringComparison.Ordinal)));
@@ -122,8 +123,8 @@ public class BootstrapScriptTests
             Routes = [Route.PathPrefixTable("paths", new TableEntry("/docs", "web"))],
         });
 
-        var first = BundleArchive.Create(bundle);
-        var second = BundleArchive.Create(bundle);
+        var first = bundle.Archive();
+        var second = bundle.Archive();
 
         Assert.Equal(first.Bytes, second.Bytes);
         Assert.Equal(first.Sha256, second.Sha256);

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using HaproxyCluster.Local;
+using HaproxyCluster.Node;
 
 namespace HaproxyCluster.UserData.Tests.Support;
 
@@ -71,7 +72,7 @@ internal sealed class NodeSandbox : IDisposable
               exec rsyslogd -f /etc/rsyslog-sandbox.conf -i /run/rsyslogd.pid
             fi
             if [ "${2:-}" = haproxy-cluster-agent ]; then
-              # The unit's own command line, plus what points the real agent at the test's EC2 stand-in.
+              # The unit's own command line, on its settings file edited to point the real agent at the test's EC2 stand-in.
               agent_pid=/run/haproxy-cluster-agent.pid
               case "$1" in
                 restart)
@@ -79,8 +80,9 @@ internal sealed class NodeSandbox : IDisposable
                   mkdir -p /run/haproxy-cluster-agent
                   command=$(sed -n 's/^ExecStart=//p' /etc/systemd/system/haproxy-cluster-agent.service)
                   log=$(sed -n 's/^StandardOutput=append://p' /etc/systemd/system/haproxy-cluster-agent.service)
+                  if [ -s /etc/stub-agent-settings.sed ]; then sed -i -f /etc/stub-agent-settings.sed "${command##* --settings }"; fi
                   # shellcheck disable=SC2086 # the unit's words, split as systemd splits them
-                  setsid $command $(cat /etc/stub-agent-args) >> "$log" 2>&1 < /dev/null &
+                  setsid $command >> "$log" 2>&1 < /dev/null &
                   echo $! > "$agent_pid" ;;
                 stop) if [ -f "$agent_pid" ]; then kill "$(cat "$agent_pid")" 2>/dev/null || true; rm -f "$agent_pid"; fi ;;
               esac
@@ -141,14 +143,14 @@ internal sealed class NodeSandbox : IDisposable
     public string Upper => Path.Combine(_root, "upper");
 
     /// <summary>
-    /// The node agent <c>aws s3 cp</c> hands the script, and the arguments the <c>systemctl</c>
-    /// stub adds to the unit's command line (such as the EC2 stand-in's endpoint).
+    /// The node agent <c>aws s3 cp</c> hands the script, and a sed script the <c>systemctl</c> stub
+    /// runs on the agent's settings file before starting it (to set the EC2 stand-in's endpoint).
     /// </summary>
-    public void Agent(byte[] executable, string extraArguments)
+    public void Agent(byte[] executable, string settingsEdit)
     {
         File.WriteAllBytes(Path.Combine(Upper, "srv/agent"), executable);
         Directory.CreateDirectory(Path.Combine(Upper, "etc"));
-        File.WriteAllText(Path.Combine(Upper, "etc/stub-agent-args"), extraArguments);
+        File.WriteAllText(Path.Combine(Upper, "etc/stub-agent-settings.sed"), settingsEdit);
     }
 
     /// <summary>The pid of the node agent the stub started, if it still runs.</summary>

@@ -2,7 +2,7 @@ using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text.Json;
 
-namespace HaproxyCluster.UserData;
+namespace HaproxyCluster.Node;
 
 /// <summary>
 /// A bundle as one AppConfig configuration version: a small JSON object holding the archive's

@@ -1,9 +1,8 @@
 using System.Formats.Tar;
 using System.Security.Cryptography;
 using System.Text;
-using HaproxyCluster.Config;
 
-namespace HaproxyCluster.UserData;
+namespace HaproxyCluster.Node;
 
 /// <summary>
 /// A config bundle as the one file a node downloads: a tar whose bytes depend only on the bundle
@@ -26,14 +25,14 @@ public sealed class BundleArchive
     /// <summary>Lower-case hex SHA-256 of <see cref="Bytes"/>, which the bootstrap verifies.</summary>
     public string Sha256 { get; }
 
-    /// <summary>Archives <paramref name="bundle"/>, each file at its path relative to /etc/haproxy.</summary>
-    public static BundleArchive Create(ConfigBundle bundle)
+    /// <summary>Archives <paramref name="files"/> (a rendered bundle's), each at its path relative to /etc/haproxy, in the order given.</summary>
+    public static BundleArchive Create(IEnumerable<(string Path, string Content)> files)
     {
-        ArgumentNullException.ThrowIfNull(bundle);
+        ArgumentNullException.ThrowIfNull(files);
         using var buffer = new MemoryStream();
         using (var tar = new TarWriter(buffer, TarEntryFormat.Ustar, leaveOpen: true))
         {
-            foreach (var file in bundle.Files)
+            foreach (var file in files)
             {
                 var entry = new UstarTarEntry(TarEntryType.RegularFile, file.Path)
                 {

@@ -1,4 +1,4 @@
-namespace HaproxyCluster.Config;
+namespace HaproxyCluster.Node;
 
 /// <summary>
 /// The CloudWatch metrics the node agent publishes (as EMF, through the CloudWatch agent) and the
@@ -6,7 +6,7 @@ namespace HaproxyCluster.Config;
 /// </summary>
 public static class NodeAgentMetrics
 {
-    /// <summary>Instances that should serve but found no slot: the pool needs more <see cref="ServerDiscovery.Slots"/>.</summary>
+    /// <summary>Instances that should serve but found no slot: the pool needs more the pool's slots.</summary>
     public const string Unslotted = "UnslottedInstances";
 
     /// <summary>Instances in the pool's slots, serving.</summary>

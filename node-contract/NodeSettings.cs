@@ -1,0 +1,117 @@
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace HaproxyCluster.Node;
+
+/// <summary>
+/// Everything the node agent needs to know about its node, as one JSON file
+/// (<see cref="DefaultPath"/>): the bootstrap builder writes it from the environment's spec and
+/// stack, <c>local/</c> writes it for the local cluster's nodes, and the agent reads it
+/// (<c>--settings FILE</c>) and refuses to start on a file that does not pass <see cref="Problems"/>.
+/// A new node setting is a property here, set in those two writers.
+/// </summary>
+public sealed record NodeSettings
+{
+    /// <summary>Where a node keeps the file.</summary>
+    public const string DefaultPath = "/etc/haproxy-cluster/agent.json";
+
+    /// <summary>The region the agent signs EC2 calls for.</summary>
+    public required string Region { get; init; }
+
+    /// <summary>An EC2 API endpoint other than the region's (the local stand-in); null on AWS.</summary>
+    public string? Ec2Endpoint { get; init; }
+
+    /// <summary>The rules configuration at the AWS AppConfig Agent; null: no rollout.</summary>
+    public string? RulesUrl { get; init; }
+
+    /// <summary>Seconds between two reads of the rules configuration from the AppConfig Agent's cache.</summary>
+    public int RulesPollSeconds { get; init; } = 2;
+
+    /// <summary>Seconds between two discovery passes while EC2 answers.</summary>
+    public int DiscoveryIntervalSeconds { get; init; } = 5;
+
+    /// <summary>The folder HAProxy's config lives in; the membership manifest is in it.</summary>
+    public required string ConfigDirectory { get; init; }
+
+    /// <summary>HAProxy's admin socket (Runtime API).</summary>
+    public required string RuntimeSocket { get; init; }
+
+    /// <summary>The node's health port (PROXY protocol), probed after a reload.</summary>
+    public required int HealthPort { get; init; }
+
+    /// <summary>The node's health path.</summary>
+    public required string HealthPath { get; init; }
+
+    /// <summary>The command that reloads HAProxy seamlessly, as program and arguments (no shell).</summary>
+    public IReadOnlyList<string> ReloadCommand { get; init; } = ["systemctl", "reload", "haproxy"];
+
+    /// <summary>The CloudWatch namespace of the agent's metrics, sent as EMF to the CloudWatch agent; null: no metrics.</summary>
+    public string? MetricsNamespace { get; init; }
+
+    /// <summary>Where the CloudWatch agent takes EMF over UDP.</summary>
+    public string MetricsAddress { get; init; } = "127.0.0.1:25888";
+
+    /// <summary>The log group CloudWatch keeps the metrics' EMF objects in; null: the namespace.</summary>
+    public string? LogGroup { get; init; }
+
+    /// <summary>A file created after the first discovery pass that read every pool (the bootstrap waits for it); null: none.</summary>
+    public string? ReadyFile { get; init; }
+
+    /// <summary>The membership manifest's path.</summary>
+    [JsonIgnore]
+    public string ManifestPath => Path.Combine(ConfigDirectory, MembershipManifest.FileName);
+
+    /// <summary>The file's text: indented JSON, properties in declaration order.</summary>
+    public string ToJson() => JsonSerializer.Serialize(this, NodeSettingsJson.Default.NodeSettings) + "\n";
+
+    /// <summary>Reads the file's text; null when it is not JSON of this shape.</summary>
+    public static NodeSettings? FromJson(string json, out string? error)
+    {
+        try
+        {
+            error = null;
+            return JsonSerializer.Deserialize(json, NodeSettingsJson.Default.NodeSettings);
+        }
+        catch (JsonException e)
+        {
+            error = e.Message;
+            return null;
+        }
+    }
+
+    /// <summary>Every problem with these settings, each naming its property, the value and what to use.</summary>
+    public IReadOnlyList<string> Problems()
+    {
+        var problems = new List<string>();
+        void Require(bool ok, string property, string problem)
+        {
+            if (!ok)
+            {
+                problems.Add($"{property}: {problem}");
+            }
+        }
+
+        static bool Absolute(string? path) => path is { Length: > 1 } && path.StartsWith('/') && !path.Any(char.IsControl);
+        static string Show(object? value) => value is null ? "null" : Convert.ToString(value, CultureInfo.InvariantCulture) is var text && text!.Length > 60 ? $"'{text[..60]}…'" : $"'{value}'";
+
+        Require(Region is { Length: > 0 } && Region.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-'), "region", $"{Show(Region)} is not a region; use one such as eu-west-1");
+        Require(Ec2Endpoint is null || Uri.TryCreate(Ec2Endpoint, UriKind.Absolute, out var ec2) && ec2.Scheme is "http" or "https", "ec2Endpoint", $"{Show(Ec2Endpoint)} is not an http(s) URL; leave it out on AWS");
+        Require(RulesUrl is null || Uri.TryCreate(RulesUrl, UriKind.Absolute, out var rules) && rules.Scheme is "http" or "https", "rulesUrl", $"{Show(RulesUrl)} is not an http(s) URL; use the AppConfig Agent's http://localhost:2772/applications/A/environments/E/configurations/P");
+        Require(RulesPollSeconds is >= 1 and <= 3600, "rulesPollSeconds", $"{RulesPollSeconds} is out of range; use 1 to 3600");
+        Require(DiscoveryIntervalSeconds is >= 1 and <= 3600, "discoveryIntervalSeconds", $"{DiscoveryIntervalSeconds} is out of range; use 1 to 3600");
+        Require(Absolute(ConfigDirectory), "configDirectory", $"{Show(ConfigDirectory)} is not an absolute path; use one such as /etc/haproxy");
+        Require(Absolute(RuntimeSocket), "runtimeSocket", $"{Show(RuntimeSocket)} is not an absolute path; use HAProxy's admin socket, such as /run/haproxy/admin.sock");
+        Require(HealthPort is >= 1 and <= 65535, "healthPort", $"{HealthPort} is not a port; use 1 to 65535");
+        Require(HealthPath is { Length: > 0 } && HealthPath.StartsWith('/') && !HealthPath.Any(c => char.IsControl(c) || c == ' '), "healthPath", $"{Show(HealthPath)} is not a path; use one such as /haproxy-health");
+        Require(ReloadCommand is { Count: > 0 } && ReloadCommand.All(a => a is { Length: > 0 }), "reloadCommand", "is empty; use the program and its arguments, such as [\"systemctl\", \"reload\", \"haproxy\"]");
+        Require(IPEndPoint.TryParse(MetricsAddress ?? "", out _), "metricsAddress", $"{Show(MetricsAddress)} is not an address and port; use one such as 127.0.0.1:25888");
+        Require(ReadyFile is null || Absolute(ReadyFile), "readyFile", $"{Show(ReadyFile)} is not an absolute path");
+        return problems;
+    }
+}
+
+[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow)]
+[JsonSerializable(typeof(NodeSettings))]
+internal sealed partial class NodeSettingsJson : JsonSerializerContext;
