@@ -1,5 +1,5 @@
-using Microsoft.Extensions.Logging;
 using HaproxyCluster.Node;
+using Microsoft.Extensions.Logging;
 
 namespace HaproxyCluster.Agent;
 

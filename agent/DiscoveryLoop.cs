@@ -1,6 +1,6 @@
 using System.Globalization;
-using Microsoft.Extensions.Logging;
 using HaproxyCluster.Node;
+using Microsoft.Extensions.Logging;
 
 namespace HaproxyCluster.Agent;
 

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
-using Microsoft.Extensions.Logging;
 using HaproxyCluster.Node;
+using Microsoft.Extensions.Logging;
 
 namespace HaproxyCluster.Agent;
 

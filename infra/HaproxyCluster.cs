@@ -11,7 +11,6 @@ using Constructs;
 using HaproxyCluster.Config;
 using HaproxyCluster.UserData;
 using InstanceType = Amazon.CDK.AWS.EC2.InstanceType;
-using HaproxyCluster.Node;
 
 namespace HaproxyCluster.Infra;
 

@@ -3,8 +3,8 @@ using System.Globalization;
 using HaproxyCluster.Config;
 using HaproxyCluster.Infra;
 using HaproxyCluster.Local;
-using HaproxyCluster.UserData;
 using HaproxyCluster.Node;
+using HaproxyCluster.UserData;
 
 // Renders what the local stand-in runs, for scripts/local.sh and scripts/bench.sh. Run with --help.
 var env = new Option<string>("--env") { Description = "The environment whose rules the nodes run.", DefaultValueFactory = _ => "dev" };

@@ -1,5 +1,4 @@
 using static HaproxyCluster.Config.Cfg;
-using HaproxyCluster.Node;
 
 namespace HaproxyCluster.Config;
 

@@ -8,13 +8,13 @@ using Amazon.CDK.AWS.S3.Assets;
 using Amazon.CDK.AWS.SNS;
 using Constructs;
 using HaproxyCluster.Config;
+using HaproxyCluster.Node;
 using HaproxyCluster.UserData;
 using AsgHealthCheck = Amazon.CDK.AWS.AutoScaling.HealthCheck;
 using BlockDevice = Amazon.CDK.AWS.EC2.BlockDevice;
 using BlockDeviceVolume = Amazon.CDK.AWS.EC2.BlockDeviceVolume;
 using EbsDeviceVolumeType = Amazon.CDK.AWS.EC2.EbsDeviceVolumeType;
 using InstanceType = Amazon.CDK.AWS.EC2.InstanceType;
-using HaproxyCluster.Node;
 
 namespace HaproxyCluster.Infra;
 

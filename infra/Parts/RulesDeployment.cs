@@ -4,10 +4,10 @@ using Amazon.CDK.AWS.CloudWatch;
 using Amazon.CDK.AWS.IAM;
 using Constructs;
 using HaproxyCluster.Config;
+using HaproxyCluster.Node;
 using HaproxyCluster.UserData;
 using AppConfigEnvironment = Amazon.CDK.AWS.AppConfig.Environment;
 using CdkRolloutStrategy = Amazon.CDK.AWS.AppConfig.RolloutStrategy;
-using HaproxyCluster.Node;
 
 namespace HaproxyCluster.Infra;
 

@@ -2,8 +2,8 @@ using System.Diagnostics;
 using HaproxyCluster.Agent.Tests.Support;
 using HaproxyCluster.Config;
 using HaproxyCluster.Local;
-using HaproxyCluster.UserData;
 using HaproxyCluster.Node;
+using HaproxyCluster.UserData;
 
 namespace HaproxyCluster.Agent.Tests;
 

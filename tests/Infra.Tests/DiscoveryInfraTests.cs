@@ -2,8 +2,8 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using Amazon.CDK.Assertions;
 using HaproxyCluster.Config;
-using CdkMatch = Amazon.CDK.Assertions.Match;
 using HaproxyCluster.Node;
+using CdkMatch = Amazon.CDK.Assertions.Match;
 
 namespace HaproxyCluster.Infra.Tests;
 

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using HaproxyCluster.Node;
 
 namespace HaproxyCluster.Infra.Tests;
 

@@ -2,9 +2,9 @@ using System.Text.Json;
 using Amazon.CDK;
 using Amazon.CDK.Assertions;
 using HaproxyCluster.Config;
+using HaproxyCluster.Node;
 using HaproxyCluster.UserData;
 using CdkMatch = Amazon.CDK.Assertions.Match;
-using HaproxyCluster.Node;
 
 namespace HaproxyCluster.Infra.Tests;
 

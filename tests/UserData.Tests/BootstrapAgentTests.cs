@@ -2,8 +2,8 @@ using System.Net;
 using System.Security.Cryptography;
 using HaproxyCluster.Config;
 using HaproxyCluster.Local;
-using HaproxyCluster.UserData.Tests.Support;
 using HaproxyCluster.Node;
+using HaproxyCluster.UserData.Tests.Support;
 
 namespace HaproxyCluster.UserData.Tests;
 

@@ -1,8 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using HaproxyCluster.Config;
-using HaproxyCluster.UserData.Tests.Support;
 using HaproxyCluster.Node;
+using HaproxyCluster.UserData.Tests.Support;
 
 namespace HaproxyCluster.UserData.Tests;
 
