@@ -55,7 +55,7 @@ nodesCommand.SetAction(parsed =>
     File.WriteAllText(Path.Combine(folder, "rules.json"), RulesPayload.Encode(bundle.Archive()));
     WriteBackends(folder, backends);
     File.WriteAllLines(Path.Combine(folder, "instances.tsv"), LocalTopology.Instances(spec, backends));
-    File.WriteAllText(Path.Combine(folder, "topology.env"), LocalTopology.TopologyEnv(spec.Listeners));
+    File.WriteAllText(Path.Combine(folder, "topology.env"), LocalTopology.TopologyEnv(spec));
 });
 
 var tenants = new Option<int>("--tenants") { Description = "Rows to add to the host table 'tenants' (a table-only change)." };

@@ -22,8 +22,6 @@ readonly ENVIRONMENT=${ENV:-dev}
 readonly PHASE_SECONDS=${CHAOS_SECONDS:-20}
 readonly CONNECTIONS=16
 readonly OUTAGE_SECONDS=${CHAOS_OUTAGE_SECONDS:-30}
-# A Host the environment routes to its EC2-discovered pool (dev: api).
-readonly DISCOVERED_HOST=${DISCOVERED_HOST:-api.dev.example.com}
 readonly NEW_INSTANCE_BUDGET_SECONDS=15
 # A rules phase's load lasts at least 20 s, so the rollout it measures happens under load.
 readonly RULES_PHASE_SECONDS=$((PHASE_SECONDS > 20 ? PHASE_SECONDS : 20))
@@ -61,11 +59,11 @@ mid_phase() { sleep "$(awk -v s="$PHASE_SECONDS" 'BEGIN { print s / 3 }')"; }
 
 # 1. kill one server of the default pool; retries and redispatch must hide it.
 load backend-kill; mid_phase
-kill -9 "$(cat "$LOCAL_DIR/backends/web-1.pid")"
+kill -9 "$(cat "$LOCAL_DIR/backends/$DEFAULT_POOL-1.pid")"
 finish backend-kill "$LOAD_PID" 0
 
 # 2. bring it back.
-start_backend web 1
+start_backend "$DEFAULT_POOL" 1
 load backend-restore
 finish backend-restore "$LOAD_PID" 0
 
@@ -165,8 +163,8 @@ for fault in check health; do
 done
 
 # 11-14. The EC2-discovered pool, when the environment has one.
-if [ -s "$LOCAL_DIR/instances.tsv" ]; then
-  pool=$(discovered_pools | head -1)
+if [ -n "$DISCOVERED_POOL" ]; then
+  pool=$DISCOVERED_POOL
   address_of() { awk -F'\t' -v pool="$pool" -v n="$1" '$1 == pool && ++i == n { print $3 }' "$LOCAL_DIR/instances.tsv"; }
   workers() { for n in $(seq 1 "$NODES"); do printf '%s ' "$(worker_pid "$n")"; done; }
   on_every_node() { # on_every_node <state> <instance>: the instance's slot is in <state> on every node

@@ -22,7 +22,7 @@ grep -qx '    monitor-uri /ready' "$LOCAL_DIR/node1/haproxy/haproxy.cfg" || fail
 reply=$(curl -fsS --max-time 5 -H 'Host: app.example.com' -H 'X-Forwarded-Host: spoofed.example.com' "http://127.0.0.1:$FRONT_HTTP/some/path?x=1")
 echo "local-test: the backend received: $reply"
 expect() { [[ $reply == *"$1"* ]] || fail "the reply lacks $1"; }
-expect '"pool":"web"'
+expect "\"pool\":\"$DEFAULT_POOL\""
 expect '"path":"\/some\/path"' # json() escapes '/' as '\/', valid JSON
 expect '"query":"x=1"'
 expect 'x-environment: dev'     # the dev environment's SetHeader rule
