@@ -92,6 +92,15 @@ internal static partial class AgentEvents
     [LoggerMessage(304, LogLevel.Error, "apply: bundle {Sha256} failed its health check; back on the previous config {SecondsBack} s later", EventName = NodeEvents.BundleReverted)]
     public static partial void BundleReverted(this ILogger log, string sha256, double secondsBack);
 
+    [LoggerMessage(307, LogLevel.Information, "apply: bundle {Sha256} started: HAProxy runs it, its pools are filled and it is healthy", EventName = NodeEvents.BundleStarted)]
+    public static partial void BundleStarted(this ILogger log, string sha256);
+
+    [LoggerMessage(308, LogLevel.Error, "apply: bundle {Sha256} did not start healthy; HAProxy is stopped and the previous files are back", EventName = NodeEvents.BundleNotStarted)]
+    public static partial void BundleNotStarted(this ILogger log, string sha256);
+
+    [LoggerMessage(309, LogLevel.Warning, "install: no discovery pass read every pool in {Seconds} s", EventName = NodeEvents.PoolsNotRead)]
+    public static partial void PoolsNotRead(this ILogger log, int seconds);
+
     [LoggerMessage(305, LogLevel.Warning, "reload: no new worker {Seconds} s after reload {Sent}; sending it again", EventName = NodeEvents.ReloadResent)]
     public static partial void ReloadResent(this ILogger log, double seconds, int sent);
 

@@ -20,6 +20,9 @@ internal enum ApplyOutcome
 
     /// <summary>Refused or reverted: the node runs the previous bundle, as before.</summary>
     Refused,
+
+    /// <summary>The node's first bundle: HAProxy started on it, its discovered pools filled, and it answers its health check.</summary>
+    Started,
 }
 
 /// <summary>
@@ -55,10 +58,8 @@ internal sealed class BundleApplier(string configDirectory, RuntimeApi haproxy, 
     /// <summary>Applies <paramref name="archive"/>, refusing it unless its SHA-256 is <paramref name="sha256"/>.</summary>
     public async Task<ApplyOutcome> ApplyAsync(byte[] archive, string sha256, CancellationToken cancellation)
     {
-        var actual = Convert.ToHexStringLower(SHA256.HashData(archive));
-        if (actual != sha256)
+        if (!Verified(archive, sha256))
         {
-            log.BundleHashMismatch(actual, sha256);
             return ApplyOutcome.Refused;
         }
 
@@ -73,6 +74,75 @@ internal sealed class BundleApplier(string configDirectory, RuntimeApi haproxy, 
         return changed.All(f => f.StartsWith("maps/", StringComparison.Ordinal) && File.Exists(Path.Combine(configDirectory, f)))
             ? await ApplyMapsAsync(changed, cancellation)
             : await ApplyWithReloadAsync(sha256, cancellation);
+    }
+
+    /// <summary>
+    /// Installs the node's first bundle where HAProxy does not run yet (the bootstrap's install):
+    /// verify, unpack beside, swap, <c>haproxy -c</c>, <paramref name="start"/> HAProxy, wait for its
+    /// worker, <paramref name="fill"/> its discovered pools (a node whose default pool is discovered
+    /// is healthy only once it is filled), then the same health check as a reload. On any failure
+    /// the previous folder comes back and HAProxy is <paramref name="stop"/>ped: a node that never
+    /// ran a good bundle serves nothing.
+    /// </summary>
+    public async Task<ApplyOutcome> StartAsync(byte[] archive, string sha256, Func<CancellationToken, Task> start, Func<CancellationToken, Task> stop,
+        Func<CancellationToken, Task<bool>> fill, CancellationToken cancellation)
+    {
+        if (!Verified(archive, sha256))
+        {
+            return ApplyOutcome.Refused;
+        }
+
+        Directory.CreateDirectory(configDirectory);
+        Unpack(archive);
+        Swap();
+        if (await CheckAsync(cancellation) is { } check)
+        {
+            Restore();
+            log.ConfigRefused(sha256, check);
+            return ApplyOutcome.Refused;
+        }
+
+        await start(cancellation);
+        if (await WorkerWithinTimeoutAsync(cancellation) && await fill(cancellation) && await HealthyWithinTimeoutAsync(cancellation) && await StaysHealthyAsync(cancellation))
+        {
+            Directory.Delete(Previous, recursive: true);
+            log.BundleStarted(sha256);
+            return ApplyOutcome.Started;
+        }
+
+        Restore();
+        await stop(cancellation);
+        log.BundleNotStarted(sha256);
+        return ApplyOutcome.Refused;
+    }
+
+    /// <summary>Whether <paramref name="archive"/>'s SHA-256 is <paramref name="sha256"/> (told when not).</summary>
+    private bool Verified(byte[] archive, string sha256)
+    {
+        var actual = Convert.ToHexStringLower(SHA256.HashData(archive));
+        if (actual != sha256)
+        {
+            log.BundleHashMismatch(actual, sha256);
+        }
+
+        return actual == sha256;
+    }
+
+    /// <summary>Whether a worker answers on the Runtime API within the health timeout.</summary>
+    private async Task<bool> WorkerWithinTimeoutAsync(CancellationToken cancellation)
+    {
+        var clock = Stopwatch.StartNew();
+        while (await haproxy.WorkerPidOrNullAsync(cancellation) is null)
+        {
+            if (clock.Elapsed >= HealthTimeout)
+            {
+                return false;
+            }
+
+            await Task.Delay(200, cancellation);
+        }
+
+        return true;
     }
 
     private async Task<ApplyOutcome> ApplyMapsAsync(IReadOnlyList<string> maps, CancellationToken cancellation)
@@ -205,14 +275,41 @@ internal sealed class BundleApplier(string configDirectory, RuntimeApi haproxy, 
             Directory.Delete(Previous, recursive: true);
         }
 
-        Directory.Move(configDirectory, Previous);
-        Directory.Move(Staged, configDirectory);
+        Move(configDirectory, Previous);
+        Move(Staged, configDirectory);
     }
 
     private void Restore()
     {
-        Directory.Move(configDirectory, Staged);
-        Directory.Move(Previous, configDirectory);
+        Move(configDirectory, Staged);
+        Move(Previous, configDirectory);
         Directory.Delete(Staged, recursive: true);
+    }
+
+    /// <summary>
+    /// Renames a folder; where the file system refuses (another device, or a folder in an overlay's
+    /// lower layer, as the package's /etc/haproxy can be), copies it and deletes the original.
+    /// </summary>
+    private static void Move(string from, string to)
+    {
+        try
+        {
+            Directory.Move(from, to);
+        }
+        catch (IOException) when (Directory.Exists(from) && !Directory.Exists(to))
+        {
+            foreach (var folder in Directory.EnumerateDirectories(from, "*", SearchOption.AllDirectories))
+            {
+                Directory.CreateDirectory(Path.Combine(to, Path.GetRelativePath(from, folder)));
+            }
+
+            Directory.CreateDirectory(to);
+            foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
+            {
+                File.Copy(file, Path.Combine(to, Path.GetRelativePath(from, file)));
+            }
+
+            Directory.Delete(from, recursive: true);
+        }
     }
 }

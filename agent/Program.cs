@@ -15,49 +15,79 @@ var settingsFile = new Option<FileInfo>("--settings") { Description = "The node'
 var once = new Option<bool>("--once") { Description = "Run one discovery pass and exit: 0 when every pool was read, 1 when EC2 failed for one." };
 var fleetGroup = new Option<string?>("--fleet-group") { Description = "The HAProxy nodes' auto-scaling group, for fleet-wide rate limits. Default: this instance's, from EC2." };
 var instanceId = new Option<string?>("--instance-id") { Description = "This node's instance id. Default: from the instance metadata service (IMDSv2)." };
-var fetchTo = new Option<DirectoryInfo>("--to") { Description = "The empty folder to unpack the bundle into.", Required = true };
-var waitSeconds = new Option<int>("--wait-seconds") { Description = "How long to wait for the AppConfig Agent's first answer.", DefaultValueFactory = _ => 60 };
+var waitSeconds = new Option<int>("--wait-seconds") { Description = "How long to wait for the AppConfig Agent's first answer, and then for a discovery pass that reads every pool.", DefaultValueFactory = _ => 60 };
 
 // Events, one JSON object a line on standard output (AgentEvents); disposed last, so the last
 // event before an exit is written.
 using var loggers = EventLineFormatter.CreateFactory();
 var log = loggers.CreateLogger("HaproxyCluster.Agent");
 
-var fetch = new Command("fetch-rules", "Reads the deployed rules version once, verifies it, unpacks its bundle into --to and prints the bundle's sha256 (the bootstrap's first install).")
+var install = new Command("install-rules", "Installs the deployed rules version with the code that applies every later one: verify, check, start HAProxy (or reload it, when it runs), fill the discovered pools, check health; on failure the previous config comes back. Exit 0 when it runs healthy, 1 when it was refused or reverted (the bootstrap's first install).")
 {
-    settingsFile, fetchTo, waitSeconds,
+    settingsFile, waitSeconds,
 };
-fetch.SetAction(async (parsed, cancellation) =>
+install.SetAction(async (parsed, cancellation) =>
 {
     if (Settings(parsed) is not { } settings)
     {
         return 2;
     }
 
+    var wait = TimeSpan.FromSeconds(parsed.GetValue(waitSeconds));
     using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
-    var clock = Stopwatch.StartNew();
     var url = new Uri(settings.RulesUrl ?? "http://localhost:2772/");
+    var clock = Stopwatch.StartNew();
+    string payload;
     while (true)
     {
         try
         {
-            var (archive, sha256) = RulesPayload.Decode(await http.GetStringAsync(url, cancellation));
-            Directory.CreateDirectory(parsed.GetValue(fetchTo)!.FullName);
-            System.Formats.Tar.TarFile.ExtractToDirectory(new MemoryStream(archive), parsed.GetValue(fetchTo)!.FullName, overwriteFiles: false);
-            Console.WriteLine(sha256);
-            return 0;
+            payload = await http.GetStringAsync(url, cancellation);
+            break;
         }
-        catch (HttpRequestException e) when (clock.Elapsed < TimeSpan.FromSeconds(parsed.GetValue(waitSeconds)))
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellation.IsCancellationRequested)
         {
-            Console.Error.WriteLine($"fetch-rules: {url} did not answer yet ({e.Message})");
+            log.RulesUnreachable(url, AgentEvents.Detail(e));
+            if (clock.Elapsed >= wait)
+            {
+                return 1;
+            }
+
             await Task.Delay(TimeSpan.FromSeconds(1), cancellation);
         }
     }
+
+    byte[] archive;
+    string sha256;
+    try
+    {
+        (archive, sha256) = RulesPayload.Decode(payload);
+    }
+    catch (InvalidDataException e)
+    {
+        log.RulesPayloadRefused(AgentEvents.Detail(e));
+        return 1;
+    }
+
+    log.RulesVersionReceived(sha256);
+    using var ec2 = new Ec2ClientOnDemand(settings);
+    var applier = Applier(settings);
+    var outcome = await new RuntimeApi(settings.RuntimeSocket).WorkerPidOrNullAsync(cancellation) is null
+        ? await applier.StartAsync(archive, sha256, Run(settings.StartCommand), Run(settings.StopCommand), token => FillAsync(settings, parsed, ec2, wait, token), cancellation)
+        : await applier.ApplyAsync(archive, sha256, cancellation);
+    if (outcome == ApplyOutcome.Refused)
+    {
+        log.RulesFailed(sha256);
+        return 1;
+    }
+
+    log.RulesApplied(sha256, outcome);
+    return 0;
 });
 
 var root = new RootCommand("HaproxyCluster node agent: AppConfig rule rollout, EC2 discovery and fleet-wide rate limits through HAProxy's Runtime API.")
 {
-    fetch, settingsFile, once, fleetGroup, instanceId,
+    install, settingsFile, once, fleetGroup, instanceId,
 };
 root.SetAction(async (parsed, cancellation) =>
 {
@@ -66,26 +96,11 @@ root.SetAction(async (parsed, cancellation) =>
         return 2;
     }
 
-    // Made on first use: the SDK resolves credentials when the client is made, and a node without
-    // discovered pools never calls EC2.
-    var ec2 = new Lazy<AmazonEC2Client>(() => Ec2Members.Client(settings.Ec2Endpoint is { } uri ? new Uri(uri) : null, settings.Region));
+    using var ec2 = new Ec2ClientOnDemand(settings);
     using var metrics = settings.MetricsNamespace is { } name
         ? new AgentMetrics(IPEndPoint.Parse(settings.MetricsAddress), name, settings.LogGroup ?? name, TimeProvider.System)
         : null;
-    var manifestFile = settings.ManifestPath;
-    async Task<DiscoveryLoop?> DiscoveryAsync()
-    {
-        if (!File.Exists(manifestFile))
-        {
-            return null;
-        }
-
-        var manifest = MembershipManifest.FromJson(await File.ReadAllTextAsync(manifestFile, cancellation));
-        var members = new Ec2Members(ec2.Value);
-        var group = manifest.FleetLimits.Count == 0 ? null
-            : parsed.GetValue(fleetGroup) ?? await members.GroupOfAsync(parsed.GetValue(instanceId) ?? await InstanceMetadata.InstanceIdAsync(cancellation), cancellation);
-        return new DiscoveryLoop(manifest, members, new RuntimeApi(manifest.RuntimeSocket), TimeProvider.System, log, group, metrics);
-    }
+    Task<DiscoveryLoop?> DiscoveryAsync() => Discovery(settings, parsed, ec2, metrics, cancellation);
 
     if (parsed.GetValue(once))
     {
@@ -173,11 +188,6 @@ root.SetAction(async (parsed, cancellation) =>
     }
 
     await rolling.ContinueWith(_ => { }, TaskScheduler.Default);
-    if (ec2.IsValueCreated)
-    {
-        ec2.Value.Dispose();
-    }
-
     return rolling.IsFaulted ? 1 : 0;
 });
 return await root.Parse(args).InvokeAsync();
@@ -198,18 +208,63 @@ NodeSettings? Settings(ParseResult parsed)
     return null;
 }
 
-// The rollout, from the settings: the applier reloads with the reload command and checks the node's health endpoint.
-RuleRollout Rollout(HttpClient http, Uri url, NodeSettings settings, AgentMetrics? metrics)
+// Discovery on the membership manifest of the rules in place, or null when they bring none.
+async Task<DiscoveryLoop?> Discovery(NodeSettings settings, ParseResult parsed, Ec2ClientOnDemand ec2, AgentMetrics? metrics, CancellationToken cancellation)
 {
-    var probe = new HealthProbe(new IPEndPoint(IPAddress.Loopback, settings.HealthPort), settings.HealthPath);
-    var reload = settings.ReloadCommand;
-    var applier = new BundleApplier(settings.ConfigDirectory, new RuntimeApi(settings.RuntimeSocket), async cancellation =>
+    if (!File.Exists(settings.ManifestPath))
     {
-        using var process = Process.Start(reload[0], reload.Skip(1))!;
-        await process.WaitForExitAsync(cancellation);
-    }, probe.HealthyAsync, log);
-    return new RuleRollout(http, url, applier, log, metrics);
+        return null;
+    }
+
+    var manifest = MembershipManifest.FromJson(await File.ReadAllTextAsync(settings.ManifestPath, cancellation));
+    var members = new Ec2Members(ec2.Client);
+    var group = manifest.FleetLimits.Count == 0 ? null
+        : parsed.GetValue(fleetGroup) ?? await members.GroupOfAsync(parsed.GetValue(instanceId) ?? await InstanceMetadata.InstanceIdAsync(cancellation), cancellation);
+    return new DiscoveryLoop(manifest, members, new RuntimeApi(manifest.RuntimeSocket), TimeProvider.System, log, group, metrics);
 }
+
+// The first install's fill: discovery passes on the new manifest until one reads every pool, within wait.
+async Task<bool> FillAsync(NodeSettings settings, ParseResult parsed, Ec2ClientOnDemand ec2, TimeSpan wait, CancellationToken cancellation)
+{
+    var clock = Stopwatch.StartNew();
+    while (true)
+    {
+        try
+        {
+            if (await Discovery(settings, parsed, ec2, null, cancellation) is not { } discovery || await discovery.PassAsync(cancellation))
+            {
+                return true;
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            log.PassFailed(e.GetType().Name, AgentEvents.Detail(e));
+        }
+
+        if (clock.Elapsed >= wait)
+        {
+            log.PoolsNotRead((int)wait.TotalSeconds);
+            return false;
+        }
+
+        await Task.Delay(TimeSpan.FromSeconds(1), cancellation);
+    }
+}
+
+// The applier, from the settings: it reloads with the reload command and checks the node's health endpoint.
+BundleApplier Applier(NodeSettings settings) =>
+    new(settings.ConfigDirectory, new RuntimeApi(settings.RuntimeSocket), Run(settings.ReloadCommand),
+        new HealthProbe(new IPEndPoint(IPAddress.Loopback, settings.HealthPort), settings.HealthPath).HealthyAsync, log);
+
+// The rollout, from the settings.
+RuleRollout Rollout(HttpClient http, Uri url, NodeSettings settings, AgentMetrics? metrics) => new(http, url, Applier(settings), log, metrics);
+
+// A command of the settings (program and arguments, no shell), run to its end.
+static Func<CancellationToken, Task> Run(IReadOnlyList<string> command) => async cancellation =>
+{
+    using var process = Process.Start(command[0], command.Skip(1))!;
+    await process.WaitForExitAsync(cancellation);
+};
 
 static void MarkReady(string? file)
 {

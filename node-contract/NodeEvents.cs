@@ -93,4 +93,13 @@ public static class NodeEvents
 
     /// <summary>The event <c>Reloaded</c>.</summary>
     public const string Reloaded = nameof(Reloaded);
+
+    /// <summary>The event <c>BundleStarted</c>.</summary>
+    public const string BundleStarted = nameof(BundleStarted);
+
+    /// <summary>The event <c>BundleNotStarted</c>.</summary>
+    public const string BundleNotStarted = nameof(BundleNotStarted);
+
+    /// <summary>The event <c>PoolsNotRead</c>.</summary>
+    public const string PoolsNotRead = nameof(PoolsNotRead);
 }

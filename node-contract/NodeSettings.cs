@@ -47,6 +47,12 @@ public sealed record NodeSettings
     /// <summary>The command that reloads HAProxy seamlessly, as program and arguments (no shell).</summary>
     public IReadOnlyList<string> ReloadCommand { get; init; } = ["systemctl", "reload", "haproxy"];
 
+    /// <summary>The command that starts HAProxy (or reloads it, when it runs) for the node's first bundle.</summary>
+    public IReadOnlyList<string> StartCommand { get; init; } = ["systemctl", "reload-or-restart", "haproxy"];
+
+    /// <summary>The command that stops HAProxy, when the node's first bundle did not start healthy.</summary>
+    public IReadOnlyList<string> StopCommand { get; init; } = ["systemctl", "stop", "haproxy"];
+
     /// <summary>The CloudWatch namespace of the agent's metrics, sent as EMF to the CloudWatch agent; null: no metrics.</summary>
     public string? MetricsNamespace { get; init; }
 
@@ -105,7 +111,11 @@ public sealed record NodeSettings
         Require(Absolute(RuntimeSocket), "runtimeSocket", $"{Show(RuntimeSocket)} is not an absolute path; use HAProxy's admin socket, such as /run/haproxy/admin.sock");
         Require(HealthPort is >= 1 and <= 65535, "healthPort", $"{HealthPort} is not a port; use 1 to 65535");
         Require(HealthPath is { Length: > 0 } && HealthPath.StartsWith('/') && !HealthPath.Any(c => char.IsControl(c) || c == ' '), "healthPath", $"{Show(HealthPath)} is not a path; use one such as /haproxy-health");
-        Require(ReloadCommand is { Count: > 0 } && ReloadCommand.All(a => a is { Length: > 0 }), "reloadCommand", "is empty; use the program and its arguments, such as [\"systemctl\", \"reload\", \"haproxy\"]");
+        foreach (var (property, command) in new[] { ("reloadCommand", ReloadCommand), ("startCommand", StartCommand), ("stopCommand", StopCommand) })
+        {
+            Require(command is { Count: > 0 } && command.All(a => a is { Length: > 0 }), property, "is empty; use the program and its arguments, such as [\"systemctl\", \"reload\", \"haproxy\"]");
+        }
+
         Require(IPEndPoint.TryParse(MetricsAddress ?? "", out _), "metricsAddress", $"{Show(MetricsAddress)} is not an address and port; use one such as 127.0.0.1:25888");
         Require(ReadyFile is null || Absolute(ReadyFile), "readyFile", $"{Show(ReadyFile)} is not an absolute path");
         return problems;

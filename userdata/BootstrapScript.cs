@@ -42,10 +42,6 @@ public static partial class BootstrapScript
             .Append(Setting("APPCONFIG_POLL_SECONDS", Number(settings.Rules.PollSeconds)))
             .Append(Setting("LOG_GROUP", settings.LogGroupName))
             .Append(Setting("SYSLOG_PORT", Number(settings.SyslogPort)))
-            .Append(Setting("HEALTH_PORT", Number(settings.HealthPort)))
-            .Append(Setting("HEALTH_PATH", settings.HealthPath))
-            .Append(Setting("HEALTH_ATTEMPTS", Number(settings.HealthAttempts)))
-            .Append(Setting("HEALTH_INTERVAL", Number(settings.HealthIntervalSeconds)))
             .Append(Setting("AGENT_URI", settings.Agent.Uri))
             .Append(Setting("AGENT_SHA256", settings.Agent.Sha256))
             .Append(Setting("AGENT_METRICS_NAMESPACE", settings.Agent.MetricsNamespace))
@@ -86,6 +82,7 @@ public static partial class BootstrapScript
         return new NodeSettings
         {
             Region = settings.Region,
+            Ec2Endpoint = settings.Agent.Ec2Endpoint,
             RulesUrl = settings.Rules.Url,
             ConfigDirectory = settings.ConfigDirectory,
             RuntimeSocket = settings.RuntimeSocket,
@@ -141,6 +138,9 @@ public static partial class BootstrapScript
             Require(at[nameof(agent.Sha256)], agent.Sha256, Sha256(), Sha256Allowed);
             Require(at[nameof(agent.MetricsNamespace)], agent.MetricsNamespace, MetricsNamespace(), "a CloudWatch namespace of letters, digits and _ - / .");
             at[nameof(agent.ServerStateFile)].Add(Syntax.AbsoluteFilePath(agent.ServerStateFile));
+            at[nameof(agent.Ec2Endpoint)].Require(
+                agent.Ec2Endpoint is null || Uri.TryCreate(agent.Ec2Endpoint, UriKind.Absolute, out var ec2) && ec2.Scheme is "https" or "http" && ec2.AbsoluteUri == agent.Ec2Endpoint && !agent.Ec2Endpoint.Contains('\'', StringComparison.Ordinal),
+                $"{Syntax.Show(agent.Ec2Endpoint)} is not valid; use an http(s) URL such as https://ec2-fips.us-east-1.amazonaws.com/, or none for the region's");
             at[nameof(agent.ReadySeconds)].Require(agent.ReadySeconds is >= 1 and <= 600, $"{agent.ReadySeconds} s is out of range; use 1 to 600");
         }
 
@@ -152,9 +152,6 @@ public static partial class BootstrapScript
         problems[nameof(s.HealthPort)].Add(Syntax.Port(s.HealthPort));
         problems[nameof(s.SyslogPort)].Add(Syntax.Port(s.SyslogPort));
         problems[nameof(s.AdminPort)].Add(Syntax.Port(s.AdminPort));
-        problems[nameof(s.HealthAttempts)].Require(
-            s.HealthAttempts is >= 1 and <= 600 && s.HealthIntervalSeconds is >= 1 and <= 60,
-            $"{s.HealthAttempts} attempts every {s.HealthIntervalSeconds} s is out of range; use 1 to 600 attempts, 1 to 60 s apart");
         return problems;
     }
 

@@ -55,12 +55,6 @@ public sealed record BootstrapSettings
     /// spec's default.
     /// </summary>
     public TcpKeepAlive TcpKeepAlive { get; init; } = new();
-
-    /// <summary>Health probes before the script gives up. Default: 60.</summary>
-    public int HealthAttempts { get; init; } = 60;
-
-    /// <summary>Seconds between health probes. Default: 2, so up to two minutes in all.</summary>
-    public int HealthIntervalSeconds { get; init; } = 2;
 }
 
 /// <summary>
@@ -106,6 +100,12 @@ public sealed record NodeAgentSettings
     /// <summary>HAProxy's server-state file (<see cref="GlobalSettings.ServerStateFile"/>): the script lays down an empty one before HAProxy first reads it.</summary>
     public required string ServerStateFile { get; init; }
 
-    /// <summary>Seconds the script waits for the agent's first pass over every pool. Default: 60.</summary>
+    /// <summary>
+    /// An EC2 API endpoint other than the region's, such as a FIPS endpoint
+    /// (<c>https://ec2-fips.us-east-1.amazonaws.com/</c>) or a stand-in's. Default: none, the region's.
+    /// </summary>
+    public string? Ec2Endpoint { get; init; }
+
+    /// <summary>Seconds the agent waits, installing the first rules version, for the AppConfig Agent's answer and then for a discovery pass that reads every pool; the script waits as long for the agent's service to be ready. Default: 60.</summary>
     public int ReadySeconds { get; init; } = 60;
 }

@@ -17,10 +17,7 @@ exec > >(tee -a "$BOOT_LOG") 2>&1
 
 log() { printf '%s haproxy-bootstrap: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*"; }
 
-installed_new_config=0
-started_new_config=0
 signalled=0
-bundle_sha256=''
 work=$(mktemp -d)
 
 on_exit() {
@@ -30,17 +27,9 @@ on_exit() {
     return
   fi
   log "FAILED (exit $rc)"
-  if [ "$installed_new_config" -eq 1 ] && [ -d "$STATE_DIR/previous" ]; then
-    log "restoring the previous config"
-    find "$CONFIG_DIR" -mindepth 1 -delete
-    cp -a "$STATE_DIR/previous/." "$CONFIG_DIR/"
-    if [ "$started_new_config" -eq 1 ] && [ -f "$STATE_DIR/good.sha256" ]; then
-      log "reloading HAProxy onto the previous good config"
-      systemctl reload-or-restart haproxy || true
-    fi
-  fi
-  if [ ! -f "$STATE_DIR/good.sha256" ]; then
-    log "no config was ever good on this node: keeping HAProxy and its agent stopped"
+  # The agent already put the previous config back; a node that never ran a good one serves nothing.
+  if [ ! -f "$STATE_DIR/good" ]; then
+    log "no rules version was ever good on this node: keeping HAProxy and its agent stopped"
     systemctl stop haproxy-cluster-agent 2> /dev/null || true
     systemctl stop haproxy || true
   fi
@@ -163,12 +152,13 @@ fetch() {
   fi
 }
 
-# The rules version AppConfig deploys now, read through the AppConfig Agent by the node agent,
-# which refuses a payload whose bundle does not match its SHA-256. A new node boots on it.
-fetch_rules() {
-  log "reading the rules from $RULES_URL"
-  bundle_sha256=$("$AGENT_BIN" fetch-rules --settings "$AGENT_SETTINGS" --to "$work/bundle" --wait-seconds 60)
-  log "rules: bundle $bundle_sha256"
+# The rules version AppConfig deploys now, installed by the node agent with the code that applies
+# every later one: it verifies the payload's SHA-256, checks the config where it will run, starts
+# HAProxy, fills the discovered pools and checks health; on failure it puts the previous config back.
+install_rules() {
+  systemctl enable haproxy
+  log "installing the rules version deployed at $RULES_URL"
+  "$AGENT_BIN" install-rules --settings "$AGENT_SETTINGS" --wait-seconds "$AGENT_READY_SECONDS"
 }
 
 # The node agent applies every later rules version, fills discovered pools' slots and sets
@@ -228,40 +218,6 @@ start_agent() {
   return 1
 }
 
-# Swaps the bundle into place, keeping the current files to restore, then validates it where it
-# will run (haproxy.cfg names its maps and pages by their final paths).
-install_bundle() {
-  mkdir -p "$CONFIG_DIR"
-  rm -rf "$STATE_DIR/previous"
-  cp -a "$CONFIG_DIR/." "$STATE_DIR/previous.tmp/" 2> /dev/null || mkdir -p "$STATE_DIR/previous.tmp"
-  mv "$STATE_DIR/previous.tmp" "$STATE_DIR/previous"
-  installed_new_config=1
-  find "$CONFIG_DIR" -mindepth 1 -delete
-  cp -a "$work/bundle/." "$CONFIG_DIR/"
-  log "validating $CONFIG_DIR/haproxy.cfg"
-  haproxy -c -f "$CONFIG_DIR/haproxy.cfg"
-}
-
-start_haproxy() {
-  systemctl enable haproxy
-  # A running HAProxy reloads seamlessly (master-worker, expose-fd listeners); else it starts.
-  started_new_config=1
-  systemctl reload-or-restart haproxy
-}
-
-wait_until_healthy() {
-  local attempt
-  for attempt in $(seq 1 "$HEALTH_ATTEMPTS"); do
-    if curl -fsS --max-time 2 --haproxy-protocol -o /dev/null "http://127.0.0.1:$HEALTH_PORT$HEALTH_PATH"; then
-      log "healthy after $attempt attempt(s)"
-      return 0
-    fi
-    sleep "$HEALTH_INTERVAL"
-  done
-  log "not healthy after $HEALTH_ATTEMPTS attempts"
-  return 1
-}
-
 log "starting on instance $(imds instance-id)"
 install_packages
 tune_kernel
@@ -269,15 +225,9 @@ configure_systemd
 configure_logs
 start_appconfig_agent
 install_agent
-fetch_rules
-install_bundle
-start_haproxy
-# The agent first: when the default pool is discovered, the node is healthy only once it is filled.
+install_rules
 start_agent
-wait_until_healthy
-printf '%s\n' "$bundle_sha256" > "$STATE_DIR/good.sha256"
-rm -rf "$STATE_DIR/previous"
-installed_new_config=0
+touch "$STATE_DIR/good"
 signalled=1
 cfn-signal -e 0 --stack "$STACK_NAME" --resource "$SIGNAL_RESOURCE" --region "$REGION"
 log "done"

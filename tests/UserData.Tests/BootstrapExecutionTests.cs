@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using HaproxyCluster.Config;
+using HaproxyCluster.Local;
 using HaproxyCluster.Node;
 using HaproxyCluster.UserData.Tests.Support;
 
@@ -65,7 +66,8 @@ public sealed class BootstrapExecutionTests : IDisposable
         Assert.Contains("Environment=POLL_INTERVAL=15\n", appConfigAgent, StringComparison.Ordinal);
         Assert.Contains($"Environment=HTTP_PORT={node.RulesPort}\n", appConfigAgent, StringComparison.Ordinal);
         Assert.Contains("systemctl restart aws-appconfig-agent", node.Calls("systemctl"));
-        Assert.Contains($"rules: bundle {GoodBundle.Sha256}", output, StringComparison.Ordinal);
+        var applied = Assert.Single(AgentEventLog.Parse(output.Split('\n')), e => e.Name == NodeEvents.RulesApplied);
+        Assert.Equal((GoodBundle.Sha256, "Started"), (applied.Field("Sha256"), applied.Field("Outcome")));
         // AND the CloudWatch agent's config fits its schema and scrapes the node's load for the group IMDS names
         var cloudWatch = node.ReadFile("/opt/aws/amazon-cloudwatch-agent/etc/haproxy-cluster.json");
         Assert.Empty(CloudWatchAgentSchema.Errors(cloudWatch));
@@ -235,8 +237,6 @@ public sealed class BootstrapExecutionTests : IDisposable
         LogGroupName = "/haproxy-cluster/test",
         HealthPort = spec.Listeners.HealthPort,
         HealthPath = spec.Listeners.HealthPath,
-        HealthAttempts = 20,
-        HealthIntervalSeconds = 1,
     };
 
     private string Script(NodeSandbox node) => BootstrapScript.Build(Settings(node, _spec) with { SyslogPort = SyslogPort });

@@ -72,7 +72,7 @@ internal sealed class NodeSandbox : IDisposable
               exec rsyslogd -f /etc/rsyslog-sandbox.conf -i /run/rsyslogd.pid
             fi
             if [ "${2:-}" = haproxy-cluster-agent ]; then
-              # The unit's own command line, on its settings file edited to point the real agent at the test's EC2 stand-in.
+              # The unit's own command line.
               agent_pid=/run/haproxy-cluster-agent.pid
               case "$1" in
                 restart)
@@ -80,7 +80,6 @@ internal sealed class NodeSandbox : IDisposable
                   mkdir -p /run/haproxy-cluster-agent
                   command=$(sed -n 's/^ExecStart=//p' /etc/systemd/system/haproxy-cluster-agent.service)
                   log=$(sed -n 's/^StandardOutput=append://p' /etc/systemd/system/haproxy-cluster-agent.service)
-                  if [ -s /etc/stub-agent-settings.sed ]; then sed -i -f /etc/stub-agent-settings.sed "${command##* --settings }"; fi
                   # shellcheck disable=SC2086 # the unit's words, split as systemd splits them
                   setsid $command >> "$log" 2>&1 < /dev/null &
                   echo $! > "$agent_pid" ;;
@@ -106,6 +105,7 @@ internal sealed class NodeSandbox : IDisposable
 
     private readonly string _root = Directory.CreateTempSubdirectory("node-sandbox-").FullName;
     private readonly AppConfigStandIn _appConfig = new(FreePort.Next());
+    private Process? _mounts;
 
     /// <summary>A node whose AppConfig has <paramref name="bundle"/> deployed.</summary>
     public NodeSandbox(BundleArchive bundle)
@@ -126,7 +126,7 @@ internal sealed class NodeSandbox : IDisposable
         // name localhost, so that HAProxy restores their addresses from the server-state file.
         Directory.CreateDirectory(Path.Combine(Upper, "etc"));
         File.WriteAllText(Path.Combine(Upper, "etc/hosts"), "127.0.0.1   localhost localhost.localdomain\n::1         localhost6 localhost6.localdomain6\n");
-        Agent(PublishedAgent, "");
+        Agent(PublishedAgent);
         Deploy(bundle);
     }
 
@@ -142,16 +142,8 @@ internal sealed class NodeSandbox : IDisposable
     /// <summary>The overlay's upper layer: every file the script wrote, at its path on the node.</summary>
     public string Upper => Path.Combine(_root, "upper");
 
-    /// <summary>
-    /// The node agent <c>aws s3 cp</c> hands the script, and a sed script the <c>systemctl</c> stub
-    /// runs on the agent's settings file before starting it (to set the EC2 stand-in's endpoint).
-    /// </summary>
-    public void Agent(byte[] executable, string settingsEdit)
-    {
-        File.WriteAllBytes(Path.Combine(Upper, "srv/agent"), executable);
-        Directory.CreateDirectory(Path.Combine(Upper, "etc"));
-        File.WriteAllText(Path.Combine(Upper, "etc/stub-agent-settings.sed"), settingsEdit);
-    }
+    /// <summary>The node agent <c>aws s3 cp</c> hands the script.</summary>
+    public void Agent(byte[] executable) => File.WriteAllBytes(Path.Combine(Upper, "srv/agent"), executable);
 
     /// <summary>The pid of the node agent the stub started, if it still runs.</summary>
     public int? AgentPid => RunningPid("run/haproxy-cluster-agent.pid");
@@ -163,17 +155,44 @@ internal sealed class NodeSandbox : IDisposable
         File.WriteAllText(Path.Combine(Upper, "etc/stub-dnf-fails"), "");
     }
 
-    /// <summary>Runs <paramref name="script"/> as the node's user data; returns its exit code and output.</summary>
+    /// <summary>
+    /// Runs <paramref name="script"/> as the node's user data; returns its exit code and output.
+    /// Every run of a sandbox shares one overlay mount, as a node keeps one root file system: a
+    /// second run reaches the daemons and sockets the first one started.
+    /// </summary>
     public (int ExitCode, string Output) Run(string script)
     {
-        Directory.CreateDirectory(Path.Combine(Upper, "etc"));
-        File.WriteAllText(Path.Combine(Upper, "root/user-data.sh"), script);
         var merged = Path.Combine(_root, "merged");
-        var mount = $"mount -t overlay overlay -o lowerdir={HaproxyCheck.Haproxy30Root},upperdir={Upper},workdir={_root}/work {merged}"
-            + $" && mount --bind /proc {merged}/proc && mount --bind /dev {merged}/dev"
-            + $" && exec timeout 180 chroot {merged} /bin/bash /root/user-data.sh";
-        // Everything the script starts inherits the marker, so Dispose finds daemons that forked away.
-        return Command.Run("env", Marker, "unshare", "--mount", "--propagation", "private", "bash", "-c", mount);
+        var hostScript = Path.Combine(_root, "user-data.sh");
+        File.WriteAllText(hostScript, script);
+        return Command.Run("env", Marker, "nsenter", "-t", MountNamespace().ToString(System.Globalization.CultureInfo.InvariantCulture), "-m", "--", "sh", "-c",
+            $"cp {hostScript} {merged}/root/user-data.sh && exec timeout 180 chroot {merged} /bin/bash /root/user-data.sh");
+    }
+
+    /// <summary>
+    /// The pid of the process that holds the node's mount namespace (the overlay, with /proc and
+    /// /dev bound in it), made on the first run; it carries the marker, so Dispose ends it, and
+    /// the mounts with it.
+    /// </summary>
+    private int MountNamespace()
+    {
+        if (_mounts is null)
+        {
+            var merged = Path.Combine(_root, "merged");
+            var ready = Path.Combine(_root, "mounted");
+            // Everything the script starts inherits the marker, so Dispose finds daemons that forked away.
+            _mounts = Process.Start(new ProcessStartInfo("env", [Marker, "unshare", "--mount", "--propagation", "private", "bash", "-c",
+                $"mount -t overlay overlay -o lowerdir={HaproxyCheck.Haproxy30Root},upperdir={Upper},workdir={_root}/work {merged}"
+                + $" && mount --bind /proc {merged}/proc && mount --bind /dev {merged}/dev && touch {ready} && exec sleep infinity"]))!;
+            var clock = Stopwatch.StartNew();
+            while (!File.Exists(ready))
+            {
+                Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10) && !_mounts.HasExited, "the sandbox's overlay was not mounted");
+                Thread.Sleep(20);
+            }
+        }
+
+        return _mounts.Id;
     }
 
     /// <summary>The calls the stubs recorded, in order, for command <paramref name="name"/>.</summary>
@@ -196,6 +215,7 @@ internal sealed class NodeSandbox : IDisposable
     {
         _appConfig.Dispose();
         MarkedProcesses.KillAll(Marker);
+        _mounts?.Dispose();
         Directory.Delete(_root, recursive: true);
     }
 
