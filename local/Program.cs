@@ -135,6 +135,13 @@ var countCommand = new Command("count-events", "How many events named NAME the a
 };
 countCommand.SetAction(parsed => Console.WriteLine(parsed.GetValue(logs)!.Sum(file => AgentEventLog.Read(file).Count(e => e.Name == parsed.GetValue(eventName)))));
 
+var rsyslogFile = new Option<string>("--file") { Description = "The access log rsyslog writes.", Required = true };
+var rsyslogConfigCommand = new Command("rsyslog-config", "The node's rsyslog config for HAProxy's access log (the bootstrap's own), taking it on loopback PORT and writing it to FILE; printed.")
+{
+    port, rsyslogFile,
+};
+rsyslogConfigCommand.SetAction(parsed => Console.Write(BootstrapScript.RsyslogConfig(parsed.GetValue(port), parsed.GetValue(rsyslogFile)!)));
+
 var benchCommand = new Command("bench", "One bundle for make bench (OUT/): a host table of HOSTS entries first, every listener on BIND without PROXY protocol (wrk sends none), logs to LOG-TARGET; health and admin ports follow the HTTP port.")
 {
     env, output, hosts, bind, backendAddress, firstPort, httpPort, logTarget,
@@ -156,7 +163,7 @@ benchCommand.SetAction(parsed =>
     WriteBackends(folder, backends);
 });
 
-return await new RootCommand("Renders the local stand-in of an environment's cluster, and runs its EC2 and AppConfig stand-ins.") { nodesCommand, rulesCommand, benchCommand, ec2Command, appConfigCommand, rolloutStatusCommand, countCommand }.Parse(args).InvokeAsync();
+return await new RootCommand("Renders the local stand-in of an environment's cluster, and runs its EC2 and AppConfig stand-ins.") { nodesCommand, rulesCommand, benchCommand, ec2Command, appConfigCommand, rolloutStatusCommand, countCommand, rsyslogConfigCommand }.Parse(args).InvokeAsync();
 
 // The environment's spec, with the listeners and keepalive the command line overrides.
 HaproxySpec LocalSpec(ParseResult parsed)

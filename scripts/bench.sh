@@ -70,11 +70,9 @@ start() { # start <config> <log> [name]
   if [ $# -ge 3 ]; then pid_of[$3]=$! config_of[$3]=$1; fi
 }
 
-# The node's rsyslog: the bootstrap's config, its port and file moved into this run's folder,
+# The node's rsyslog: the bootstrap's config (from the same C#), its file in this run's folder,
 # which is mounted on /mnt inside the Debian 13 root.
-sed -n '/<<RSYSLOG$/,/^RSYSLOG$/p' "$top/userdata/bootstrap.sh" | sed '1d; $d' \
-  | sed -e "s#\$SYSLOG_PORT#$SYSLOG_PORT#" -e "s#/var/log/haproxy/access.log#/mnt/access.log#" > "$work/rsyslog.conf"
-grep -q "port=\"$SYSLOG_PORT\"" "$work/rsyslog.conf" || { echo "bench: no rsyslog config found in userdata/bootstrap.sh" >&2; exit 1; }
+dotnet "$top/local/bin/Debug/net10.0/HaproxyCluster.Local.dll" rsyslog-config --port "$SYSLOG_PORT" --file /mnt/access.log > "$work/rsyslog.conf"
 # shellcheck disable=SC2016 # expanded by the inner bash
 unshare --mount --propagation private bash -c 'mount --bind "$0" "$1/mnt" && exec chroot "$1" rsyslogd -n -f /mnt/rsyslog.conf -i /mnt/rsyslogd.pid' \
   "$work" "$HAPROXY30_ROOT" > "$work/rsyslog.out" 2>&1 &

@@ -95,17 +95,10 @@ UNIT
 }
 
 configure_logs() {
-  mkdir -p /etc/rsyslog.d /var/log/haproxy
-  # HAProxy sends one JSON object per request over TCP (octet-counted, from its log ring): the
-  # lines skip journald and its rate limit, and only the message is written. imptcp, not imtcp:
-  # it takes a line for about two thirds of the CPU (make bench), and plain TCP is all it needs.
-  cat > /etc/rsyslog.d/49-haproxy.conf <<RSYSLOG
-module(load="imptcp")
-template(name="haproxy-json" type="string" string="%msg%\n")
-ruleset(name="haproxy-access") {
-  action(type="omfile" file="/var/log/haproxy/access.log" template="haproxy-json")
-}
-input(type="imptcp" address="127.0.0.1" port="$SYSLOG_PORT" ruleset="haproxy-access")
+  mkdir -p /etc/rsyslog.d "$(dirname "$ACCESS_LOG")"
+  # HAProxy's access log over loopback TCP (BootstrapScript.RsyslogConfig, make bench's too).
+  cat > /etc/rsyslog.d/49-haproxy.conf <<'RSYSLOG'
+@RSYSLOG_CONF@
 RSYSLOG
   systemctl enable rsyslog
   systemctl restart rsyslog
@@ -135,7 +128,7 @@ PROMETHEUS
 "emf_processor":{"metric_namespace":"$AGENT_METRICS_NAMESPACE","metric_declaration":[
 {"source_labels":["job","proxy"],"label_matcher":"^haproxy;$LOAD_FRONTEND\$","dimensions":[["$LOAD_DIMENSION"]],"metric_selectors":["$LOAD_METRICS"]}]}}},
 "logs_collected":{"files":{"collect_list":[
-{"file_path":"/var/log/haproxy/access.log","log_group_name":"$LOG_GROUP","log_stream_name":"{instance_id}/access"},
+{"file_path":"$ACCESS_LOG","log_group_name":"$LOG_GROUP","log_stream_name":"{instance_id}/access"},
 {"file_path":"$BOOT_LOG","log_group_name":"$LOG_GROUP","log_stream_name":"{instance_id}/bootstrap"},
 {"file_path":"$AGENT_LOG","log_group_name":"$LOG_GROUP","log_stream_name":"{instance_id}/agent"}]}}}}
 AGENT

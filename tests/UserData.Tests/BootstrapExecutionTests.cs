@@ -243,12 +243,12 @@ public sealed class BootstrapExecutionTests : IDisposable
 
     private void Get(string path) => Assert.Equal(200, ProxiedHttp.SendAsync(_spec.Listeners.HttpPort, path).GetAwaiter().GetResult().Status);
 
-    /// <summary>The access log's lines once it holds <paramref name="count"/> (waits up to 5 s).</summary>
+    /// <summary>The access log's lines once it holds <paramref name="count"/> (waits up to 20 s: rsyslog on a busy machine).</summary>
     private static string[] AccessLogLines(NodeSandbox node, int count)
     {
         var path = Path.Combine(node.Upper, "var/log/haproxy/access.log");
         var lines = Array.Empty<string>();
-        for (var attempt = 0; attempt < 50 && lines.Length < count; attempt++)
+        for (var attempt = 0; attempt < 200 && lines.Length < count; attempt++)
         {
             Thread.Sleep(100);
             lines = File.Exists(path) ? File.ReadAllLines(path) : [];
