@@ -237,6 +237,21 @@ public sealed class DiscoveryLoopTests : IDisposable
     }
 
     [Fact]
+    public async Task Five_thousand_members_over_five_pages_fill_every_slot_with_the_oldest()
+    {
+        // GIVEN 5,000 running instances of the group, listed 1,000 a page (EC2's largest page)
+        using var large = new Ec2Sandbox(Directory.CreateDirectory(Path.Combine(_folder, "large")).FullName, pageSize: 1000);
+        large.Write(Enumerable.Range(1, 5000).Select(n => Ec2Sandbox.Instance(n, $"127.1.{n / 250}.{1 + (n % 250)}", "app-asg")));
+        var loop = new DiscoveryLoop(Manifest, new Ec2Members(large.Client), Haproxy, TimeProvider.System, _events.Logger);
+
+        // WHEN the agent runs a pass  THEN it read every page once, the four oldest serve, and the rest are counted
+        Assert.True(await loop.PassAsync(CancellationToken.None));
+        Assert.Equal(5, large.StandIn.Requests);
+        Assert.Equal("app-1=127.1.0.2 app-2=127.1.0.3 app-3=127.1.0.4 app-4=127.1.0.5", Serving());
+        Assert.Equal("4996", Assert.Single(_events.Named(NodeEvents.MembersUnslotted)).GetStructuredStateValue("Unslotted"));
+    }
+
+    [Fact]
     public async Task A_runtime_api_that_closes_mid_answer_fails_the_pass_and_the_loop_goes_on()
     {
         // GIVEN a Runtime API that reads each command and closes without a word (an empty answer)
