@@ -9,7 +9,7 @@ using Microsoft.Extensions.Logging;
 
 // The node agent: applies the rules versions AppConfig deploys, and fills the slots of
 // EC2-discovered pools, both through HAProxy's Runtime API. Run by systemd on every node, on the
-// node's settings file (NodeSettings); the bootstrap also runs its fetch-rules command once. Run
+// node's settings file (NodeSettings); the bootstrap runs its install-rules command once first. Run
 // with --help for the options: only those a person uses by hand; the rest is the settings file.
 var settingsFile = new Option<FileInfo>("--settings") { Description = "The node's settings (NodeSettings, JSON) that the bootstrap or local/ wrote.", DefaultValueFactory = _ => new FileInfo(NodeSettings.DefaultPath) };
 var once = new Option<bool>("--once") { Description = "Run one discovery pass and exit: 0 when every pool was read, 1 when EC2 failed for one." };
@@ -140,6 +140,7 @@ root.SetAction(async (parsed, cancellation) =>
         try
         {
             var discovery = await DiscoveryAsync();
+            starts = 0;
             if (discovery is null)
             {
                 log.NoDiscoveredPool();
