@@ -39,14 +39,18 @@ internal sealed class Ec2Members(IAmazonEC2 ec2)
             .FirstOrDefault(t => t.Key == GroupTag)?.Value;
     }
 
+    /// <summary>How long one call may take: EC2 answers in well under a second, and a call that hangs must fail its pass, not stall discovery.</summary>
+    public static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(10);
+
     /// <summary>
     /// The SDK's client for <paramref name="endpoint"/> (an EC2 API other than the region's, such as
     /// the local stand-in) or the region's. It does not retry: a failed call fails the pass, which
     /// the discovery loop reports and retries with its own backoff, so throttling is seen, not hidden.
+    /// A call that takes longer than <paramref name="timeout"/> (default <see cref="CallTimeout"/>) fails.
     /// </summary>
-    public static AmazonEC2Client Client(Uri? endpoint, string? region)
+    public static AmazonEC2Client Client(Uri? endpoint, string? region, TimeSpan? timeout = null)
     {
-        var config = new AmazonEC2Config { MaxErrorRetry = 0 };
+        var config = new AmazonEC2Config { MaxErrorRetry = 0, Timeout = timeout ?? CallTimeout };
         if (endpoint is null)
         {
             if (region is not null)

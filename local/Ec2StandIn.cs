@@ -78,9 +78,14 @@ public sealed class Ec2StandIn : IDisposable
     public static void Reply(string instancesFile, int status, string body, int? cut = null) =>
         File.WriteAllText(instancesFile + ".reply", string.Create(CultureInfo.InvariantCulture, $"{status} {cut?.ToString(CultureInfo.InvariantCulture) ?? "-"}\n{body}"));
 
-    /// <summary>Ends a <see cref="Reply"/> and an outage: calls are answered from the instances file again.</summary>
+    /// <summary>From now on every call is answered <paramref name="seconds"/> late, as by an EC2 API in trouble; <see cref="Heal"/> ends it.</summary>
+    public static void Slow(string instancesFile, double seconds) =>
+        File.WriteAllText(instancesFile + ".slow", seconds.ToString(CultureInfo.InvariantCulture));
+
+    /// <summary>Ends a <see cref="Reply"/>, a slowness and an outage: calls are answered from the instances file again, at once.</summary>
     public static void Heal(string instancesFile)
     {
+        File.Delete(instancesFile + ".slow");
         File.Delete(instancesFile + ".reply");
         File.Delete(instancesFile + ".outage");
     }
@@ -100,6 +105,11 @@ public sealed class Ec2StandIn : IDisposable
         var form = HttpUtility.ParseQueryString(await reader.ReadToEndAsync());
         LastForm = form.AllKeys.OfType<string>().ToDictionary(k => k, k => form[k] ?? "", StringComparer.Ordinal);
         Interlocked.Increment(ref _requests);
+        if (File.Exists(_instancesFile + ".slow"))
+        {
+            await Task.Delay(TimeSpan.FromSeconds(double.Parse(await File.ReadAllTextAsync(_instancesFile + ".slow"), CultureInfo.InvariantCulture)));
+        }
+
         if (File.Exists(_instancesFile + ".reply"))
         {
             await ReplyAsync(context.Response, await File.ReadAllTextAsync(_instancesFile + ".reply"));

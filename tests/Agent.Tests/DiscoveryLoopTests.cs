@@ -237,6 +237,27 @@ public sealed class DiscoveryLoopTests : IDisposable
     }
 
     [Fact]
+    public async Task An_ec2_call_that_hangs_fails_its_pass_within_the_call_timeout_and_changes_nothing()
+    {
+        // GIVEN two instances serving, through a client whose calls may take 1 s
+        using var slow = new Ec2Sandbox(Directory.CreateDirectory(Path.Combine(_folder, "slow")).FullName, pageSize: 10, callTimeout: TimeSpan.FromSeconds(1));
+        slow.Write([.. new[] { 1, 2 }.Select(n => Ec2Sandbox.Instance(n, Address(n).ToString(), "app-asg"))]);
+        var loop = new DiscoveryLoop(Manifest, new Ec2Members(slow.Client), Haproxy, TimeProvider.System, _events.Logger);
+        Assert.True(await loop.PassAsync(CancellationToken.None));
+        var serving = Serving();
+
+        // WHEN EC2 answers 8 s late
+        slow.Slow(8);
+        var clock = Stopwatch.StartNew();
+
+        // THEN the pass fails after the timeout, not after the reply, and nothing that serves changes
+        Assert.False(await loop.PassAsync(CancellationToken.None));
+        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(0.9), TimeSpan.FromSeconds(6));
+        Assert.Equal(serving, Serving());
+        Assert.Single(_events.Named(NodeEvents.Ec2ReadFailed));
+    }
+
+    [Fact]
     public async Task Five_thousand_members_over_five_pages_fill_every_slot_with_the_oldest()
     {
         // GIVEN 5,000 running instances of the group, listed 1,000 a page (EC2's largest page)

@@ -83,6 +83,15 @@ public sealed class Ec2MembersTests : IDisposable
     }
 
     [Fact]
+    public void The_agent_s_client_does_not_retry_and_gives_a_call_ten_seconds()
+    {
+        using var client = Ec2Members.Client(StandIn.Endpoint, "eu-west-1");
+
+        Assert.Equal(0, client.Config.MaxErrorRetry);
+        Assert.Equal(TimeSpan.FromSeconds(10), client.Config.Timeout);
+    }
+
+    [Fact]
     public async Task An_empty_200_is_no_answer_not_an_empty_group()
     {
         _ec2.Write([Instance(1)]);

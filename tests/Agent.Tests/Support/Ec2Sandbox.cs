@@ -11,11 +11,11 @@ internal sealed class Ec2Sandbox : IDisposable
 {
     private static readonly DateTime Launched = new(2026, 11, 1, 0, 0, 0, DateTimeKind.Utc);
 
-    public Ec2Sandbox(string folder, int pageSize)
+    public Ec2Sandbox(string folder, int pageSize, TimeSpan? callTimeout = null)
     {
         InstancesFile = Path.Combine(folder, "instances.tsv");
         StandIn = new Ec2StandIn(FreePort.Next(), InstancesFile, pageSize);
-        Client = Ec2Members.Client(StandIn.Endpoint, "eu-west-1");
+        Client = Ec2Members.Client(StandIn.Endpoint, "eu-west-1", callTimeout);
     }
 
     public string InstancesFile { get; }
@@ -37,6 +37,9 @@ internal sealed class Ec2Sandbox : IDisposable
 
     /// <summary>Every call gets this answer until <see cref="Heal"/> (see <see cref="Ec2StandIn.Reply"/>).</summary>
     public void Reply(int status, string body, int? cut = null) => Ec2StandIn.Reply(InstancesFile, status, body, cut);
+
+    /// <summary>Every call is answered <paramref name="seconds"/> late until <see cref="Heal"/>.</summary>
+    public void Slow(double seconds) => Ec2StandIn.Slow(InstancesFile, seconds);
 
     /// <summary>Calls are answered from the instances file again.</summary>
     public void Heal() => Ec2StandIn.Heal(InstancesFile);
