@@ -115,9 +115,8 @@ public class ClusterPartsTests
         var groups = new ClusterSecurityGroups(stack, vpc, Props);
         var fleet = new NodeFleet(stack, vpc, groups.Nodes, observability, Props);
 
-        // THEN its user data probes the spec's endpoint and reads the rules from this environment's AppConfig profile
-        Assert.Contains("readonly HEALTH_PORT='9090'\n", fleet.UserDataScript, StringComparison.Ordinal);
-        Assert.Contains("readonly HEALTH_PATH='/ready'\n", fleet.UserDataScript, StringComparison.Ordinal);
+        // THEN its node agent probes the spec's endpoint, and its user data reads the rules from this environment's AppConfig profile
+        Assert.Contains("  \"healthPort\": 9090,\n  \"healthPath\": \"/ready\",\n", fleet.UserDataScript, StringComparison.Ordinal);
         Assert.Contains("readonly LOG_GROUP='/haproxy-cluster/parts'\n", fleet.UserDataScript, StringComparison.Ordinal);
         Assert.Contains($"readonly CONFIG_DIR={ConfigRenderer.DefaultConfigDirectory}\n", fleet.UserDataScript, StringComparison.Ordinal);
         Assert.Contains("readonly RULES_URL='http://localhost:2772/applications/haproxy-cluster-parts/environments/parts/configurations/rules'\n", fleet.UserDataScript, StringComparison.Ordinal);

@@ -97,6 +97,6 @@ public class NodeSyslogTests
         // WHEN the cluster is built THEN the node's rsyslog is told that port
         var cluster = new HaproxyCluster(stack, "Cluster", new HaproxyClusterProps { EnvironmentName = "logs", Haproxy = haproxy });
 
-        Assert.Contains("readonly SYSLOG_PORT='6514'\n", cluster.UserDataScript, StringComparison.Ordinal);
+        Assert.Contains("input(type=\"imptcp\" address=\"127.0.0.1\" port=\"6514\" ruleset=\"haproxy-access\")\n", cluster.UserDataScript, StringComparison.Ordinal);
     }
 }
