@@ -1,8 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Net;
-using Amazon.EC2;
-using Amazon.Runtime;
 using HaproxyCluster.Agent;
 using HaproxyCluster.Node;
 using Microsoft.Extensions.Logging;
