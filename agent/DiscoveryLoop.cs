@@ -115,22 +115,18 @@ internal sealed class DiscoveryLoop(MembershipManifest manifest, Ec2Members ec2,
 
     /// <summary>
     /// Runs passes until cancelled: every <paramref name="interval"/>, backing off up to a minute
-    /// while EC2 fails. Calls <paramref name="ready"/> once, after the first pass that read every pool.
+    /// while a pass fails (<see cref="Retry.BackingOff"/>). Calls <paramref name="ready"/> once,
+    /// after the first pass that read every pool.
     /// </summary>
     public async Task RunAsync(TimeSpan interval, Action ready, CancellationToken cancellation)
     {
-        var failures = 0;
-        var wasReady = false;
-        while (!cancellation.IsCancellationRequested)
+        var untilRead = Retry.BackingOff<bool>(interval, clock);
+        await untilRead.ExecuteAsync(async token => await TryPassAsync(token), cancellation);
+        ready();
+        while (true)
         {
-            failures = await TryPassAsync(cancellation) ? 0 : failures + 1;
-            if (failures == 0 && !wasReady)
-            {
-                ready();
-                wasReady = true;
-            }
-
-            await Task.Delay(Backoff.Next(interval, failures), clock, cancellation);
+            await Task.Delay(interval, clock, cancellation);
+            await untilRead.ExecuteAsync(async token => await TryPassAsync(token), cancellation);
         }
     }
 
@@ -220,16 +216,4 @@ internal static class FleetShare
 {
     /// <summary><paramref name="limit"/> ÷ <paramref name="nodes"/>, rounded to the nearest whole request, at least 1.</summary>
     public static int Of(int limit, int nodes) => Math.Max(1, (int)Math.Round(limit / (double)Math.Max(1, nodes), MidpointRounding.AwayFromZero));
-}
-
-/// <summary>How long to wait before the next pass: the interval, doubled per failure up to a minute, with ±20 % jitter.</summary>
-internal static class Backoff
-{
-    public static TimeSpan Next(TimeSpan interval, int failures)
-    {
-        var wait = failures == 0 ? interval : TimeSpan.FromTicks(Math.Min(TimeSpan.FromMinutes(1).Ticks, interval.Ticks << Math.Min(failures, 6)));
-#pragma warning disable CA5394 // Jitter spreads the nodes' calls; it needs no cryptographic randomness.
-        return wait * (0.8 + (Random.Shared.NextDouble() * 0.4));
-#pragma warning restore CA5394
-    }
 }

@@ -19,11 +19,15 @@ internal sealed class EventLineFormatter() : ConsoleFormatter(FormatterName)
     /// <summary>The name the console logger knows this formatter by.</summary>
     public const string FormatterName = "agent-events";
 
-    /// <summary>A logger factory whose loggers write event lines to standard output.</summary>
+    /// <summary>
+    /// A logger factory whose loggers write event lines to standard output. The host's own status
+    /// lines ("Application started", the content root) are left out: they are no agent events.
+    /// </summary>
     [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "The warning is about binding TOptions from configuration; the agent binds none, so the formatter runs on ConsoleFormatterOptions' defaults.")]
     public static ILoggerFactory CreateFactory() => LoggerFactory.Create(logging => logging
         .AddConsole(options => options.FormatterName = FormatterName)
-        .AddConsoleFormatter<EventLineFormatter, ConsoleFormatterOptions>());
+        .AddConsoleFormatter<EventLineFormatter, ConsoleFormatterOptions>()
+        .AddFilter("Microsoft", LogLevel.Warning));
 
     public override void Write<TState>(in LogEntry<TState> logEntry, IExternalScopeProvider? scopeProvider, TextWriter textWriter)
     {

@@ -1,8 +1,8 @@
 using System.CommandLine;
-using System.Diagnostics;
-using System.Net;
 using HaproxyCluster.Agent;
 using HaproxyCluster.Node;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 // The node agent: applies the rules versions AppConfig deploys, and fills the slots of
@@ -31,28 +31,13 @@ install.SetAction(async (parsed, cancellation) =>
         return 2;
     }
 
-    var wait = TimeSpan.FromSeconds(parsed.GetValue(waitSeconds));
+    using var parts = new AgentParts(settings, log);
+    var within = Retry.EverySecondWithin<string?>(TimeSpan.FromSeconds(parsed.GetValue(waitSeconds)));
     using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
     var url = new Uri(settings.RulesUrl ?? "http://localhost:2772/");
-    var clock = Stopwatch.StartNew();
-    string payload;
-    while (true)
+    if (await within.ExecuteWithinAsync(token => FetchAsync(http, url, token), cancellation) is not { } payload)
     {
-        try
-        {
-            payload = await http.GetStringAsync(url, cancellation);
-            break;
-        }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellation.IsCancellationRequested)
-        {
-            log.RulesUnreachable(url, AgentEvents.Detail(e));
-            if (clock.Elapsed >= wait)
-            {
-                return 1;
-            }
-
-            await Task.Delay(TimeSpan.FromSeconds(1), cancellation);
-        }
+        return 1;
     }
 
     byte[] archive;
@@ -68,10 +53,9 @@ install.SetAction(async (parsed, cancellation) =>
     }
 
     log.RulesVersionReceived(sha256);
-    using var ec2 = new Ec2ClientOnDemand(settings);
-    var applier = Applier(settings);
+    var applier = parts.Applier();
     var outcome = await new RuntimeApi(settings.RuntimeSocket).WorkerPidOrNullAsync(cancellation) is null
-        ? await applier.StartAsync(archive, sha256, Run(settings.StartCommand), Run(settings.StopCommand), token => FillAsync(settings, parsed, ec2, wait, token), cancellation)
+        ? await applier.StartAsync(archive, sha256, AgentParts.Run(settings.StartCommand), AgentParts.Run(settings.StopCommand), token => FillAsync(parts, parsed.GetValue(waitSeconds), token), cancellation)
         : await applier.ApplyAsync(archive, sha256, cancellation);
     if (outcome == ApplyOutcome.Refused)
     {
@@ -94,100 +78,25 @@ root.SetAction(async (parsed, cancellation) =>
         return 2;
     }
 
-    using var ec2 = new Ec2ClientOnDemand(settings);
-    using var metrics = settings.MetricsNamespace is { } name
-        ? new AgentMetrics(IPEndPoint.Parse(settings.MetricsAddress), name, settings.LogGroup ?? name, TimeProvider.System)
-        : null;
-    Task<DiscoveryLoop?> DiscoveryAsync() => Discovery(settings, parsed, ec2, metrics, cancellation);
-
+    using var parts = new AgentParts(settings, log, parsed.GetValue(fleetGroup), parsed.GetValue(instanceId));
     if (parsed.GetValue(once))
     {
-        return await DiscoveryAsync() is { } single ? (await single.PassAsync(cancellation) ? 0 : 1) : 0;
+        return await parts.DiscoveryAsync(parts.Metrics, cancellation) is { } single ? (await single.PassAsync(cancellation) ? 0 : 1) : 0;
     }
 
-    using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
-    var rollout = settings.RulesUrl is { } url ? Rollout(http, new Uri(url), settings, metrics) : null;
-    var rolling = rollout?.RunAsync(TimeSpan.FromSeconds(settings.RulesPollSeconds), cancellation) ?? Task.CompletedTask;
-
-    // A rollout that fails unexpectedly (a full disk, say) ends the agent, and systemd starts it
-    // again (Restart=always): an agent that kept discovering but no longer rolled rules out would
-    // leave its node behind the fleet without a word.
-    using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-    _ = rolling.ContinueWith(
-        failed =>
-        {
-            var cause = failed.Exception!.GetBaseException();
-            log.RolloutStopped(cause.GetType().Name, AgentEvents.Detail(cause));
-            stopping.Cancel();
-        },
-        CancellationToken.None,
-        TaskContinuationOptions.OnlyOnFaulted,
-        TaskScheduler.Default);
-
-    // Discovery runs on the manifest of the rules that run: a version that changes it restarts discovery.
-    var starts = 0;
-    while (!stopping.IsCancellationRequested)
-    {
-        using var restart = CancellationTokenSource.CreateLinkedTokenSource(stopping.Token);
-        void Restart() => restart.Cancel();
-        if (rollout is not null)
-        {
-            rollout.Applied += Restart;
-        }
-
-        try
-        {
-            var discovery = await DiscoveryAsync();
-            starts = 0;
-            if (discovery is null)
-            {
-                log.NoDiscoveredPool();
-                MarkReady(settings.ReadyFile);
-                await Task.Delay(Timeout.Infinite, restart.Token);
-            }
-            else
-            {
-                await discovery.RunAsync(TimeSpan.FromSeconds(settings.DiscoveryIntervalSeconds), () =>
-                {
-                    log.DiscoveryReady();
-                    MarkReady(settings.ReadyFile);
-                }, restart.Token);
-            }
-        }
-        catch (OperationCanceledException) when (!stopping.IsCancellationRequested)
-        {
-            log.DiscoveryRestarted();
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            // Starting discovery reads the manifest, and this node's group from IMDS and EC2: a reply
-            // there is retried like a pass's, never the end of the agent.
-            starts++;
-            log.DiscoveryStartFailed(e.GetType().Name, AgentEvents.Detail(e));
-            try
-            {
-                await Task.Delay(Backoff.Next(TimeSpan.FromSeconds(settings.DiscoveryIntervalSeconds), starts), restart.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                // Stopped, or the rules changed: the loop decides.
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            break; // stopped, or the rollout failed
-        }
-        finally
-        {
-            if (rollout is not null)
-            {
-                rollout.Applied -= Restart;
-            }
-        }
-    }
-
-    await rolling.ContinueWith(_ => { }, TaskScheduler.Default);
-    return rolling.IsFaulted ? 1 : 0;
+    // A .NET worker service: under systemd the host reports READY=1 when the service has started
+    // (NodeAgentService: after a pass that read every pool) and STOPPING=1 on SIGTERM.
+    var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+    builder.Services.AddSystemd();
+    builder.Services.AddSingleton(loggers); // the host logs events too, on the same lines
+    builder.Services.AddSingleton(parts);
+    builder.Services.AddSingleton<ILogger>(log);
+    builder.Services.AddSingleton<NodeAgentService>();
+    builder.Services.AddHostedService(services => services.GetRequiredService<NodeAgentService>());
+    var host = builder.Build();
+    var service = host.Services.GetRequiredService<NodeAgentService>();
+    await host.RunAsync(cancellation); // and disposes it
+    return service.ExitCode;
 });
 return await root.Parse(args).InvokeAsync();
 
@@ -207,69 +116,43 @@ NodeSettings? Settings(ParseResult parsed)
     return null;
 }
 
-// Discovery on the membership manifest of the rules in place, or null when they bring none.
-async Task<DiscoveryLoop?> Discovery(NodeSettings settings, ParseResult parsed, Ec2ClientOnDemand ec2, AgentMetrics? metrics, CancellationToken cancellation)
+// The deployed rules payload from the AppConfig Agent, or null (logged) when it did not answer.
+async Task<string?> FetchAsync(HttpClient http, Uri url, CancellationToken cancellation)
 {
-    if (!File.Exists(settings.ManifestPath))
+    try
     {
+        return await http.GetStringAsync(url, cancellation);
+    }
+    catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellation.IsCancellationRequested)
+    {
+        log.RulesUnreachable(url, AgentEvents.Detail(e));
         return null;
     }
-
-    var manifest = MembershipManifest.FromJson(await File.ReadAllTextAsync(settings.ManifestPath, cancellation));
-    var members = new Ec2Members(ec2.Client);
-    var group = manifest.FleetLimits.Count == 0 ? null
-        : parsed.GetValue(fleetGroup) ?? await members.GroupOfAsync(parsed.GetValue(instanceId) ?? await InstanceMetadata.InstanceIdAsync(cancellation), cancellation);
-    return new DiscoveryLoop(manifest, members, new RuntimeApi(manifest.RuntimeSocket), TimeProvider.System, log, group, metrics);
 }
 
-// The first install's fill: discovery passes on the new manifest until one reads every pool, within wait.
-async Task<bool> FillAsync(NodeSettings settings, ParseResult parsed, Ec2ClientOnDemand ec2, TimeSpan wait, CancellationToken cancellation)
+// The first install's fill: discovery passes on the new manifest, every second until one reads
+// every pool, for at most waitSeconds.
+async Task<bool> FillAsync(AgentParts parts, int waitSeconds, CancellationToken cancellation)
 {
-    var clock = Stopwatch.StartNew();
-    while (true)
-    {
-        try
+    var within = Retry.EverySecondWithin<bool>(TimeSpan.FromSeconds(waitSeconds));
+    var filled = await within.ExecuteWithinAsync(
+        async token =>
         {
-            if (await Discovery(settings, parsed, ec2, null, cancellation) is not { } discovery || await discovery.PassAsync(cancellation))
+            try
             {
-                return true;
+                return await parts.DiscoveryAsync(null, token) is not { } discovery || await discovery.PassAsync(token);
             }
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            log.PassFailed(e.GetType().Name, AgentEvents.Detail(e));
-        }
-
-        if (clock.Elapsed >= wait)
-        {
-            log.PoolsNotRead((int)wait.TotalSeconds);
-            return false;
-        }
-
-        await Task.Delay(TimeSpan.FromSeconds(1), cancellation);
-    }
-}
-
-// The applier, from the settings: it reloads with the reload command and checks the node's health endpoint.
-BundleApplier Applier(NodeSettings settings) =>
-    new(settings.ConfigDirectory, new RuntimeApi(settings.RuntimeSocket), Run(settings.ReloadCommand),
-        new HealthProbe(new IPEndPoint(IPAddress.Loopback, settings.HealthPort), settings.HealthPath).HealthyAsync, log);
-
-// The rollout, from the settings.
-RuleRollout Rollout(HttpClient http, Uri url, NodeSettings settings, AgentMetrics? metrics) => new(http, url, Applier(settings), log, metrics);
-
-// A command of the settings (program and arguments, no shell), run to its end.
-static Func<CancellationToken, Task> Run(IReadOnlyList<string> command) => async cancellation =>
-{
-    using var process = Process.Start(command[0], command.Skip(1))!;
-    await process.WaitForExitAsync(cancellation);
-};
-
-static void MarkReady(string? file)
-{
-    if (file is not null)
+            catch (Exception e) when (!token.IsCancellationRequested)
+            {
+                log.PassFailed(e.GetType().Name, AgentEvents.Detail(e));
+                return false;
+            }
+        },
+        cancellation);
+    if (!filled)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(file)!);
-        File.WriteAllText(file, "");
+        log.PoolsNotRead(waitSeconds);
     }
+
+    return filled;
 }

@@ -57,6 +57,9 @@ public static class AgentEventLog
         return "inflight";
     }
 
+    /// <summary>Whether the agent said it is ready (what it tells systemd with READY=1): its discovery read every pool, or there is none.</summary>
+    public static bool Ready(IReadOnlyList<AgentEvent> events) => events.Any(e => e.Name is NodeEvents.DiscoveryReady or NodeEvents.NoDiscoveredPool);
+
     private static string Ms(AgentEvent e) => e.Time.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
 
     private static AgentEvent? ParseLine(string line)

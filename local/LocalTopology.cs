@@ -102,7 +102,6 @@ public static class LocalTopology
             ReloadCommand = ["/bin/sh", "-c", $"kill -USR2 \"$(cat {NodeRoot}/master.pid)\""],
             MetricsNamespace = NodeAgentMetrics.Namespace(env),
             MetricsAddress = $"{standIns.BridgeAddress}:{standIns.EmfPort.ToString(CultureInfo.InvariantCulture)}",
-            ReadyFile = $"{NodeRoot}/agent.ready",
         };
     }
 

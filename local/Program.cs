@@ -135,6 +135,28 @@ var countCommand = new Command("count-events", "How many events named NAME the a
 };
 countCommand.SetAction(parsed => Console.WriteLine(parsed.GetValue(logs)!.Sum(file => AgentEventLog.Read(file).Count(e => e.Name == parsed.GetValue(eventName)))));
 
+var readySeconds = new Option<int>("--seconds") { Description = "How long to wait.", DefaultValueFactory = _ => 60 };
+var waitReadyCommand = new Command("wait-ready", "Waits until every agent's log says it is ready (AgentEventLog.Ready), as systemd waits for a node's READY=1; exit 1 naming the logs that never did within SECONDS.")
+{
+    readySeconds, logs,
+};
+waitReadyCommand.SetAction(async (parsed, cancellation) =>
+{
+    var deadline = DateTime.UtcNow.AddSeconds(parsed.GetValue(readySeconds));
+    var waiting = parsed.GetValue(logs)!;
+    while ((waiting = [.. waiting.Where(file => !AgentEventLog.Ready(AgentEventLog.Read(file)))]).Length > 0 && DateTime.UtcNow < deadline)
+    {
+        await Task.Delay(200, cancellation);
+    }
+
+    foreach (var file in waiting)
+    {
+        Console.Error.WriteLine($"wait-ready: {file} holds no ready event after {parsed.GetValue(readySeconds)} s");
+    }
+
+    return waiting.Length == 0 ? 0 : 1;
+});
+
 var rsyslogFile = new Option<string>("--file") { Description = "The access log rsyslog writes.", Required = true };
 var rsyslogConfigCommand = new Command("rsyslog-config", "The node's rsyslog config for HAProxy's access log (the bootstrap's own), taking it on loopback PORT and writing it to FILE; printed.")
 {
@@ -163,7 +185,7 @@ benchCommand.SetAction(parsed =>
     WriteBackends(folder, backends);
 });
 
-return await new RootCommand("Renders the local stand-in of an environment's cluster, and runs its EC2 and AppConfig stand-ins.") { nodesCommand, rulesCommand, benchCommand, ec2Command, appConfigCommand, rolloutStatusCommand, countCommand, rsyslogConfigCommand }.Parse(args).InvokeAsync();
+return await new RootCommand("Renders the local stand-in of an environment's cluster, and runs its EC2 and AppConfig stand-ins.") { nodesCommand, rulesCommand, benchCommand, ec2Command, appConfigCommand, rolloutStatusCommand, countCommand, waitReadyCommand, rsyslogConfigCommand }.Parse(args).InvokeAsync();
 
 // The environment's spec, with the listeners and keepalive the command line overrides.
 HaproxySpec LocalSpec(ParseResult parsed)

@@ -62,9 +62,6 @@ public sealed record NodeSettings
     /// <summary>The log group CloudWatch keeps the metrics' EMF objects in; null: the namespace.</summary>
     public string? LogGroup { get; init; }
 
-    /// <summary>A file created after the first discovery pass that read every pool (the bootstrap waits for it); null: none.</summary>
-    public string? ReadyFile { get; init; }
-
     /// <summary>The membership manifest's path.</summary>
     [JsonIgnore]
     public string ManifestPath => Path.Combine(ConfigDirectory, MembershipManifest.FileName);
@@ -117,7 +114,6 @@ public sealed record NodeSettings
         }
 
         Require(IPEndPoint.TryParse(MetricsAddress ?? "", out _), "metricsAddress", $"{Show(MetricsAddress)} is not an address and port; use one such as 127.0.0.1:25888");
-        Require(ReadyFile is null || Absolute(ReadyFile), "readyFile", $"{Show(ReadyFile)} is not an absolute path");
         return problems;
     }
 }

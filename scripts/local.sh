@@ -69,7 +69,6 @@ start_node() { # start_node <n>: HAProxy, then the node agent on the settings lo
   local dir="$LOCAL_DIR/node$1"
   in_node "$1" haproxy -W -db -f /mnt/haproxy/haproxy.cfg >> "$dir/haproxy.log" 2>&1 &
   echo $! > "$dir/master.pid"
-  rm -f "$dir/agent.ready"
   wait_until 10 test -S "$dir/run/admin.sock"
   in_node "$1" "$AGENT_BIN" --settings /mnt/agent.json >> "$dir/agent.log" 2>&1 &
   echo $! > "$dir/agent.pid"
@@ -355,8 +354,8 @@ up() { # up <env> [renderer options]
     start_node "$n"
   done
   start_front
+  local_cluster wait-ready --seconds 60 "$LOCAL_DIR"/node*/agent.log || { echo "local: an agent never read every pool" >&2; return 1; }
   for n in $(seq 1 $NODES); do
-    wait_until 60 test -f "$LOCAL_DIR/node$n/agent.ready" || { echo "local: node$n's agent never read every pool" >&2; return 1; }
     wait_until 60 node_up_in_front "$n" || { echo "local: node$n never became healthy in the front" >&2; return 1; }
     echo "local: node$n (zone $(node_zone "$n"), $(node_address "$n")) is UP behind the front"
   done

@@ -38,32 +38,21 @@ public static partial class BootstrapScript
             .Append(Setting("SIGNAL_RESOURCE", settings.SignalResource))
             .Append(Setting("REGION", settings.Region))
             .Append(Setting("RULES_URL", settings.Rules.Url))
-            .Append(Setting("APPCONFIG_PORT", Number(settings.Rules.AgentPort)))
-            .Append(Setting("APPCONFIG_POLL_SECONDS", Number(settings.Rules.PollSeconds)))
-            .Append(Setting("LOG_GROUP", settings.LogGroupName))
-            .Append(Setting("ACCESS_LOG", AccessLogFile))
             .Append(Setting("AGENT_URI", settings.Agent.Uri))
             .Append(Setting("AGENT_SHA256", settings.Agent.Sha256))
-            .Append(Setting("AGENT_METRICS_NAMESPACE", settings.Agent.MetricsNamespace))
             .Append(Setting("AGENT_READY_SECONDS", Number(settings.Agent.ReadySeconds)))
-            .Append(Setting("AGENT_READY", AgentReadyFile))
             .Append(Setting("AGENT_SETTINGS", NodeSettings.DefaultPath))
+            .Append(Setting("AGENT_BIN", NodeFiles.AgentBinary))
+            .Append(Setting("AGENT_LOG", NodeFiles.AgentLog))
+            .Append(Setting("BOOT_LOG", NodeFiles.BootLog))
             .Append(Setting("SERVER_STATE_FILE", settings.Agent.ServerStateFile))
-            .Append(Setting("METRICS_TARGET", $"127.0.0.1:{Number(settings.AdminPort)}"))
-            .Append(Setting("METRICS_PATH", NodeLoadMetrics.Path))
-            .Append(Setting("METRICS_SCRAPE_SECONDS", Number(NodeLoadMetrics.ScrapeSeconds)))
-            .Append(Setting("LOAD_METRICS", $"^({NodeLoadMetrics.Sessions}|{NodeLoadMetrics.Requests})$"))
-            .Append(Setting("LOAD_FRONTEND", NodeLoadMetrics.Frontend))
-            .Append(Setting("LOAD_DIMENSION", NodeLoadMetrics.GroupDimension))
-            .Append(Setting("KEEPALIVE_TIME", Seconds(settings.TcpKeepAlive.Idle)))
-            .Append(Setting("KEEPALIVE_INTERVAL", Seconds(settings.TcpKeepAlive.Interval)))
-            .Append(Setting("KEEPALIVE_PROBES", Number(settings.TcpKeepAlive.Probes)))
+            .Append(Setting("PROMETHEUS_CONFIG", NodeFiles.PrometheusConfig))
+            .Append(Setting("CLOUDWATCH_CONFIG", NodeFiles.CloudWatchConfig))
+            .Append(Setting("GROUP_TOKEN", NodeFiles.GroupToken))
             .Append('\n')
-            // The body names the directory in one place, as a bare word: the path is checked to be plain.
-            .Append(Body.Value.Replace("@CONFIG_DIR@", settings.ConfigDirectory, StringComparison.Ordinal)
-                // Inside a quoted heredoc: every line of the JSON is a brace or a quoted property, never its end marker.
-                .Replace("@AGENT_SETTINGS_JSON@", AgentSettings(settings).ToJson().TrimEnd('\n'), StringComparison.Ordinal)
-                .Replace("@RSYSLOG_CONF@", RsyslogConfig(settings.SyslogPort, AccessLogFile).TrimEnd('\n'), StringComparison.Ordinal))
+            .Append(WriteNodeFiles(NodeFiles.For(settings)))
+            .Append('\n')
+            .Append(Body.Value)
             .ToString();
 
         var problems = new Problems()["UserData"];
@@ -72,9 +61,6 @@ public static partial class BootstrapScript
         problems.ThrowIfAny(nameof(BootstrapSettings));
         return script;
     }
-
-    /// <summary>The access log the node's rsyslog writes and the CloudWatch agent ships.</summary>
-    public const string AccessLogFile = "/var/log/haproxy/access.log";
 
     /// <summary>
     /// The node's rsyslog config for HAProxy's access log, the one source for the node and
@@ -93,9 +79,6 @@ public static partial class BootstrapScript
 
         """);
 
-    /// <summary>Where the agent marks its first pass that read every pool; the script waits for it.</summary>
-    private const string AgentReadyFile = "/run/haproxy-cluster-agent/ready";
-
     /// <summary>The node agent's settings file, from the bootstrap's settings: one source for both.</summary>
     public static NodeSettings AgentSettings(BootstrapSettings settings)
     {
@@ -111,8 +94,33 @@ public static partial class BootstrapScript
             HealthPath = settings.HealthPath,
             MetricsNamespace = settings.Agent.MetricsNamespace,
             LogGroup = settings.LogGroupName,
-            ReadyFile = AgentReadyFile,
         };
+    }
+
+    /// <summary>
+    /// The shell function that writes <paramref name="files"/>, each as a quoted heredoc: bash
+    /// expands nothing in it, and no line of a file is the heredoc's end marker.
+    /// </summary>
+    private static string WriteNodeFiles(IReadOnlyList<NodeFiles.NodeFile> files)
+    {
+        const string End = "NODE_FILE";
+        var function = new StringBuilder("# The node's files (NodeFiles), made at synth time from the same settings.\nwrite_node_files() {\n");
+        foreach (var dir in files.Select(f => Path.GetDirectoryName(f.Path)!).Distinct(StringComparer.Ordinal))
+        {
+            function.Append(CultureInfo.InvariantCulture, $"  mkdir -p '{dir}'\n");
+        }
+
+        foreach (var file in files)
+        {
+            if (!file.Content.EndsWith('\n') || file.Content.Split('\n').Contains(End, StringComparer.Ordinal) || file.Path.Contains('\'', StringComparison.Ordinal))
+            {
+                throw new InvalidOperationException($"{file.Path} cannot be written by a heredoc ending {End}");
+            }
+
+            function.Append(CultureInfo.InvariantCulture, $"  cat > '{file.Path}' <<'{End}'\n{file.Content}{End}\n");
+        }
+
+        return function.Append("}\n").ToString();
     }
 
     private const string S3UriAllowed = "s3://bucket/key with a plain bucket name and key";

@@ -300,7 +300,7 @@ public sealed class DiscoveryLoopTests : IDisposable
     }
 
     [Fact]
-    public async Task The_agent_process_lives_through_an_unparseable_ec2_reply_and_fills_slots_once_ec2_answers()
+    public async Task The_agent_process_lives_through_an_unparseable_ec2_reply_and_tells_systemd_it_is_ready_once_the_slots_are_filled()
     {
         // GIVEN EC2 answering XML the SDK cannot parse (the reply that once ended the agent)
         Members(1, 2);
@@ -310,34 +310,23 @@ public sealed class DiscoveryLoopTests : IDisposable
             Ec2Endpoint = _ec2.StandIn.Endpoint.ToString(),
             DiscoveryIntervalSeconds = 1,
         });
-        using var process = Process.Start(new ProcessStartInfo("dotnet", [AgentExecutable.Dll, "--settings", settings])
-        { RedirectStandardOutput = true, RedirectStandardError = true })!;
-        var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        process.OutputDataReceived += (_, e) => output.Enqueue(e.Data ?? "");
-        process.ErrorDataReceived += (_, e) => output.Enqueue(e.Data ?? "");
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        try
-        {
-            // WHEN it has been refused twice  THEN it still runs
-            WaitUntil(() => _ec2.StandIn.Requests >= 2 || process.HasExited, "two discovery passes");
-            Assert.False(process.HasExited, string.Join('\n', output));
-            Assert.Contains(Events.InOutput(output), e => e.GetProperty("Event").GetString() == NodeEvents.Ec2ReadFailed && e.GetProperty("What").GetString() == "app");
+        using var agent = new AgentProcess(_folder, settings);
 
-            // WHEN EC2 answers again  THEN the next pass fills the slots (the backoff is 2 s, 4 s… after 1, 2… failures)
-            _ec2.Heal();
-            var clock = Stopwatch.StartNew();
-            while (Serving() != "app-1=127.0.0.11 app-2=127.0.0.12")
-            {
-                Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30) && !process.HasExited, "the agent did not fill the slots\n" + string.Join('\n', output));
-                await Task.Delay(100);
-            }
-        }
-        finally
-        {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
-        }
+        // WHEN it has been refused twice  THEN it still runs, and has not told systemd it is ready
+        WaitUntil(() => _ec2.StandIn.Requests >= 2 || agent.HasExited, "two discovery passes");
+        Assert.False(agent.HasExited, string.Join('\n', agent.Output));
+        Assert.Contains(Events.InOutput(agent.Output), e => e.GetProperty("Event").GetString() == NodeEvents.Ec2ReadFailed && e.GetProperty("What").GetString() == "app");
+        Assert.Null(agent.NextNotification(TimeSpan.Zero));
+
+        // WHEN EC2 answers again  THEN a pass fills the slots, and only then does it say READY=1
+        _ec2.Heal();
+        Assert.Equal("READY=1", agent.NextNotification(TimeSpan.FromSeconds(30)));
+        Assert.Equal("app-1=127.0.0.11 app-2=127.0.0.12", Serving());
+
+        // WHEN systemd stops it (SIGTERM)  THEN it says STOPPING=1 and ends cleanly
+        await agent.StopAsync();
+        Assert.Equal("STOPPING=1", agent.NextNotification(TimeSpan.FromSeconds(5)));
+        Assert.True(agent.ExitCode == 0, string.Join('\n', agent.Output));
     }
 
     public void Dispose()

@@ -117,8 +117,8 @@ public class ClusterPartsTests
 
         // THEN its node agent probes the spec's endpoint, and its user data reads the rules from this environment's AppConfig profile
         Assert.Contains("  \"healthPort\": 9090,\n  \"healthPath\": \"/ready\",\n", fleet.UserDataScript, StringComparison.Ordinal);
-        Assert.Contains("readonly LOG_GROUP='/haproxy-cluster/parts'\n", fleet.UserDataScript, StringComparison.Ordinal);
-        Assert.Contains($"readonly CONFIG_DIR={ConfigRenderer.DefaultConfigDirectory}\n", fleet.UserDataScript, StringComparison.Ordinal);
+        Assert.Contains("\"log_group_name\":\"/haproxy-cluster/parts\"", fleet.UserDataScript, StringComparison.Ordinal);
+        Assert.Contains($"  \"configDirectory\": \"{ConfigRenderer.DefaultConfigDirectory}\",\n", fleet.UserDataScript, StringComparison.Ordinal);
         Assert.Contains("readonly RULES_URL='http://localhost:2772/applications/haproxy-cluster-parts/environments/parts/configurations/rules'\n", fleet.UserDataScript, StringComparison.Ordinal);
         Template.FromStack(stack).HasResourceProperties("AWS::AutoScaling::AutoScalingGroup", Fields(("MinSize", "2"), ("MaxSize", "3")));
     }

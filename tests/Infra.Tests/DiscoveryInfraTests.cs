@@ -29,7 +29,7 @@ public class DiscoveryInfraTests(SynthesizedApp app) : IClassFixture<Synthesized
 
         Assert.Contains($"readonly AGENT_SHA256='{sha256}'\n", script, StringComparison.Ordinal);
         Assert.Matches("readonly AGENT_URI='s3://cdk-hnb659fds-assets-123456789012-eu-west-1/[0-9a-f]{64}[.][0-9a-f]{64}'\n", script);
-        Assert.Contains("readonly AGENT_METRICS_NAMESPACE='HaproxyCluster/dev'\n", script, StringComparison.Ordinal);
+        Assert.Contains("  \"metricsNamespace\": \"HaproxyCluster/dev\",\n", script, StringComparison.Ordinal);
         Assert.Contains("readonly SERVER_STATE_FILE='/var/lib/haproxy/server-state'\n", script, StringComparison.Ordinal);
         // every node runs the agent, which applies the rules, whether or not a pool is discovered
         Assert.Contains($"readonly AGENT_SHA256='{sha256}'\n", app.Stacks["staging"].Cluster.UserDataScript, StringComparison.Ordinal);

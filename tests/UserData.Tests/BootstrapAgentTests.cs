@@ -70,13 +70,16 @@ public sealed class BootstrapAgentTests : IDisposable
         // THEN the node signalled success only after the agent's first pass
         Assert.True(exitCode == 0, output);
         Assert.Equal([$"cfn-signal -e 0 --stack {Stack} --resource NodesAsgABCD1234 --region eu-west-1"], node.Calls("cfn-signal"));
-        Assert.Matches("node agent ready after [0-9]+ s", output);
+        Assert.Contains("haproxy-bootstrap: node agent ready\n", output, StringComparison.Ordinal);
         Assert.Contains(AgentEventLog.Parse(output.Split('\n')), e => e.Name == NodeEvents.RulesApplied && e.Field("Outcome") == "Started");
         Assert.NotNull(node.AgentPid);
         // AND the executable is the published one, the unit runs it on the bundle's manifest
         Assert.Equal(_agent, File.ReadAllBytes(Path.Combine(node.Upper, "usr/local/bin/haproxy-cluster-agent")));
         var unit = node.ReadFile("/etc/systemd/system/haproxy-cluster-agent.service");
         Assert.Contains("ExecStart=/usr/local/bin/haproxy-cluster-agent --settings /etc/haproxy-cluster/agent.json\n", unit, StringComparison.Ordinal);
+        // (a notify service: systemctl returned once the agent sent READY=1, within ReadySeconds)
+        Assert.Contains("Type=notify\nExecStart=", unit, StringComparison.Ordinal);
+        Assert.Contains("TimeoutStartSec=30\n", unit, StringComparison.Ordinal);
         // AND its settings are the ones the builder made from the same settings as the script
         var written = NodeSettings.FromJson(node.ReadFile(NodeSettings.DefaultPath), out _)!;
         Assert.Equal(_ec2.Endpoint.ToString(), written.Ec2Endpoint);

@@ -42,7 +42,7 @@ public class BootstrapScriptTests
         Assert.StartsWith("#!/bin/bash\n", script, StringComparison.Ordinal);
         Assert.Contains("\nset -euo pipefail\n", script, StringComparison.Ordinal);
         Assert.Contains("readonly RULES_URL='http://localhost:2772/applications/haproxy-cluster-dev/environments/dev/configurations/rules'\n", script, StringComparison.Ordinal);
-        Assert.Contains("readonly APPCONFIG_POLL_SECONDS='15'\n", script, StringComparison.Ordinal);
+        Assert.Contains("\nEnvironment=POLL_INTERVAL=15\n", script, StringComparison.Ordinal);
         Assert.Contains("trap on_exit EXIT", script, StringComparison.Ordinal);
     }
 

@@ -57,6 +57,28 @@ internal sealed class NodeSandbox : IDisposable
             done
             exec /usr/bin/curl "$@"
             """,
+        ["notify-supervisor"] = """
+            # notify-supervisor <ready file> <pid file> <command...>: systemd's side of Type=notify.
+            # Runs the command as its child, named systemd (the host's check), with NOTIFY_SOCKET
+            # set; touches the ready file when READY=1 arrives; lives as long as the command.
+            exec perl - "$@" <<'PERL'
+            use strict; use warnings; use Socket; use IO::Socket::UNIX; use IO::Select; use POSIX ":sys_wait_h";
+            my ($ready, $pid_file, @command) = @ARGV;
+            $0 = "systemd";
+            my $path = "/run/haproxy-cluster-agent.notify";
+            unlink $path;
+            my $socket = IO::Socket::UNIX->new(Type => SOCK_DGRAM, Local => $path) or die "notify socket: $!";
+            my $pid = fork() // die "fork: $!";
+            if ($pid == 0) { $ENV{NOTIFY_SOCKET} = $path; open STDIN, "<", "/dev/null"; exec @command or die "exec: $!"; }
+            open my $out, ">", $pid_file or die; print $out "$pid\n"; close $out;
+            my $select = IO::Select->new($socket);
+            while (waitpid($pid, WNOHANG) == 0) {
+              next unless $select->can_read(0.2);
+              $socket->recv(my $message, 4096);
+              if ($message =~ /^READY=1$/m) { open my $touch, ">", $ready or die; close $touch; }
+            }
+            PERL
+            """,
         ["systemctl"] = """
             record systemctl "$@"
             if [ "$*" = "restart rsyslog" ]; then
@@ -72,18 +94,30 @@ internal sealed class NodeSandbox : IDisposable
               exec rsyslogd -f /etc/rsyslog-sandbox.conf -i /run/rsyslogd.pid
             fi
             if [ "${2:-}" = haproxy-cluster-agent ]; then
-              # The unit's own command line.
+              # The unit as systemd runs it (Type=notify): its command line under a parent named
+              # systemd, with NOTIFY_SOCKET set; restart returns once the agent sent READY=1, and
+              # after TimeoutStartSec fails, stopping the agent, as systemd does.
+              unit=/etc/systemd/system/haproxy-cluster-agent.service
               agent_pid=/run/haproxy-cluster-agent.pid
+              ready=/run/haproxy-cluster-agent.ready
+              stop() { if [ -f "$agent_pid" ]; then kill "$(cat "$agent_pid")" 2>/dev/null || true; rm -f "$agent_pid"; fi; }
               case "$1" in
                 restart)
-                  if [ -f "$agent_pid" ]; then kill "$(cat "$agent_pid")" 2>/dev/null || true; fi
+                  stop
+                  rm -f "$ready"
                   mkdir -p /run/haproxy-cluster-agent
-                  command=$(sed -n 's/^ExecStart=//p' /etc/systemd/system/haproxy-cluster-agent.service)
-                  log=$(sed -n 's/^StandardOutput=append://p' /etc/systemd/system/haproxy-cluster-agent.service)
+                  command=$(sed -n 's/^ExecStart=//p' "$unit")
+                  log=$(sed -n 's/^StandardOutput=append://p' "$unit")
+                  timeout=$(sed -n 's/^TimeoutStartSec=//p' "$unit")
                   # shellcheck disable=SC2086 # the unit's words, split as systemd splits them
-                  setsid $command >> "$log" 2>&1 < /dev/null &
-                  echo $! > "$agent_pid" ;;
-                stop) if [ -f "$agent_pid" ]; then kill "$(cat "$agent_pid")" 2>/dev/null || true; rm -f "$agent_pid"; fi ;;
+                  setsid notify-supervisor "$ready" "$agent_pid" $command >> "$log" 2>&1 < /dev/null &
+                  for _ in $(seq $((timeout * 10))); do
+                    if [ -f "$ready" ]; then exit 0; fi
+                    sleep 0.1
+                  done
+                  stop
+                  exit 1 ;;
+                stop) stop ;;
               esac
               exit 0
             fi

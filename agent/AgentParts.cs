@@ -1,0 +1,63 @@
+using System.Diagnostics;
+using System.Net;
+using HaproxyCluster.Node;
+using Microsoft.Extensions.Logging;
+
+namespace HaproxyCluster.Agent;
+
+/// <summary>
+/// The agent's parts, made from the node's settings: discovery on the manifest of the rules in
+/// place, the applier and the rollout. <paramref name="fleetGroup"/> and <paramref name="instanceId"/>
+/// override what EC2 and the instance metadata say (the options a person uses by hand).
+/// </summary>
+internal sealed class AgentParts(NodeSettings settings, ILogger log, string? fleetGroup = null, string? instanceId = null) : IDisposable
+{
+    private readonly Ec2ClientOnDemand _ec2 = new(settings);
+
+    public NodeSettings Settings => settings;
+
+    /// <summary>The CloudWatch agent's EMF endpoint, when the settings name a namespace.</summary>
+    public AgentMetrics? Metrics { get; } = settings.MetricsNamespace is { } name
+        ? new AgentMetrics(IPEndPoint.Parse(settings.MetricsAddress), name, settings.LogGroup ?? name, TimeProvider.System)
+        : null;
+
+    /// <summary>
+    /// Discovery on the membership manifest of the rules in place, or null when they bring none.
+    /// Throws what reading the manifest, IMDS or EC2 throws.
+    /// </summary>
+    public async Task<DiscoveryLoop?> DiscoveryAsync(AgentMetrics? metrics, CancellationToken cancellation)
+    {
+        if (!File.Exists(settings.ManifestPath))
+        {
+            return null;
+        }
+
+        var manifest = MembershipManifest.FromJson(await File.ReadAllTextAsync(settings.ManifestPath, cancellation));
+        var members = new Ec2Members(_ec2.Client);
+        var group = manifest.FleetLimits.Count == 0 ? null
+            : fleetGroup ?? await members.GroupOfAsync(instanceId ?? await InstanceMetadata.InstanceIdAsync(cancellation), cancellation);
+        return new DiscoveryLoop(manifest, members, new RuntimeApi(manifest.RuntimeSocket), TimeProvider.System, log, group, metrics);
+    }
+
+    /// <summary>The applier: it reloads with the reload command and checks the node's health endpoint.</summary>
+    public BundleApplier Applier() =>
+        new(settings.ConfigDirectory, new RuntimeApi(settings.RuntimeSocket), Run(settings.ReloadCommand),
+            new HealthProbe(new IPEndPoint(IPAddress.Loopback, settings.HealthPort), settings.HealthPath).HealthyAsync, log);
+
+    /// <summary>The rollout of the rules versions AppConfig deploys, or null when the settings name no rules URL.</summary>
+    public RuleRollout? Rollout(HttpClient http) =>
+        settings.RulesUrl is { } url ? new RuleRollout(http, new Uri(url), Applier(), log, Metrics) : null;
+
+    /// <summary>A command of the settings (program and arguments, no shell), run to its end.</summary>
+    public static Func<CancellationToken, Task> Run(IReadOnlyList<string> command) => async cancellation =>
+    {
+        using var process = Process.Start(command[0], command.Skip(1))!;
+        await process.WaitForExitAsync(cancellation);
+    };
+
+    public void Dispose()
+    {
+        _ec2.Dispose();
+        Metrics?.Dispose();
+    }
+}
