@@ -25,42 +25,37 @@ public static class AgentEventLog
     /// <summary>The events among <paramref name="lines"/>.</summary>
     public static IReadOnlyList<AgentEvent> Parse(IEnumerable<string> lines) => [.. lines.Select(ParseLine).OfType<AgentEvent>()];
 
-    /// <summary>
-    /// What became of rules version <paramref name="sha256"/> on a node, from its events: one of
-    /// <c>unreached</c>, <c>inflight</c>, <c>applied MS OUTCOME</c>, <c>unchanged MS</c> or
-    /// <c>refused MS SECONDS-BACK REASON</c>, MS being when it happened (Unix milliseconds).
-    /// </summary>
-    public static string RolloutOutcome(IReadOnlyList<AgentEvent> events, string sha256)
+    /// <summary>What became of rules version <paramref name="sha256"/> on a node, from its events.</summary>
+    public static NodeRollout RolloutOf(IReadOnlyList<AgentEvent> events, string sha256)
     {
         var mine = events.Where(e => e.Field("Sha256") == sha256).ToList();
         if (!mine.Any(e => e.Name == NodeEvents.RulesVersionReceived))
         {
-            return "unreached";
+            return new NodeRollout(NodeRollout.Status.Unreached);
         }
 
         if (mine.FirstOrDefault(e => e.Name == NodeEvents.RulesApplied) is { } applied)
         {
             var outcome = applied.Field("Outcome");
-            return outcome == "Unchanged" ? $"unchanged {Ms(applied)}" : $"applied {Ms(applied)} {outcome}";
+            return new NodeRollout(outcome == "Unchanged" ? NodeRollout.Status.Unchanged : NodeRollout.Status.Applied, applied.Time, outcome);
         }
 
         if (mine.FirstOrDefault(e => e.Name == NodeEvents.RulesFailed) is { } failed)
         {
             var reverted = mine.FirstOrDefault(e => e.Name == NodeEvents.BundleReverted);
+            var back = reverted?.Field("SecondsBack") is { } seconds ? double.Parse(seconds, CultureInfo.InvariantCulture) : 0;
             var reason = mine.FirstOrDefault(e => e.Name == NodeEvents.ConfigRefused) is { } refused
                 ? "haproxy -c refused it: " + refused.Field("Alerts")
-                : reverted is not null ? $"it failed its health check; back on the previous config {reverted.Field("SecondsBack")} s later"
+                : reverted is not null ? $"it failed its health check; back on the previous config {back.ToString(CultureInfo.InvariantCulture)} s later"
                 : mine.FirstOrDefault(e => e.Name == NodeEvents.BundleHashMismatch) is not null ? "its bundle's SHA-256 did not match" : "refused";
-            return $"refused {Ms(failed)} {reverted?.Field("SecondsBack") ?? "0"} {reason}";
+            return new NodeRollout(NodeRollout.Status.Refused, failed.Time, SecondsBack: back, Reason: reason);
         }
 
-        return "inflight";
+        return new NodeRollout(NodeRollout.Status.Inflight);
     }
 
     /// <summary>Whether the agent said it is ready (what it tells systemd with READY=1): its discovery read every pool, or there is none.</summary>
     public static bool Ready(IReadOnlyList<AgentEvent> events) => events.Any(e => e.Name is NodeEvents.DiscoveryReady or NodeEvents.NoDiscoveredPool);
-
-    private static string Ms(AgentEvent e) => e.Time.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
 
     private static AgentEvent? ParseLine(string line)
     {
@@ -81,4 +76,30 @@ public static class AgentEventLog
             return null; // a line cut short by a crash
         }
     }
+}
+
+/// <summary>What became of a rules version on one node: when it applied or refused it, how, and how long it took to be back on the previous rules.</summary>
+public sealed record NodeRollout(NodeRollout.Status State, DateTimeOffset? At = null, string? Outcome = null, double SecondsBack = 0, string? Reason = null)
+{
+    /// <summary>Where the version is on the node.</summary>
+    public enum Status
+    {
+        /// <summary>The node has not received it.</summary>
+        Unreached,
+
+        /// <summary>Received, being applied.</summary>
+        Inflight,
+
+        /// <summary>Applied: it runs.</summary>
+        Applied,
+
+        /// <summary>Received, and it changed nothing that runs.</summary>
+        Unchanged,
+
+        /// <summary>Refused or reverted: the previous rules run.</summary>
+        Refused,
+    }
+
+    /// <summary>Whether the node is done with the version.</summary>
+    public bool Settled => State is Status.Applied or Status.Unchanged or Status.Refused;
 }

@@ -32,9 +32,10 @@ var appConfigPort = new Option<int>("--appconfig-port") { Description = "The App
 var emfPortOnBridge = new Option<int>("--emf-port") { Description = "Where on the bridge the agents send their EMF data points.", Required = true };
 var agentInterval = new Option<int>("--agent-interval-seconds") { Description = "Seconds between two discovery passes of each node's agent.", DefaultValueFactory = _ => 5 };
 var rulesPoll = new Option<int>("--rules-poll-seconds") { Description = "Seconds between two reads of the rules by each node's agent.", DefaultValueFactory = _ => 1 };
-var nodesCommand = new Command("nodes", "Each node's bundle (OUT/node<i>/haproxy/, as a node of the local cluster sees it under /mnt) and agent settings (OUT/node<i>/agent.json), the rules version of it (OUT/rules.json), the local backends' configs (OUT/backends/) and list (OUT/backends.tsv), every instance EC2-discovered pools can have (OUT/instances.tsv), and OUT/topology.env, which local.sh reads.")
+var frontCheckMs = new Option<int?>("--front-check-ms") { Description = "The front's health check interval in milliseconds. Default: the target group's." };
+var nodesCommand = new Command("nodes", "Each node's bundle (OUT/node<i>/haproxy/, as a node of the local cluster sees it under /mnt) and agent settings (OUT/node<i>/agent.json), the rules version of it (OUT/rules.json), the front's config (OUT/front.cfg), the local backends' configs (OUT/backends/) and list (OUT/backends.tsv), every instance EC2-discovered pools can have (OUT/instances.tsv), and OUT/topology.env, which local.sh reads.")
 {
-    env, output, nodes, backendAddress, firstPort, httpPort, healthPort, healthPath, keepAlive, ec2Port, appConfigPort, emfPortOnBridge, agentInterval, rulesPoll,
+    env, output, nodes, backendAddress, firstPort, httpPort, healthPort, healthPath, keepAlive, ec2Port, appConfigPort, emfPortOnBridge, agentInterval, rulesPoll, frontCheckMs,
 };
 nodesCommand.SetAction(parsed =>
 {
@@ -55,7 +56,9 @@ nodesCommand.SetAction(parsed =>
     File.WriteAllText(Path.Combine(folder, "rules.json"), RulesPayload.Encode(bundle.Archive()));
     WriteBackends(folder, backends);
     File.WriteAllLines(Path.Combine(folder, "instances.tsv"), LocalTopology.Instances(spec, backends));
-    File.WriteAllText(Path.Combine(folder, "topology.env"), LocalTopology.TopologyEnv(spec));
+    var checkInterval = parsed.GetValue(frontCheckMs) is { } ms ? TimeSpan.FromMilliseconds(ms) : (TimeSpan?)null;
+    File.WriteAllText(Path.Combine(folder, "front.cfg"), LocalFront.Config(spec.Listeners, parsed.GetValue(backendAddress)!, parsed.GetValue(nodes), checkInterval));
+    File.WriteAllText(Path.Combine(folder, "topology.env"), LocalTopology.TopologyEnv(spec, parsed.GetValue(backendAddress)!, parsed.GetValue(nodes)));
 });
 
 var tenants = new Option<int>("--tenants") { Description = "Rows to add to the host table 'tenants' (a table-only change)." };
@@ -114,18 +117,24 @@ ec2Command.SetAction(async (parsed, cancellation) =>
 });
 
 var sha = new Option<string>("--sha") { Description = "The rules version's bundle SHA-256.", Required = true };
-var logs = new Argument<string[]>("LOG") { Description = "A node agent's log, as FILE or FILE:LINE to read from that line on." };
-var rolloutStatusCommand = new Command("rollout-status", "What became of rules version SHA on each node, from its agent's events: a line each (see AgentEventLog.RolloutOutcome).")
+var logs = new Argument<string[]>("LOG") { Description = "A node agent's log." };
+var appConfigUrl = new Option<Uri>("--appconfig") { Description = "The AppConfig stand-in's control URL.", Required = true };
+var payloadFile = new Option<FileInfo>("--payload") { Description = "The rules version to deploy (what 'rules' wrote).", Required = true };
+var strategyQuery = new Option<string>("--query") { Description = "The deployment strategy, as 'rules' printed it.", Required = true };
+var localDir = new Option<DirectoryInfo>("--local-dir") { Description = "The local cluster's folder (node<i>/agent.log, node<i>/run/admin.sock).", Required = true };
+var timeoutSeconds = new Option<int>("--timeout-seconds") { Description = "How long to follow it.", DefaultValueFactory = _ => 60 };
+var summaryFile = new Option<FileInfo>("--summary") { Description = "Where to write the figures as shell assignments (ROLLOUT_LIVE…).", Required = true };
+var rolloutCommand = new Command("rollout", "Deploys rules version SHA through the AppConfig stand-in and follows it on each node through its agent's events, until each applied or refused it or the deployment rolled back: a line a node, one in all, and the figures in SUMMARY (RolloutFollower).")
 {
-    sha, logs,
+    appConfigUrl, payloadFile, strategyQuery, sha, localDir, nodes, timeoutSeconds, summaryFile,
 };
-rolloutStatusCommand.SetAction(parsed =>
+rolloutCommand.SetAction(async (parsed, cancellation) =>
 {
-    foreach (var log in parsed.GetValue(logs)!)
-    {
-        var (file, from) = log.LastIndexOf(':') is var colon and > 0 ? (log[..colon], int.Parse(log[(colon + 1)..], CultureInfo.InvariantCulture)) : (log, 1);
-        Console.WriteLine(AgentEventLog.RolloutOutcome(AgentEventLog.Read(file, from), parsed.GetValue(sha)!));
-    }
+    using var http = new HttpClient { BaseAddress = parsed.GetValue(appConfigUrl), Timeout = TimeSpan.FromSeconds(10) };
+    var follower = new RolloutFollower(http, parsed.GetValue(localDir)!.FullName, parsed.GetValue(nodes));
+    var summary = await follower.RunAsync(await File.ReadAllTextAsync(parsed.GetValue(payloadFile)!.FullName, cancellation), parsed.GetValue(strategyQuery)!,
+        parsed.GetValue(sha)!, TimeSpan.FromSeconds(parsed.GetValue(timeoutSeconds)), Console.Out, cancellation);
+    await File.WriteAllTextAsync(parsed.GetValue(summaryFile)!.FullName, summary.ShellAssignments(), cancellation);
 });
 
 var eventName = new Option<string>("--name") { Description = "The event's name (AgentEvents).", Required = true };
@@ -185,7 +194,7 @@ benchCommand.SetAction(parsed =>
     WriteBackends(folder, backends);
 });
 
-return await new RootCommand("Renders the local stand-in of an environment's cluster, and runs its EC2 and AppConfig stand-ins.") { nodesCommand, rulesCommand, benchCommand, ec2Command, appConfigCommand, rolloutStatusCommand, countCommand, waitReadyCommand, rsyslogConfigCommand }.Parse(args).InvokeAsync();
+return await new RootCommand("Renders the local stand-in of an environment's cluster, and runs its EC2 and AppConfig stand-ins.") { nodesCommand, rulesCommand, benchCommand, ec2Command, appConfigCommand, rolloutCommand, countCommand, waitReadyCommand, rsyslogConfigCommand }.Parse(args).InvokeAsync();
 
 // The environment's spec, with the listeners and keepalive the command line overrides.
 HaproxySpec LocalSpec(ParseResult parsed)

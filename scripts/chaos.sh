@@ -13,7 +13,7 @@
 # API outage that changes nothing serving; none may fail a request or reload a node. Last line:
 # "chaos: <sent> requests, <failed> failed".
 # CHAOS_SECONDS sets each phase's load (default 20), CHAOS_OUTAGE_SECONDS the outage (default 30);
-# HEALTH_INTERVAL the front's check interval, AGENT_INTERVAL the agents' (default 5 s).
+# FRONT_CHECK_MS the front's check interval (ms), AGENT_INTERVAL the agents' (default 5 s).
 set -euo pipefail
 # shellcheck source=scripts/local.sh disable=SC1091
 source "$(dirname "$0")/local.sh"
@@ -38,7 +38,7 @@ over_budget=0
 load() { # load <phase> [host] [seconds]: wrk through the front, in the background (pid in LOAD_PID)
   local seconds=${3:-$PHASE_SECONDS}
   timeout $((seconds + 30)) wrk -t2 -c"$CONNECTIONS" -d"${seconds}s" --timeout 5s \
-    -H "Host: ${2:-app.example.com}" -H "Connection: close" "http://127.0.0.1:$FRONT_HTTP/" > "$LOCAL_DIR/wrk-$1.txt" 2>&1 &
+    -H "Host: ${2:-$DEFAULT_HOST}" -H "Connection: close" "http://127.0.0.1:$FRONT_HTTP/" > "$LOCAL_DIR/wrk-$1.txt" 2>&1 &
   LOAD_PID=$!
 }
 
@@ -136,7 +136,7 @@ rules_phase() { # rules_phase <phase> <strategy env> <seconds per minute> [local
   shift 3
   rendered=$(render_rules "$LOCAL_DIR/rules-$phase.json" --strategy-of "$strategy" --seconds-per-minute "$pace" "$@")
   read -r query sha <<< "$rendered"
-  load "$phase" app.example.com "$RULES_PHASE_SECONDS"; mid_phase
+  load "$phase" "$DEFAULT_HOST" "$RULES_PHASE_SECONDS"; mid_phase
   rollout "$LOCAL_DIR/rules-$phase.json" "$query" "$sha" "$RULES_PHASE_SECONDS" > "$LOCAL_DIR/rollout-$phase.txt"
   sed 's/^/chaos: /' "$LOCAL_DIR/rollout-$phase.txt"
 }

@@ -24,7 +24,6 @@ readonly LOCAL_DIR=${LOCAL_DIR:-/tmp/haproxy-cluster-local}
 readonly BRIDGE=hc-br0
 readonly BRIDGE_ADDRESS=10.99.0.1
 readonly NODES=3
-readonly FRONT_HTTP=18080 FRONT_TLS=18443 FRONT_STATS=18404
 readonly FIRST_BACKEND_PORT=19000
 readonly EC2_PORT=18500
 readonly APPCONFIG_PORT=2772 EMF_PORT=25888
@@ -39,7 +38,7 @@ case "$(uname -m)" in aarch64) agent_rid=linux-arm64 ;; *) agent_rid=linux-x64 ;
 readonly AGENT_BIN="$top/.build/agent/$agent_rid/haproxy-cluster-agent"
 
 node_ns() { echo "hc-node$1"; }
-node_address() { echo "10.99.0.1$1"; }
+node_address() { echo "${NODE_ADDRESSES[$1 - 1]}"; }
 node_zone() { if [ $(($1 % 2)) -eq 1 ]; then echo a; else echo b; fi; }
 node_config() { echo "$LOCAL_DIR/node$1/haproxy"; }
 
@@ -56,13 +55,12 @@ start_backend() { # start_backend <pool> <index>: the config the renderer wrote 
   echo $! > "$LOCAL_DIR/backends/$1-$2.pid"
 }
 
-# What the renderer says of the nodes: NODE_HTTP_PORT, NODE_TLS_PORT (empty: none),
-# NODE_HEALTH_PORT, NODE_HEALTH_PATH and the target group's HEALTH_INTERVAL_SECONDS, HEALTH_FALL,
-# HEALTH_RISE. HEALTH_INTERVAL, when set, overrides the interval (chaos's short run speeds it up).
+# What the renderer says of the cluster (LocalTopology.TopologyEnv): the front's ports (FRONT_HTTP,
+# FRONT_TLS, FRONT_STATS), NODE_ADDRESSES, the nodes' ports and health endpoint, and what chaos
+# aims at (DEFAULT_POOL, DEFAULT_HOST, DISCOVERED_POOL, DISCOVERED_HOST).
 read_topology() {
   # shellcheck source=/dev/null
   source "$LOCAL_DIR/topology.env"
-  HEALTH_INTERVAL=${HEALTH_INTERVAL:-${HEALTH_INTERVAL_SECONDS}s}
 }
 
 start_node() { # start_node <n>: HAProxy, then the node agent on the settings local/ wrote, as the bootstrap starts them
@@ -87,7 +85,7 @@ open_tunnel() {
   local line
   exec {TUNNEL}<> "/dev/tcp/$1/$2"
   if [ "${3:-}" = proxy ]; then printf 'PROXY TCP4 %s %s 40000 %s\r\n' "$BRIDGE_ADDRESS" "$1" "$2" >&"$TUNNEL"; fi
-  printf 'GET /stream HTTP/1.1\r\nHost: app.example.com\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n' >&"$TUNNEL"
+  printf 'GET /stream HTTP/1.1\r\nHost: %s\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n' "$DEFAULT_HOST" >&"$TUNNEL"
   TUNNEL_STATUS=
   IFS= read -r -t 5 TUNNEL_STATUS <&"$TUNNEL" || true
   while IFS= read -r -t 5 line <&"$TUNNEL" && [ -n "${line%$'\r'}" ]; do :; done
@@ -106,11 +104,6 @@ deploy() {
   curl -fsS -X POST --data-binary "@$1" "http://$BRIDGE_ADDRESS:$APPCONFIG_PORT/deployments?${2:-}"
 }
 
-# deployment: the latest deployment's state, as the stand-in tells it (JSON).
-deployment() { curl -fsS "http://$BRIDGE_ADDRESS:$APPCONFIG_PORT/deployments/latest"; }
-deployment_settled() { case "$(deployment_state)" in Deploying | Baking) return 1 ;; esac; }
-deployment_state() { deployment | sed -n 's/.*"state":"\([A-Za-z]*\)".*/\1/p'; }
-
 # render_rules <file> [local rules options]: the working tree's rules as a rules version, for the
 # running cluster's environment and ports; prints the strategy's query and the bundle's sha256.
 render_rules() {
@@ -122,71 +115,14 @@ render_rules() {
 }
 
 # rollout <payload> <query> <sha256> [timeout]: deploys the version and follows it on every node
-# through its agent's events (local rollout-status), until each node applied it, refused it, or
-# never got it because the deployment rolled back. One line a node; sets ROLLOUT_LIVE (seconds
-# until the last node that applied it had it live), ROLLOUT_REACHED (nodes that got the version),
-# ROLLOUT_REFUSED (nodes that refused or reverted it), ROLLOUT_BACK (seconds the slowest reverting
-# node took to be back on the previous rules, 0 if none), ROLLOUT_RELOADS (nodes whose worker
-# changed) and ROLLOUT_STATE.
+# through its agent's events (local rollout, RolloutFollower): a line a node, one in all; sets
+# ROLLOUT_LIVE, ROLLOUT_REACHED, ROLLOUT_REFUSED, ROLLOUT_BACK, ROLLOUT_RELOADS and ROLLOUT_STATE.
 rollout() {
-  local payload=$1 query=$2 sha=$3 timeout=${4:-60} n start now unreached inflight status
-  local -a logs statuses
-  local -A worker outcome
-  for n in $(seq 1 $NODES); do
-    logs[n]="$LOCAL_DIR/node$n/agent.log:$(($(wc -l < "$LOCAL_DIR/node$n/agent.log") + 1))"
-    worker[$n]=$(worker_pid "$n")
-  done
-  # AppConfig runs one deployment an environment at a time: the previous one bakes to its end first.
-  if ! deployment_settled; then
-    echo "rollout: waiting for the previous deployment to finish its bake"
-    wait_until 600 deployment_settled
-  fi
-  start=$(date +%s%3N)
-  deploy "$payload" "$query" > /dev/null
-  while :; do
-    now=$(date +%s%3N) unreached=0 inflight=0
-    mapfile -t statuses < <(local_cluster rollout-status --sha "$sha" "${logs[@]}")
-    for n in $(seq 1 $NODES); do
-      [ -z "${outcome[$n]:-}" ] || continue
-      read -r status ms rest <<< "${statuses[n - 1]}"
-      case "$status" in
-        unreached) unreached=$((unreached + 1)) ;;
-        inflight) inflight=$((inflight + 1)) ;;
-        applied) outcome[$n]="applied $(seconds_since "$start" "$ms") s ($rest)" ;;
-        unchanged) outcome[$n]="unchanged" ;;
-        refused) outcome[$n]="refused $(seconds_since "$start" "$ms") s, back after ${rest%% *} s: $(cut -c1-160 <<< "${rest#* }")" ;;
-      esac
-    done
-    ROLLOUT_STATE=$(deployment_state)
-    # Done when every node has told, or when the deployment rolled back and no node is mid-apply
-    # (a rolled-back version reaches no further node).
-    if [ $((unreached + inflight)) -eq 0 ] || { [ "$ROLLOUT_STATE" = RolledBack ] && [ "$inflight" -eq 0 ]; }; then break; fi
-    if [ $((now - start)) -gt $((timeout * 1000)) ]; then break; fi
-    sleep 0.2
-  done
-  ROLLOUT_LIVE=0 ROLLOUT_REACHED=0 ROLLOUT_REFUSED=0 ROLLOUT_BACK=0 ROLLOUT_RELOADS=0
-  for n in $(seq 1 $NODES); do
-    local seconds back
-    case "${outcome[$n]:-}" in
-      applied*) seconds=$(awk '{ print $2 }' <<< "${outcome[$n]}")
-        ROLLOUT_LIVE=$(awk -v a="$ROLLOUT_LIVE" -v b="$seconds" 'BEGIN { print (b > a) ? b : a }') ;;
-      refused*) ROLLOUT_REFUSED=$((ROLLOUT_REFUSED + 1))
-        back=$(awk '{ print $6 }' <<< "${outcome[$n]}")
-        ROLLOUT_BACK=$(awk -v a="$ROLLOUT_BACK" -v b="${back:-0}" 'BEGIN { print (b > a) ? b : a }') ;;
-    esac
-    [ -z "${outcome[$n]:-}" ] || ROLLOUT_REACHED=$((ROLLOUT_REACHED + 1))
-    [ "$(worker_pid "$n")" = "${worker[$n]}" ] || ROLLOUT_RELOADS=$((ROLLOUT_RELOADS + 1))
-    printf 'rollout: node%s: %s\n' "$n" "${outcome[$n]:-never got it (deployment $ROLLOUT_STATE)}"
-  done
-  if [ "$ROLLOUT_REFUSED" -gt 0 ] || [ "$ROLLOUT_STATE" = RolledBack ]; then
-    printf 'rollout: deployment %s; %s node(s) refused it; %s reload(s); each agent'"'"'s events are in %s/node<n>/agent.log\n' "$ROLLOUT_STATE" "$ROLLOUT_REFUSED" "$ROLLOUT_RELOADS" "$LOCAL_DIR"
-  else
-    printf 'rollout: deployment %s; live on every reached node after %s s; %s reload(s)\n' "$ROLLOUT_STATE" "$ROLLOUT_LIVE" "$ROLLOUT_RELOADS"
-  fi
+  local_cluster rollout --appconfig "http://$BRIDGE_ADDRESS:$APPCONFIG_PORT/" --local-dir "$LOCAL_DIR" --nodes "$NODES" \
+    --payload "$1" --query "$2" --sha "$3" --timeout-seconds "${4:-60}" --summary "$LOCAL_DIR/rollout.env"
+  # shellcheck source=/dev/null
+  source "$LOCAL_DIR/rollout.env"
 }
-
-# seconds_since <start ms> <ms>: the seconds between them, to a tenth.
-seconds_since() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", (b - a) / 1000 }'; }
 
 # local_cluster <command> [options]: the local/ project's command line (see local/Program.cs). A
 # process started in the background runs "dotnet $LOCAL_CLUSTER" itself, so that its pid is the
@@ -257,43 +193,8 @@ front_stat() {
 
 front_status() { front_stat "$1" status; }
 
-front_backend() { # front_backend <name> <node port>: the nodes, checked as the target group checks them
-  printf 'backend %s\n    balance roundrobin\n    option httpchk GET %s\n    http-check expect status 200\n' "$1" "$NODE_HEALTH_PATH"
-  printf '    default-server send-proxy-v2 check check-send-proxy port %s inter %s fall %s rise %s\n' \
-    "$NODE_HEALTH_PORT" "$HEALTH_INTERVAL" "$HEALTH_FALL" "$HEALTH_RISE"
-  for n in $(seq 1 $NODES); do printf '    server node%s %s:%s\n' "$n" "$(node_address "$n")" "$2"; done
-  if [ "$1" = nodes_tls ]; then printf 'frontend nlb_tls_443\n    bind 127.0.0.1:%s\n    default_backend nodes_tls\n' "$FRONT_TLS"; fi
-}
-
+# The front's config local/ rendered (LocalFront): checked, then run.
 start_front() {
-  {
-    cat <<CFG
-global
-    maxconn 8000
-    log stdout format raw local0
-defaults
-    mode tcp
-    log global
-    # accept time (epoch ms), node, termination state, bytes from the node: chaos.sh reads
-    # which sessions a dead node broke.
-    log-format "%Ts%ms %s %ts %B"
-    timeout connect 2s
-    timeout client 10s
-    timeout server 10s
-    retries 3
-    option redispatch
-frontend nlb_tcp_80
-    bind 127.0.0.1:$FRONT_HTTP
-    default_backend nodes
-listen stats
-    mode http
-    bind 127.0.0.1:$FRONT_STATS
-    stats enable
-    stats uri /
-CFG
-    front_backend nodes "$NODE_HTTP_PORT"
-    if [ -n "$NODE_TLS_PORT" ]; then front_backend nodes_tls "$NODE_TLS_PORT"; fi
-  } > "$LOCAL_DIR/front.cfg"
   haproxy -c -q -f "$LOCAL_DIR/front.cfg"
   haproxy -db -f "$LOCAL_DIR/front.cfg" > "$LOCAL_DIR/front.log" 2> "$LOCAL_DIR/front.err" &
   echo $! > "$LOCAL_DIR/front.pid"
@@ -319,7 +220,8 @@ up() { # up <env> [renderer options]
   mkdir -p "$LOCAL_DIR"
   echo "local: rendering $env's bundle for $NODES nodes"
   local_cluster nodes --env "$env" --out "$LOCAL_DIR" --nodes "$NODES" --backend-address "$BRIDGE_ADDRESS" --first-port "$FIRST_BACKEND_PORT" \
-    --ec2-port "$EC2_PORT" --appconfig-port "$APPCONFIG_PORT" --emf-port "$EMF_PORT" --agent-interval-seconds "$AGENT_INTERVAL" --rules-poll-seconds "$RULES_POLL" "$@" > /dev/null
+    --ec2-port "$EC2_PORT" --appconfig-port "$APPCONFIG_PORT" --emf-port "$EMF_PORT" --agent-interval-seconds "$AGENT_INTERVAL" --rules-poll-seconds "$RULES_POLL" \
+    ${FRONT_CHECK_MS:+--front-check-ms "$FRONT_CHECK_MS"} "$@" > /dev/null
   echo "$env" > "$LOCAL_DIR/env"
   : > "$LOCAL_DIR/render-options"
   if [ $# -gt 0 ]; then printf '%s\n' "$@" > "$LOCAL_DIR/render-options"; fi
@@ -359,7 +261,7 @@ up() { # up <env> [renderer options]
     wait_until 60 node_up_in_front "$n" || { echo "local: node$n never became healthy in the front" >&2; return 1; }
     echo "local: node$n (zone $(node_zone "$n"), $(node_address "$n")) is UP behind the front"
   done
-  echo "local: try  curl -H 'Host: app.example.com' http://127.0.0.1:$FRONT_HTTP/   (TLS-origin listener: :$FRONT_TLS, front stats: http://127.0.0.1:$FRONT_STATS/)"
+  echo "local: try  curl -H 'Host: $DEFAULT_HOST' http://127.0.0.1:$FRONT_HTTP/   (TLS-origin listener: :$FRONT_TLS, front stats: http://127.0.0.1:$FRONT_STATS/)"
   echo "local: stop with  make local-down"
 }
 

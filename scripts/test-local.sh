@@ -11,7 +11,7 @@ set -euo pipefail
 # shellcheck source=scripts/local.sh disable=SC1091
 source "$(dirname "$0")/local.sh"
 trap down EXIT
-export HEALTH_INTERVAL=1s
+export FRONT_CHECK_MS=1000
 
 readonly KEEPALIVE_SECONDS=2 IDLE_SECONDS=7
 up dev --http-port 8080 --health-port 9090 --health-path /ready --keepalive-seconds "$KEEPALIVE_SECONDS"
@@ -19,7 +19,7 @@ fail() { echo "local-test: $*" >&2; exit 1; }
 grep -qx '    bind :8080 accept-proxy name http' "$LOCAL_DIR/node1/haproxy/haproxy.cfg" || fail "node1 does not listen on 8080"
 grep -qx '    monitor-uri /ready' "$LOCAL_DIR/node1/haproxy/haproxy.cfg" || fail "node1's health path is not /ready"
 
-reply=$(curl -fsS --max-time 5 -H 'Host: app.example.com' -H 'X-Forwarded-Host: spoofed.example.com' "http://127.0.0.1:$FRONT_HTTP/some/path?x=1")
+reply=$(curl -fsS --max-time 5 -H "Host: $DEFAULT_HOST" -H 'X-Forwarded-Host: spoofed.example.com' "http://127.0.0.1:$FRONT_HTTP/some/path?x=1")
 echo "local-test: the backend received: $reply"
 expect() { [[ $reply == *"$1"* ]] || fail "the reply lacks $1"; }
 expect "\"pool\":\"$DEFAULT_POOL\""
@@ -32,7 +32,7 @@ echo "local-test: nodes on :8080 with health on :9090/ready served through the f
 
 # HTTP/2 and HTTP/1.1 on the TLS-origin port, each recorded with its protocol in the access log.
 for protocol in --http2-prior-knowledge --http1.1; do
-  version=$(curl -fsS --max-time 5 -o /dev/null -w '%{http_version}' "$protocol" -H 'Host: app.example.com' "http://127.0.0.1:$FRONT_TLS/h2-check$protocol")
+  version=$(curl -fsS --max-time 5 -o /dev/null -w '%{http_version}' "$protocol" -H "Host: $DEFAULT_HOST" "http://127.0.0.1:$FRONT_TLS/h2-check$protocol")
   echo "local-test: curl $protocol through the front's TLS-origin port: HTTP/$version 200"
 done
 logged() { wait_until 5 grep -qE "$1" "$LOCAL_DIR"/node*/haproxy.log || fail "no access log line matches $1"; }

@@ -1,0 +1,133 @@
+using System.Globalization;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+
+namespace HaproxyCluster.Local;
+
+/// <summary>
+/// Rolls a rules version out to the local cluster and follows it, as <c>make rollout</c> and chaos
+/// see it: deploys it through the AppConfig stand-in, then reads each node agent's events (never
+/// its messages) until every node applied or refused it, or the deployment rolled back and no node
+/// is mid-apply (a rolled-back version reaches no further node). Nodes are the folders
+/// <c>node1</c>… of <paramref name="localDir"/>, each with its agent's log and Runtime API socket.
+/// </summary>
+public sealed class RolloutFollower(HttpClient appConfig, string localDir, int nodes)
+{
+    /// <summary>
+    /// The rollout in numbers: seconds until the last node that applied it had it live, nodes that
+    /// got it, nodes that refused or reverted it, seconds the slowest reverting node took to be back
+    /// on the previous rules, nodes whose HAProxy worker changed, and the deployment's final state.
+    /// </summary>
+    public sealed record Summary(double Live, int Reached, int Refused, double Back, int Reloads, string State)
+    {
+        /// <summary>As shell assignments (ROLLOUT_LIVE…), which local.sh sources.</summary>
+        public string ShellAssignments() => string.Create(CultureInfo.InvariantCulture,
+            $"ROLLOUT_LIVE={Live:0.0}\nROLLOUT_REACHED={Reached}\nROLLOUT_REFUSED={Refused}\nROLLOUT_BACK={Back:0.0}\nROLLOUT_RELOADS={Reloads}\nROLLOUT_STATE={State}\n");
+    }
+
+    /// <summary>Deploys <paramref name="payload"/> with strategy <paramref name="query"/>, follows version <paramref name="sha256"/>, and writes a line per node and one in all to <paramref name="output"/>.</summary>
+    public async Task<Summary> RunAsync(string payload, string query, string sha256, TimeSpan timeout, TextWriter output, CancellationToken cancellation)
+    {
+        var logs = Enumerable.Range(1, nodes).Select(n => (File: Path.Combine(localDir, $"node{n}", "agent.log"), From: LineCount(Path.Combine(localDir, $"node{n}", "agent.log")) + 1)).ToList();
+        var workers = await WorkersAsync(cancellation);
+        // AppConfig runs one deployment an environment at a time: the previous one bakes to its end first.
+        if (!Settled(await StateAsync(cancellation)))
+        {
+            output.WriteLine("rollout: waiting for the previous deployment to finish its bake");
+            using var bake = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+            bake.CancelAfter(TimeSpan.FromMinutes(10));
+            while (!Settled(await StateAsync(bake.Token)))
+            {
+                await Task.Delay(200, bake.Token);
+            }
+        }
+
+        var start = DateTimeOffset.UtcNow;
+        using (var deployed = await appConfig.PostAsync(new Uri("deployments?" + query, UriKind.Relative), new StringContent(payload, Encoding.UTF8), cancellation))
+        {
+            deployed.EnsureSuccessStatusCode();
+        }
+
+        var outcomes = new NodeRollout[nodes];
+        string state;
+        while (true)
+        {
+            for (var n = 0; n < nodes; n++)
+            {
+                if (outcomes[n] is not { Settled: true })
+                {
+                    outcomes[n] = AgentEventLog.RolloutOf(AgentEventLog.Read(logs[n].File, logs[n].From), sha256);
+                }
+            }
+
+            state = await StateAsync(cancellation);
+            var inflight = outcomes.Count(o => o.State == NodeRollout.Status.Inflight);
+            if (outcomes.All(o => o.Settled) || (state == "RolledBack" && inflight == 0) || DateTimeOffset.UtcNow - start > timeout)
+            {
+                break;
+            }
+
+            await Task.Delay(200, cancellation);
+        }
+
+        var after = await WorkersAsync(cancellation);
+        double Since(NodeRollout o) => Math.Round((o.At!.Value - start).TotalSeconds, 1);
+        for (var n = 0; n < nodes; n++)
+        {
+            var o = outcomes[n];
+            var what = o.State switch
+            {
+                NodeRollout.Status.Applied => FormattableString.Invariant($"applied {Since(o):0.0} s ({o.Outcome})"),
+                NodeRollout.Status.Unchanged => "unchanged",
+                NodeRollout.Status.Refused => FormattableString.Invariant($"refused {Since(o):0.0} s, back after {o.SecondsBack} s: {Cut(o.Reason!, 160)}"),
+                _ => $"never got it (deployment {state})",
+            };
+            output.WriteLine(FormattableString.Invariant($"rollout: node{n + 1}: {what}"));
+        }
+
+        var summary = new Summary(
+            outcomes.Where(o => o.State == NodeRollout.Status.Applied).Select(Since).DefaultIfEmpty(0).Max(),
+            outcomes.Count(o => o.Settled),
+            outcomes.Count(o => o.State == NodeRollout.Status.Refused),
+            outcomes.Select(o => o.SecondsBack).DefaultIfEmpty(0).Max(),
+            Enumerable.Range(0, nodes).Count(n => workers[n] != after[n]),
+            state);
+        output.WriteLine(summary.Refused > 0 || state == "RolledBack"
+            ? $"rollout: deployment {state}; {summary.Refused} node(s) refused it; {summary.Reloads} reload(s); each agent's events are in {localDir}/node<n>/agent.log"
+            : string.Create(CultureInfo.InvariantCulture, $"rollout: deployment {state}; live on every reached node after {summary.Live:0.0} s; {summary.Reloads} reload(s)"));
+        return summary;
+    }
+
+    private static bool Settled(string state) => state is not ("Deploying" or "Baking");
+
+    private async Task<string> StateAsync(CancellationToken cancellation)
+    {
+        using var latest = JsonDocument.Parse(await appConfig.GetStringAsync(new Uri("deployments/latest", UriKind.Relative), cancellation));
+        return latest.RootElement.TryGetProperty("state", out var state) && state.ValueKind == JsonValueKind.String ? state.GetString()! : "None";
+    }
+
+    /// <summary>Each node's HAProxy worker pid (a reload changes it), or null where the Runtime API does not answer.</summary>
+    private async Task<string?[]> WorkersAsync(CancellationToken cancellation) =>
+        await Task.WhenAll(Enumerable.Range(1, nodes).Select(async n =>
+        {
+            try
+            {
+                using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                await socket.ConnectAsync(new UnixDomainSocketEndPoint(Path.Combine(localDir, $"node{n}", "run", "admin.sock")), cancellation);
+                await using var stream = new NetworkStream(socket, ownsSocket: false);
+                await stream.WriteAsync("show info\n"u8.ToArray(), cancellation);
+                using var reader = new StreamReader(stream);
+                var info = await reader.ReadToEndAsync(cancellation);
+                return info.Split('\n').FirstOrDefault(line => line.StartsWith("Pid: ", StringComparison.Ordinal))?[5..];
+            }
+            catch (SocketException)
+            {
+                return null;
+            }
+        }));
+
+    private static int LineCount(string file) => File.Exists(file) ? File.ReadLines(file).Count() : 0;
+
+    private static string Cut(string text, int length) => text.Length <= length ? text : text[..length];
+}
