@@ -118,7 +118,7 @@ ec2Command.SetAction(async (parsed, cancellation) =>
 
 var sha = new Option<string>("--sha") { Description = "The rules version's bundle SHA-256.", Required = true };
 var logs = new Argument<string[]>("LOG") { Description = "A node agent's log." };
-var appConfigUrl = new Option<Uri>("--appconfig") { Description = "The AppConfig stand-in's control URL.", Required = true };
+var appConfigUrl = new Option<string>("--appconfig") { Description = "The AppConfig stand-in's control URL.", Required = true };
 var payloadFile = new Option<FileInfo>("--payload") { Description = "The rules version to deploy (what 'rules' wrote).", Required = true };
 var strategyQuery = new Option<string>("--query") { Description = "The deployment strategy, as 'rules' printed it.", Required = true };
 var localDir = new Option<DirectoryInfo>("--local-dir") { Description = "The local cluster's folder (node<i>/agent.log, node<i>/run/admin.sock).", Required = true };
@@ -130,7 +130,7 @@ var rolloutCommand = new Command("rollout", "Deploys rules version SHA through t
 };
 rolloutCommand.SetAction(async (parsed, cancellation) =>
 {
-    using var http = new HttpClient { BaseAddress = parsed.GetValue(appConfigUrl), Timeout = TimeSpan.FromSeconds(10) };
+    using var http = new HttpClient { BaseAddress = new Uri(parsed.GetValue(appConfigUrl)!), Timeout = TimeSpan.FromSeconds(10) };
     var follower = new RolloutFollower(http, parsed.GetValue(localDir)!.FullName, parsed.GetValue(nodes));
     var summary = await follower.RunAsync(await File.ReadAllTextAsync(parsed.GetValue(payloadFile)!.FullName, cancellation), parsed.GetValue(strategyQuery)!,
         parsed.GetValue(sha)!, TimeSpan.FromSeconds(parsed.GetValue(timeoutSeconds)), Console.Out, cancellation);
