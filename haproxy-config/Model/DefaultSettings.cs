@@ -78,6 +78,66 @@ public sealed record DefaultSettings
 
     /// <summary>Whether access logs are one JSON object a line. Default: true. False: HAProxy's httplog format.</summary>
     public bool JsonAccessLog { get; init; } = true;
+
+    /// <summary>
+    /// The fields of each JSON access log line, always written in the order of <see cref="AccessLogField"/>;
+    /// <see cref="AccessLogField.RequestId"/> only when <see cref="RequestIdHeader"/> is set. Each
+    /// field costs CPU on every request (make bench prices them one by one). Default: every field.
+    /// Empty: no access log.
+    /// </summary>
+    public ValueList<AccessLogField> AccessLogFields { get; init; } = [.. Enum.GetValues<AccessLogField>()];
+
+    /// <summary>
+    /// Whether servers get the client's address in <c>X-Forwarded-For</c> (<c>option forwardfor</c>).
+    /// Default: true. False for servers that read it from nowhere, which saves a header a request.
+    /// </summary>
+    public bool ForwardFor { get; init; } = true;
+}
+
+/// <summary>A field of the JSON access log: its key in the line, and what HAProxy writes there.</summary>
+public enum AccessLogField
+{
+    /// <summary><c>time</c>: when the request arrived (<c>%tr</c>).</summary>
+    Time,
+
+    /// <summary><c>client</c>: the client's address, from the PROXY header (<c>%ci</c>).</summary>
+    Client,
+
+    /// <summary><c>frontend</c>: the frontend that took it (<c>%f</c>).</summary>
+    Frontend,
+
+    /// <summary><c>backend</c>: the pool it went to (<c>%b</c>).</summary>
+    Backend,
+
+    /// <summary><c>server</c>: the server that answered (<c>%s</c>).</summary>
+    Server,
+
+    /// <summary><c>method</c> (<c>%HM</c>).</summary>
+    Method,
+
+    /// <summary><c>protocol</c>: HTTP/1.1 or HTTP/2.0 (<c>%HV</c>).</summary>
+    Protocol,
+
+    /// <summary><c>uri</c>: path and query, JSON-quoted (<c>%HU</c>).</summary>
+    Uri,
+
+    /// <summary><c>status</c>, a number (<c>%ST</c>).</summary>
+    Status,
+
+    /// <summary><c>bytes</c> sent to the client (<c>%B</c>).</summary>
+    Bytes,
+
+    /// <summary><c>tr_ms</c>: the server's response time (<c>%Tr</c>).</summary>
+    ResponseTime,
+
+    /// <summary><c>ta_ms</c>: the request's whole active time (<c>%Ta</c>).</summary>
+    ActiveTime,
+
+    /// <summary><c>termination</c>: how the session ended (<c>%tsc</c>).</summary>
+    Termination,
+
+    /// <summary><c>request_id</c> (<c>%ID</c>), when there is a request id.</summary>
+    RequestId,
 }
 
 /// <summary>Values of <c>http-reuse</c>.</summary>

@@ -166,8 +166,12 @@ internal sealed class ConfigEmitter
             .Line(Invariant($"retries {d.Retries}"))
             .Line("option redispatch 1")
             .Line($"retry-on {d.RetryOn}")
-            .Line($"http-reuse {d.HttpReuse.ToString().ToLowerInvariant()}")
-            .Line("option forwardfor");
+            .Line($"http-reuse {d.HttpReuse.ToString().ToLowerInvariant()}");
+        if (d.ForwardFor)
+        {
+            _cfg.Line("option forwardfor");
+        }
+
         KeepAlive(d.TcpKeepAlive);
         if (_plan.Discovery is { Pools.Count: > 0 })
         {
@@ -182,10 +186,26 @@ internal sealed class ConfigEmitter
         }
     }
 
-    private static string JsonLogFormat(bool withRequestId) =>
-        "{\"time\":\"%tr\",\"client\":\"%ci\",\"frontend\":\"%f\",\"backend\":\"%b\",\"server\":\"%s\","
-        + "\"method\":\"%HM\",\"protocol\":\"%HV\",\"uri\":%{+Q}HU,\"status\":%ST,\"bytes\":%B,\"tr_ms\":%Tr,\"ta_ms\":%Ta,"
-        + "\"termination\":\"%tsc\"" + (withRequestId ? ",\"request_id\":\"%ID\"" : "") + "}";
+    /// <summary>The JSON access log line of <paramref name="defaults"/>' fields, in a fixed order.</summary>
+    private static string JsonLogFormat(DefaultSettings defaults) => "{" + string.Join(',', Enum.GetValues<AccessLogField>()
+        .Where(field => defaults.AccessLogFields.Contains(field) && (field != AccessLogField.RequestId || defaults.RequestIdHeader is not null))
+        .Select(field => field switch
+        {
+            AccessLogField.Time => "\"time\":\"%tr\"",
+            AccessLogField.Client => "\"client\":\"%ci\"",
+            AccessLogField.Frontend => "\"frontend\":\"%f\"",
+            AccessLogField.Backend => "\"backend\":\"%b\"",
+            AccessLogField.Server => "\"server\":\"%s\"",
+            AccessLogField.Method => "\"method\":\"%HM\"",
+            AccessLogField.Protocol => "\"protocol\":\"%HV\"",
+            AccessLogField.Uri => "\"uri\":%{+Q}HU",
+            AccessLogField.Status => "\"status\":%ST",
+            AccessLogField.Bytes => "\"bytes\":%B",
+            AccessLogField.ResponseTime => "\"tr_ms\":%Tr",
+            AccessLogField.ActiveTime => "\"ta_ms\":%Ta",
+            AccessLogField.Termination => "\"termination\":\"%tsc\"",
+            _ => "\"request_id\":\"%ID\"",
+        })) + "}";
 
     private void Resolvers()
     {
@@ -211,7 +231,7 @@ internal sealed class ConfigEmitter
 
         // Only this frontend logs; a log-format in defaults would warn on the frontends that don't.
         var defaults = _spec.Defaults;
-        _cfg.Line(defaults.JsonAccessLog ? $"log-format {Word(JsonLogFormat(defaults.RequestIdHeader is not null))}" : "option httplog");
+        _cfg.Line(!defaults.JsonAccessLog ? "option httplog" : defaults.AccessLogFields.IsEmpty ? "no log" : $"log-format {Word(JsonLogFormat(defaults))}");
         foreach (var directive in _plan.Frontend)
         {
             _cfg.Line(Line(directive));

@@ -255,6 +255,11 @@ internal sealed class SpecValidator
         defaults["HttpReuse"].Require(Enum.IsDefined(d.HttpReuse), $"{d.HttpReuse} is not an HttpReuse value");
         defaults["RequestIdHeader"].Add(d.RequestIdHeader is null ? null : Syntax.HeaderName(d.RequestIdHeader));
         Syntax.Cidrs(defaults["TrustedProxies"], d.TrustedProxies, allowEmpty: true);
+        foreach (var field in d.AccessLogFields.Distinct())
+        {
+            defaults["AccessLogFields"].Require(Enum.IsDefined(field), $"{field} is not an AccessLogField value");
+            defaults["AccessLogFields"].Require(d.AccessLogFields.Count(f => f == field) == 1, $"lists {field} twice; list each field once");
+        }
 
         if (_spec.UsesDns)
         {
