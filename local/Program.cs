@@ -16,8 +16,6 @@ var httpPort = new Option<int?>("--http-port") { Description = "Try the environm
 var healthPort = new Option<int?>("--health-port") { Description = "Try the environment with this health port instead of its own." };
 var healthPath = new Option<string?>("--health-path") { Description = "Try the environment with this health path instead of its own." };
 var keepAlive = new Option<int?>("--keepalive-seconds") { Description = "Try the environment with TCP keepalive probes after this many idle seconds, and as far apart, instead of its own." };
-var hosts = new Option<int>("--hosts") { Description = "Entries of the host table put first in the routes.", Required = true };
-var bind = new Option<string>("--bind") { Description = "The address every listener binds to.", Required = true };
 var logTarget = new Option<string>("--log-target") { Description = "Where the node logs, such as tcp@127.0.0.1:5140 as on a node.", Required = true };
 var port = new Option<int>("--port") { Description = "The port to listen on.", Required = true };
 var listenAddress = new Option<string>("--address") { Description = "The address to listen on: loopback, or the local cluster's bridge.", DefaultValueFactory = _ => "127.0.0.1" };
@@ -173,28 +171,36 @@ var rsyslogConfigCommand = new Command("rsyslog-config", "The node's rsyslog con
 };
 rsyslogConfigCommand.SetAction(parsed => Console.Write(BootstrapScript.RsyslogConfig(parsed.GetValue(port), parsed.GetValue(rsyslogFile)!)));
 
-var benchCommand = new Command("bench", "One bundle for make bench (OUT/): a host table of HOSTS entries first, every listener on BIND without PROXY protocol (wrk sends none), logs to LOG-TARGET; health and admin ports follow the HTTP port.")
+var work = new Option<DirectoryInfo>("--work") { Description = "The bench's folder: configs.tsv, and NAME.instructions for each config.", Required = true };
+var results = new Option<DirectoryInfo>("--results") { Description = "Where bench.csv is, and bench.png goes.", Required = true };
+var rounds = new Option<int>("--rounds") { Description = "Rounds run.", Required = true };
+var runSeconds = new Option<int>("--seconds") { Description = "Seconds a run.", Required = true };
+var connections = new Option<int>("--connections") { Description = "wrk's connections.", Required = true };
+var benchReportCommand = new Command("bench-report", "make bench's figures from RESULTS/bench.csv and WORK's instruction counts: the medians, the ratios, each element's price and a node's capacity, printed; the plot's data and script in WORK (BenchReport).")
 {
-    env, output, hosts, bind, backendAddress, firstPort, httpPort, logTarget,
+    env, work, results, rounds, runSeconds, connections,
 };
-benchCommand.SetAction(parsed =>
+benchReportCommand.SetAction(parsed =>
 {
-    var environment = Environments.Select(parsed.GetValue(env))[0];
-    var folder = parsed.GetValue(output)!.FullName;
-    var address = parsed.GetValue(bind)!;
-    var port = parsed.GetValue(httpPort) ?? throw new ArgumentException("bench needs --http-port");
-    var backends = LocalTopology.Backends(environment.Haproxy, parsed.GetValue(backendAddress)!, parsed.GetValue(firstPort));
-    var node = LocalTopology.WithHostTable(LocalTopology.NodeSpec(environment.Haproxy, backends, Path.Combine(folder, "admin.sock"), address), parsed.GetValue(hosts));
-    var spec = node with
-    {
-        Listeners = node.Listeners with { AcceptProxy = false, HttpPort = port, TlsOriginPort = port + 1, HealthPort = port + 2, AdminPort = port + 3 },
-        Global = node.Global with { LogTarget = parsed.GetValue(logTarget)! },
-    };
-    ConfigRenderer.Render(spec, folder).WriteTo(folder);
-    WriteBackends(folder, backends);
+    var folder = parsed.GetValue(work)!.FullName;
+    var counts = File.ReadLines(Path.Combine(folder, "configs.tsv")).Select(line => line.Split('\t')[0])
+        .Select(name => (name, long.Parse(File.ReadAllText(Path.Combine(folder, name + ".instructions")), CultureInfo.InvariantCulture))).ToList();
+    var resultsFolder = parsed.GetValue(results)!.FullName;
+    var report = new BenchReport(BenchReport.ReadRuns(Path.Combine(resultsFolder, "bench.csv")), counts);
+    var (environment, roundCount, seconds, wrkConnections) = (parsed.GetValue(env)!, parsed.GetValue(rounds), parsed.GetValue(runSeconds), parsed.GetValue(connections));
+    Console.Write(report.Text(environment, roundCount, seconds, wrkConnections, resultsFolder));
+    report.WritePlot(folder, Path.Combine(resultsFolder, "bench.png"), string.Create(CultureInfo.InvariantCulture, $"ENV={environment}, wrk -c{wrkConnections}, {roundCount} rounds of {seconds}s runs"));
 });
 
-return await new RootCommand("Renders the local stand-in of an environment's cluster, and runs its EC2 and AppConfig stand-ins.") { nodesCommand, rulesCommand, benchCommand, ec2Command, appConfigCommand, rolloutCommand, countCommand, waitReadyCommand, rsyslogConfigCommand }.Parse(args).InvokeAsync();
+var configPort = new Option<int>("--config-port") { Description = "The first config's port; each next config's ten higher.", Required = true };
+var benchCommand = new Command("bench", "Everything make bench runs, in OUT/: the generated config with a 10-host and a 10,000-host table, a minimal passthrough, the 10-host config once per element with that element taken out of the spec, and their backends (OUT/backends/); OUT/configs.tsv lists them (LocalBench).")
+{
+    env, output, firstPort, configPort, logTarget,
+};
+benchCommand.SetAction(parsed => LocalBench.Write(Environments.Select(parsed.GetValue(env))[0].Haproxy, parsed.GetValue(output)!.FullName,
+    parsed.GetValue(configPort), parsed.GetValue(firstPort), parsed.GetValue(logTarget)!));
+
+return await new RootCommand("Renders the local stand-in of an environment's cluster, and runs its EC2 and AppConfig stand-ins.") { nodesCommand, rulesCommand, benchCommand, benchReportCommand, ec2Command, appConfigCommand, rolloutCommand, countCommand, waitReadyCommand, rsyslogConfigCommand }.Parse(args).InvokeAsync();
 
 // The environment's spec, with the listeners and keepalive the command line overrides.
 HaproxySpec LocalSpec(ParseResult parsed)

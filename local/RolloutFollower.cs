@@ -8,8 +8,8 @@ namespace HaproxyCluster.Local;
 /// <summary>
 /// Rolls a rules version out to the local cluster and follows it, as <c>make rollout</c> and chaos
 /// see it: deploys it through the AppConfig stand-in, then reads each node agent's events (never
-/// its messages) until every node applied or refused it, or the deployment rolled back and no node
-/// is mid-apply (a rolled-back version reaches no further node). Nodes are the folders
+/// its messages) until every node applied or refused it, or the deployment rolled back (a
+/// rolled-back version reaches no further node) and no node is mid-apply. Nodes are the folders
 /// <c>node1</c>… of <paramref name="localDir"/>, each with its agent's log and Runtime API socket.
 /// </summary>
 public sealed class RolloutFollower(HttpClient appConfig, string localDir, int nodes)
@@ -51,6 +51,7 @@ public sealed class RolloutFollower(HttpClient appConfig, string localDir, int n
 
         var outcomes = new NodeRollout[nodes];
         string state;
+        DateTimeOffset? rolledBack = null;
         while (true)
         {
             for (var n = 0; n < nodes; n++)
@@ -62,8 +63,9 @@ public sealed class RolloutFollower(HttpClient appConfig, string localDir, int n
             }
 
             state = await StateAsync(cancellation);
+            rolledBack ??= state == "RolledBack" ? DateTimeOffset.UtcNow : null;
             var inflight = outcomes.Count(o => o.State == NodeRollout.Status.Inflight);
-            if (outcomes.All(o => o.Settled) || (state == "RolledBack" && inflight == 0) || DateTimeOffset.UtcNow - start > timeout)
+            if (outcomes.All(o => o.Settled) || (DateTimeOffset.UtcNow - rolledBack >= LateReceipt && inflight == 0) || DateTimeOffset.UtcNow - start > timeout)
             {
                 break;
             }
@@ -98,6 +100,12 @@ public sealed class RolloutFollower(HttpClient appConfig, string localDir, int n
             : string.Create(CultureInfo.InvariantCulture, $"rollout: deployment {state}; live on every reached node after {summary.Live:0.0} s; {summary.Reloads} reload(s)"));
         return summary;
     }
+
+    /// <summary>
+    /// How long after a rollback a node may still tell it received the version: one it took just
+    /// before the rollback, and logs at its next poll (a second apart locally). Counted, not missed.
+    /// </summary>
+    private static readonly TimeSpan LateReceipt = TimeSpan.FromSeconds(3);
 
     private static bool Settled(string state) => state is not ("Deploying" or "Baking");
 

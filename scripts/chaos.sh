@@ -26,8 +26,10 @@ readonly NEW_INSTANCE_BUDGET_SECONDS=15
 # A rules phase's load lasts at least 20 s, so the rollout it measures happens under load.
 readonly RULES_PHASE_SECONDS=$((PHASE_SECONDS > 20 ? PHASE_SECONDS : 20))
 readonly RULES_LIVE_BUDGET=20 CANARY_BACK_BUDGET=10
-# The canary strategy's pace: seconds a minute of prod's strategy takes (a step of 12 s).
-readonly CANARY_PACE=4
+# The canary strategy's pace: seconds a minute of prod's strategy takes. A step of 24 s: a bad
+# version fails the canary's health check in about 12 s (a 10 s health timeout), and a step as
+# short as that let the next node take the version just before the rollback.
+readonly CANARY_PACE=8
 trap down EXIT
 
 up "$ENVIRONMENT"
