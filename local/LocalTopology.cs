@@ -67,6 +67,24 @@ public static class LocalTopology
         }
     }
 
+    /// <summary>
+    /// Lists <paramref name="pool"/> in the EC2 stand-in's file under <paramref name="localDir"/>
+    /// (<c>ec2-instances.tsv</c>): its first <paramref name="running"/> instances of
+    /// <c>instances.tsv</c>, and the next <paramref name="leaving"/> tagged as leaving (as the
+    /// scale-in hook tags an instance its group terminates); instances past those are gone. Other
+    /// pools stay as they were last listed (<c>ec2/POOL.tsv</c>).
+    /// </summary>
+    public static void ListInstances(string localDir, string pool, int running, int leaving)
+    {
+        var mine = File.ReadLines(Path.Combine(localDir, "instances.tsv")).Select(line => line.Split('\t', 2)).Where(f => f[0] == pool)
+            .Select(f => Ec2StandIn.Instance.Parse(f[1])).Take(running + leaving)
+            .Select((instance, n) => n < running ? instance : instance with { Tags = new Dictionary<string, string>(instance.Tags) { [MembershipManifest.LeavingTag] = "1" } });
+        var pools = Directory.CreateDirectory(Path.Combine(localDir, "ec2")).FullName;
+        File.WriteAllLines(Path.Combine(pools, pool + ".tsv"), mine.Select(i => i.Line));
+        Ec2StandIn.Write(Path.Combine(localDir, "ec2-instances.tsv"), Directory.GetFiles(pools, "*.tsv").Order(StringComparer.Ordinal)
+            .SelectMany(File.ReadLines).Select(Ec2StandIn.Instance.Parse));
+    }
+
     /// <summary>Where each local node's folder is mounted in the node's own mount namespace, so every node runs the same bundle.</summary>
     public const string NodeRoot = "/mnt";
 

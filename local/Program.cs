@@ -135,6 +135,42 @@ rolloutCommand.SetAction(async (parsed, cancellation) =>
     await File.WriteAllTextAsync(parsed.GetValue(summaryFile)!.FullName, summary.ShellAssignments(), cancellation);
 });
 
+var slotPool = new Option<string>("--pool") { Description = "The EC2-discovered pool.", Required = true };
+var slotState = new Option<LocalNodes.SlotState>("--state") { Description = "The state every node's slot must reach: Serving, Draining, Down or None.", Required = true };
+var slotSeconds = new Option<int>("--seconds") { Description = "How long to wait; 0: look once.", DefaultValueFactory = _ => 60 };
+var sinceMs = new Option<long?>("--since-ms") { Description = "Count the seconds from this Unix time in ms (when the change was made). Default: now." };
+var instanceNumbers = new Argument<int[]>("INSTANCE") { Description = "Instances of the pool, by number (1 is the first in instances.tsv)." };
+var waitSlotsCommand = new Command("wait-slots", "Waits until, on every node, the slot for each INSTANCE of POOL is in STATE: prints the seconds each took (from SINCE-MS), 'never' for one that did not within SECONDS; exit 1 then (LocalNodes).")
+{
+    localDir, nodes, slotPool, slotState, slotSeconds, sinceMs, instanceNumbers,
+};
+waitSlotsCommand.SetAction(async (parsed, cancellation) =>
+{
+    var folder = parsed.GetValue(localDir)!.FullName;
+    var pool = parsed.GetValue(slotPool)!;
+    var addresses = File.ReadLines(Path.Combine(folder, "instances.tsv")).Select(line => line.Split('\t')).Where(f => f[0] == pool).Select(f => f[2]).ToList();
+    var since = parsed.GetValue(sinceMs) is { } ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : DateTimeOffset.UtcNow;
+    var reached = await new LocalNodes(folder, parsed.GetValue(nodes)).WaitForSlotsAsync(pool, [.. parsed.GetValue(instanceNumbers)!.Select(n => addresses[n - 1])],
+        parsed.GetValue(slotState), since, TimeSpan.FromSeconds(parsed.GetValue(slotSeconds)), cancellation);
+    Console.WriteLine(string.Join(' ', reached.Select(r => r is { } seconds ? seconds.ToString("0.0", CultureInfo.InvariantCulture) : "never")));
+    return reached.All(r => r is not null) ? 0 : 1;
+});
+
+var running = new Option<int>("--running") { Description = "Instances of the pool EC2 lists as running.", Required = true };
+var leaving = new Option<int>("--leaving") { Description = "The next instances, listed tagged as leaving." };
+var listCommand = new Command("list-instances", "What the EC2 stand-in lists for POOL from now on: its first RUNNING instances, the next LEAVING ones tagged as leaving, the rest gone (LocalTopology.ListInstances).")
+{
+    localDir, slotPool, running, leaving,
+};
+listCommand.SetAction(parsed => LocalTopology.ListInstances(parsed.GetValue(localDir)!.FullName, parsed.GetValue(slotPool)!, parsed.GetValue(running), parsed.GetValue(leaving)));
+
+var workersCommand = new Command("workers", "Each node's HAProxy worker pid, on one line ('-' where the Runtime API does not answer): a reload changes it.")
+{
+    localDir, nodes,
+};
+workersCommand.SetAction(async (parsed, cancellation) =>
+    Console.WriteLine(string.Join(' ', (await new LocalNodes(parsed.GetValue(localDir)!.FullName, parsed.GetValue(nodes)).WorkersAsync(cancellation)).Select(pid => pid ?? "-"))));
+
 var eventName = new Option<string>("--name") { Description = "The event's name (AgentEvents).", Required = true };
 var countCommand = new Command("count-events", "How many events named NAME the agents' logs hold.")
 {
@@ -200,7 +236,7 @@ var benchCommand = new Command("bench", "Everything make bench runs, in OUT/: th
 benchCommand.SetAction(parsed => LocalBench.Write(Environments.Select(parsed.GetValue(env))[0].Haproxy, parsed.GetValue(output)!.FullName,
     parsed.GetValue(configPort), parsed.GetValue(firstPort), parsed.GetValue(logTarget)!));
 
-return await new RootCommand("Renders the local stand-in of an environment's cluster, and runs its EC2 and AppConfig stand-ins.") { nodesCommand, rulesCommand, benchCommand, benchReportCommand, ec2Command, appConfigCommand, rolloutCommand, countCommand, waitReadyCommand, rsyslogConfigCommand }.Parse(args).InvokeAsync();
+return await new RootCommand("Renders the local stand-in of an environment's cluster, and runs its EC2 and AppConfig stand-ins.") { nodesCommand, rulesCommand, benchCommand, benchReportCommand, ec2Command, appConfigCommand, rolloutCommand, countCommand, waitReadyCommand, waitSlotsCommand, listCommand, workersCommand, rsyslogConfigCommand }.Parse(args).InvokeAsync();
 
 // The environment's spec, with the listeners and keepalive the command line overrides.
 HaproxySpec LocalSpec(ParseResult parsed)

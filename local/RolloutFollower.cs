@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 
@@ -30,7 +29,7 @@ public sealed class RolloutFollower(HttpClient appConfig, string localDir, int n
     public async Task<Summary> RunAsync(string payload, string query, string sha256, TimeSpan timeout, TextWriter output, CancellationToken cancellation)
     {
         var logs = Enumerable.Range(1, nodes).Select(n => (File: Path.Combine(localDir, $"node{n}", "agent.log"), From: LineCount(Path.Combine(localDir, $"node{n}", "agent.log")) + 1)).ToList();
-        var workers = await WorkersAsync(cancellation);
+        var workers = await new LocalNodes(localDir, nodes).WorkersAsync(cancellation);
         // AppConfig runs one deployment an environment at a time: the previous one bakes to its end first.
         if (!Settled(await StateAsync(cancellation)))
         {
@@ -73,7 +72,7 @@ public sealed class RolloutFollower(HttpClient appConfig, string localDir, int n
             await Task.Delay(200, cancellation);
         }
 
-        var after = await WorkersAsync(cancellation);
+        var after = await new LocalNodes(localDir, nodes).WorkersAsync(cancellation);
         double Since(NodeRollout o) => Math.Round((o.At!.Value - start).TotalSeconds, 1);
         for (var n = 0; n < nodes; n++)
         {
@@ -114,26 +113,6 @@ public sealed class RolloutFollower(HttpClient appConfig, string localDir, int n
         using var latest = JsonDocument.Parse(await appConfig.GetStringAsync(new Uri("deployments/latest", UriKind.Relative), cancellation));
         return latest.RootElement.TryGetProperty("state", out var state) && state.ValueKind == JsonValueKind.String ? state.GetString()! : "None";
     }
-
-    /// <summary>Each node's HAProxy worker pid (a reload changes it), or null where the Runtime API does not answer.</summary>
-    private async Task<string?[]> WorkersAsync(CancellationToken cancellation) =>
-        await Task.WhenAll(Enumerable.Range(1, nodes).Select(async n =>
-        {
-            try
-            {
-                using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-                await socket.ConnectAsync(new UnixDomainSocketEndPoint(Path.Combine(localDir, $"node{n}", "run", "admin.sock")), cancellation);
-                await using var stream = new NetworkStream(socket, ownsSocket: false);
-                await stream.WriteAsync("show info\n"u8.ToArray(), cancellation);
-                using var reader = new StreamReader(stream);
-                var info = await reader.ReadToEndAsync(cancellation);
-                return info.Split('\n').FirstOrDefault(line => line.StartsWith("Pid: ", StringComparison.Ordinal))?[5..];
-            }
-            catch (SocketException)
-            {
-                return null;
-            }
-        }));
 
     private static int LineCount(string file) => File.Exists(file) ? File.ReadLines(file).Count() : 0;
 

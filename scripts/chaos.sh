@@ -167,26 +167,17 @@ done
 # 11-14. The EC2-discovered pool, when the environment has one.
 if [ -n "$DISCOVERED_POOL" ]; then
   pool=$DISCOVERED_POOL
-  address_of() { awk -F'\t' -v pool="$pool" -v n="$1" '$1 == pool && ++i == n { print $3 }' "$LOCAL_DIR/instances.tsv"; }
-  workers() { for n in $(seq 1 "$NODES"); do printf '%s ' "$(worker_pid "$n")"; done; }
-  on_every_node() { # on_every_node <state> <instance>: the instance's slot is in <state> on every node
-    local n
-    for n in $(seq 1 "$NODES"); do [ "$(slot_state "$n" "$pool" "$(address_of "$2")")" = "$1" ] || return 1; done
-  }
+  workers() { local_cluster workers --local-dir "$LOCAL_DIR" --nodes "$NODES"; }
+  # slots <state> <seconds> <instance>...: waits until every node's slot for each instance is in
+  # that state; prints the seconds each took ("never": not in time, and fails) (local wait-slots).
+  slots() { local_cluster wait-slots --local-dir "$LOCAL_DIR" --nodes "$NODES" --pool "$pool" --state "$1" --seconds "$2" "${@:3}"; }
   workers_before=$(workers)
 
   # 11. scale out 2 -> 6: time from EC2 listing each new instance until every node serves it.
   load discovered-scale-out "$DISCOVERED_HOST"; mid_phase
   listed_at=$(date +%s%3N)
   set_instances "$pool" 6
-  seconds_to_serve=()
-  for i in 3 4 5 6; do
-    if wait_until 60 on_every_node serving "$i"; then
-      seconds_to_serve+=("$(awk -v a="$listed_at" -v b="$(date +%s%3N)" 'BEGIN { printf "%.1f", (b - a) / 1000 }')")
-    else
-      seconds_to_serve+=(never)
-    fi
-  done
+  read -r -a seconds_to_serve <<< "$(local_cluster wait-slots --local-dir "$LOCAL_DIR" --nodes "$NODES" --pool "$pool" --state Serving --since-ms "$listed_at" 3 4 5 6)" || true
   # p95 of four: the slowest.
   slowest=$(printf '%s\n' "${seconds_to_serve[@]}" | sort -g | tail -1)
   finish discovered-scale-out "$LOAD_PID" 0 "(new instances serving on all $NODES nodes after ${seconds_to_serve[*]} s; p95 $slowest s, budget $NEW_INSTANCE_BUDGET_SECONDS s)"
@@ -200,7 +191,7 @@ if [ -n "$DISCOVERED_POOL" ]; then
   tagged_at=$SECONDS
   set_instances "$pool" 2 4
   drained=yes
-  for i in 3 4 5 6; do wait_until 90 on_every_node none "$i" || drained=no; done
+  slots None 90 3 4 5 6 > /dev/null || drained=no
   drain_seconds=$((SECONDS - tagged_at))
   set_instances "$pool" 2
   for i in 3 4 5 6; do kill "$(cat "$LOCAL_DIR/backends/$pool-$i.pid")"; done
@@ -213,18 +204,18 @@ if [ -n "$DISCOVERED_POOL" ]; then
   kill -9 "$(cat "$LOCAL_DIR/backends/$pool-2.pid")"
   sleep 3
   set_instances "$pool" 1
-  wait_until 60 on_every_node none 2 || { echo "chaos: the lost instance kept its slot" >&2; over_budget=1; }
+  slots None 60 2 > /dev/null || { echo "chaos: the lost instance kept its slot" >&2; over_budget=1; }
   finish discovered-kill "$LOAD_PID" 0 "(instance 2 killed; retries and redispatch cover what was in flight)"
   start_backend "$pool" 2
   set_instances "$pool" 2
-  wait_until 60 on_every_node serving 2 || { echo "chaos: instance 2 never came back" >&2; over_budget=1; }
+  slots Serving 60 2 > /dev/null || { echo "chaos: instance 2 never came back" >&2; over_budget=1; }
 
   # 14. the EC2 API answers 503 for OUTAGE_SECONDS: the agents keep what serves.
   load ec2-outage "$DISCOVERED_HOST" "$OUTAGE_SECONDS"
   touch "$LOCAL_DIR/ec2-instances.tsv.outage"
   sleep "$((OUTAGE_SECONDS / 2))"
   kept=yes
-  for i in 1 2; do on_every_node serving "$i" || kept=no; done
+  slots Serving 0 1 2 > /dev/null || kept=no
   wait "$LOAD_PID" || true
   rm -f "$LOCAL_DIR/ec2-instances.tsv.outage"
   refused=$(local_cluster count-events --name Ec2ReadFailed "$LOCAL_DIR"/node*/agent.log)

@@ -1,23 +1,11 @@
 #!/usr/bin/env bash
-# The whole request path on one machine, made of real processes:
-#   front  : HAProxy in TCP mode on 127.0.0.1 standing in for the NLB (PROXY v2, health checks
-#            of each node's health endpoint with the target group's interval and thresholds)
-#   nodes  : three HAProxy nodes running the environment's rendered config, each in its own
-#            network namespace (hc-node1..3, "zones" a, b, a), reached over a bridge
-#   backends: two small HAProxy-served HTTP backends per pool, on the bridge address, each
-#            answering with what it received (pool, server, method, path, query, headers) as JSON;
-#            an EC2-discovered pool's instances each on a bridge address of their own
-#   ec2    : the EC2 stand-in on the bridge, answering DescribeInstances from a file this script
-#            edits (set_instances)
-#   appconfig: the AppConfig stand-in on the bridge, serving each node the rules version deployed
-#            to it, as the AppConfig Agent does on a node; deploy() starts a deployment
-#   agents : each node runs the shipped node agent in its namespace, which applies new rules
-#            versions and fills the discovered pools' slots through the node's Runtime API
-# Each node's folder is mounted on /mnt in the node's own mount namespace, so every node runs the
-# same bundle (config in /mnt/haproxy, admin socket in /mnt/run), as every instance does.
-# The node's ports and health path, and the target group's health check, come from the renderer
-# (topology.env), never from copies here. Usage: scripts/local.sh up|down [ENV] [renderer options,
-# such as --http-port 8080 --health-port 9090 --health-path /ready]. Sourced by chaos.sh.
+# The whole request path on one machine, made of real processes, as local/ rendered it
+# (LocalTopology, LocalFront): the front (HAProxy in TCP mode on 127.0.0.1, standing in for the
+# NLB), three nodes each in its own network namespace (hc-node1..3) on a bridge, each running the
+# environment's bundle and the shipped node agent with its folder on /mnt, echo backends per pool,
+# and the EC2 and AppConfig stand-ins on the bridge. Ports, paths and hosts come from topology.env,
+# never from copies here. Usage: scripts/local.sh up|down [ENV] [renderer options, such as
+# --http-port 8080 --health-port 9090 --health-path /ready]. Sourced by chaos.sh and rollout.sh.
 set -euo pipefail
 
 readonly LOCAL_DIR=${LOCAL_DIR:-/tmp/haproxy-cluster-local}
@@ -129,48 +117,17 @@ rollout() {
 # process's, not a subshell's, and stopping it stops the process.
 local_cluster() { dotnet "$LOCAL_CLUSTER" "$@"; }
 
-# set_instances <pool> <running> [<leaving>]: what EC2 lists for a discovered pool from now on:
-# its first <running> instances, and the next <leaving> ones tagged as leaving (as the scale-in
-# hook tags an instance its group terminates). Instances past those are gone.
-set_instances() {
-  mkdir -p "$LOCAL_DIR/ec2"
-  awk -F'\t' -v pool="$1" -v running="$2" -v leaving="${3:-0}" -v OFS='\t' '
-    $1 != pool { next }
-    { n++; $1 = ""; sub(/^\t/, "") }
-    n <= running { print }
-    n > running && n <= running + leaving { print $0 ";haproxy-cluster:leaving=1" }' "$LOCAL_DIR/instances.tsv" > "$LOCAL_DIR/ec2/$1.tsv"
-  cat "$LOCAL_DIR"/ec2/*.tsv > "$LOCAL_DIR/ec2-instances.tsv.new"
-  mv "$LOCAL_DIR/ec2-instances.tsv.new" "$LOCAL_DIR/ec2-instances.tsv"
-}
-
-discovered_pools() { cut -f1 "$LOCAL_DIR/instances.tsv" | sort -u; }
+# set_instances <pool> <running> [<leaving>]: what EC2 lists for a discovered pool from now on
+# (local list-instances).
+set_instances() { local_cluster list-instances --local-dir "$LOCAL_DIR" --pool "$1" --running "$2" --leaving "${3:-0}"; }
 
 start_ec2() {
-  : > "$LOCAL_DIR/ec2-instances.tsv"
-  for pool in $(discovered_pools); do set_instances "$pool" 2; done
+  cut -f1 "$LOCAL_DIR/instances.tsv" | sort -u | while read -r pool; do set_instances "$pool" 2; done
   dotnet "$LOCAL_CLUSTER" ec2 --address "$BRIDGE_ADDRESS" --port "$EC2_PORT" \
     --instances "$LOCAL_DIR/ec2-instances.tsv" > "$LOCAL_DIR/ec2.log" 2>&1 &
   echo $! > "$LOCAL_DIR/ec2.pid"
   wait_until 20 grep -q answering "$LOCAL_DIR/ec2.log"
 }
-
-# runtime <n> <command>: the answer of node <n>'s Runtime API.
-runtime() { printf '%s\n' "$2" | socat -t 5 - "UNIX-CONNECT:$LOCAL_DIR/node$1/run/admin.sock"; }
-
-# worker_pid <n>: node <n>'s current worker; a reload changes it.
-worker_pid() { runtime "$1" "show info" | awk -F': ' '$1 == "Pid" { print $2 }'; }
-
-# slot_state <n> <pool> <address>: "serving" (UP, in service), "draining", "down" (in service, not
-# UP yet) or "none" (no slot, or one in maintenance) for <address> on node <n>. From show servers
-# state: field 5 the address, 6 the operational state (1: UP and ramping up over slowstart, 2:
-# UP), 7 the admin state, whose bits 0x03 mean maintenance and 0x38 drain (as the agent reads them).
-slot_state() {
-  runtime "$1" "show servers state $2" | awk -v a="$3" '
-    $5 == a && $7 % 4 == 0 { state = int($7 / 8) % 8 ? "draining" : ($6 == 1 || $6 == 2) ? "serving" : "down" }
-    END { print state ? state : "none" }'
-}
-
-serving() { [ "$(slot_state "$@")" = serving ]; }
 
 reload_node() { kill -USR2 "$(cat "$LOCAL_DIR/node$1/master.pid")"; }
 
