@@ -23,6 +23,28 @@ public static class LocalFront
     /// <summary>The front's stats page (CSV at <c>/;csv</c>), which local.sh reads each node's state from.</summary>
     public const int StatsPort = 18404;
 
+    /// <summary>
+    /// Column <paramref name="column"/> of the front's stats for node <paramref name="node"/> (backend
+    /// <c>nodes</c>), such as <c>status</c> (UP, DOWN, "UP 1/2") or <c>scur</c> (open connections); null when the front does not answer.
+    /// </summary>
+    public static async Task<string?> StatAsync(HttpClient http, int node, string column, CancellationToken cancellation)
+    {
+        string csv;
+        try
+        {
+            csv = await http.GetStringAsync(new Uri($"http://127.0.0.1:{StatsPort.ToString(CultureInfo.InvariantCulture)}/;csv"), cancellation);
+        }
+        catch (HttpRequestException)
+        {
+            return null;
+        }
+
+        // The first line names the columns: "# pxname,svname,…".
+        var rows = csv.TrimStart('#', ' ').Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => line.Split(',')).ToList();
+        var index = Array.IndexOf(rows[0], column);
+        return index < 0 ? null : rows.Skip(1).FirstOrDefault(r => r[0] == "nodes" && r[1] == $"node{node.ToString(CultureInfo.InvariantCulture)}")?[index];
+    }
+
     /// <summary>Node <paramref name="node"/>'s address on the bridge: the bridge's with last byte 10 + <paramref name="node"/>.</summary>
     public static string NodeAddress(string bridgeAddress, int node)
     {

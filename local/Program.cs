@@ -171,6 +171,52 @@ var workersCommand = new Command("workers", "Each node's HAProxy worker pid, on 
 workersCommand.SetAction(async (parsed, cancellation) =>
     Console.WriteLine(string.Join(' ', (await new LocalNodes(parsed.GetValue(localDir)!.FullName, parsed.GetValue(nodes)).WorkersAsync(cancellation)).Select(pid => pid ?? "-"))));
 
+var stackName = new Option<string>("--env") { Description = "The environment.", Required = true };
+var cfnDiff = new Option<FileInfo>("--cfn-diff") { Description = "cdk diff's output for its stack.", Required = true };
+var filesDiff = new Option<FileInfo>("--files-diff") { Description = "The diff of its node files (empty: none changed).", Required = true };
+var diffSummaryCommand = new Command("diff-summary", "make diff's summary of one stack: what it replaces or destroys, loudly for the NLB and target groups, and whether rules roll out in place or the nodes are replaced (DiffSummary).")
+{
+    stackName, cfnDiff, filesDiff,
+};
+diffSummaryCommand.SetAction(parsed =>
+{
+    foreach (var line in DiffSummary.Lines(parsed.GetValue(stackName)!, File.ReadAllText(parsed.GetValue(cfnDiff)!.FullName), parsed.GetValue(filesDiff)!.Length > 0))
+    {
+        Console.WriteLine(line);
+    }
+});
+
+var frontNode = new Option<int>("--node") { Description = "The node, from 1.", Required = true };
+var frontColumn = new Option<string>("--column") { Description = "A column of HAProxy's stats CSV: status, scur…", DefaultValueFactory = _ => "status" };
+var frontUntil = new Option<string?>("--until") { Description = "Wait until the column reads this; prints the seconds it took instead." };
+var frontCommand = new Command("front", "Column COLUMN of the front's stats for node NODE; with UNTIL, waits (up to SECONDS) until it reads UNTIL and prints the seconds since SINCE-MS, exit 1 if it never did (LocalFront).")
+{
+    frontNode, frontColumn, frontUntil, slotSeconds, sinceMs,
+};
+frontCommand.SetAction(async (parsed, cancellation) =>
+{
+    using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+    var since = parsed.GetValue(sinceMs) is { } ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : DateTimeOffset.UtcNow;
+    var deadline = DateTimeOffset.UtcNow.AddSeconds(parsed.GetValue(slotSeconds));
+    while (true)
+    {
+        var value = await LocalFront.StatAsync(http, parsed.GetValue(frontNode), parsed.GetValue(frontColumn)!, cancellation);
+        if (parsed.GetValue(frontUntil) is not { } until)
+        {
+            Console.WriteLine(value);
+            return value is null ? 1 : 0;
+        }
+
+        if (value == until || DateTimeOffset.UtcNow >= deadline)
+        {
+            Console.WriteLine(value == until ? (DateTimeOffset.UtcNow - since).TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture) : "never");
+            return value == until ? 0 : 1;
+        }
+
+        await Task.Delay(100, cancellation);
+    }
+});
+
 var eventName = new Option<string>("--name") { Description = "The event's name (AgentEvents).", Required = true };
 var countCommand = new Command("count-events", "How many events named NAME the agents' logs hold.")
 {
@@ -236,7 +282,7 @@ var benchCommand = new Command("bench", "Everything make bench runs, in OUT/: th
 benchCommand.SetAction(parsed => LocalBench.Write(Environments.Select(parsed.GetValue(env))[0].Haproxy, parsed.GetValue(output)!.FullName,
     parsed.GetValue(configPort), parsed.GetValue(firstPort), parsed.GetValue(logTarget)!));
 
-return await new RootCommand("Renders the local stand-in of an environment's cluster, and runs its EC2 and AppConfig stand-ins.") { nodesCommand, rulesCommand, benchCommand, benchReportCommand, ec2Command, appConfigCommand, rolloutCommand, countCommand, waitReadyCommand, waitSlotsCommand, listCommand, workersCommand, rsyslogConfigCommand }.Parse(args).InvokeAsync();
+return await new RootCommand("Renders the local stand-in of an environment's cluster, and runs its EC2 and AppConfig stand-ins.") { nodesCommand, rulesCommand, benchCommand, benchReportCommand, ec2Command, appConfigCommand, rolloutCommand, countCommand, waitReadyCommand, waitSlotsCommand, listCommand, workersCommand, diffSummaryCommand, frontCommand, rsyslogConfigCommand }.Parse(args).InvokeAsync();
 
 // The environment's spec, with the listeners and keepalive the command line overrides.
 HaproxySpec LocalSpec(ParseResult parsed)

@@ -1,22 +1,12 @@
 #!/usr/bin/env bash
-# make bench: what the generated config costs, measured in one run on this machine with the
-# runs alternating: requests/s, p50/p99 latency and CPU time per request through (a) the
-# environment's generated config with a 10-host table, (b) a minimal hand-written passthrough
-# config, and (c) the generated config with a 10,000-host table; same HAProxy binary, same
-# backends, wrk on loopback.
-# The generated configs log every request as a node does (JSON, from HAProxy's ring over TCP to the
-# node's own receiver: rsyslog, from the Debian 13 root, with exactly the rsyslog config the
-# bootstrap writes, BootstrapScript.RsyslogConfig) and apply every rule the environment has;
-# wrk cannot send PROXY headers, so only accept-proxy is off. The run fails if the log holds fewer
-# lines than the requests served, so a lossy log cannot pass for a cheap one.
-# CPU per request is the user + system time (from /proc) the serving HAProxy and, for a config that
-# logs, rsyslog spent, over the requests served. Throughput drifts between seconds here, so every
-# ratio is taken inside one round (the configs of a round run back to back) and the median over
-# the rounds is reported.
-# Then the price of each element: the 10-host config with exactly one element taken out of the spec
-# (LocalBench.Elements: a rule kind, a default, a field of the access log), each counted by
-# callgrind in instructions per request. local/ renders every config (local bench).
-# Writes bench-results/bench.csv and bench-results/bench.png; the last line holds the ratios.
+# make bench: what the generated config costs (README, "Benchmark"). Rounds of alternating wrk runs
+# on loopback through the configs local/ renders (LocalBench): the environment's config with a
+# 10-host and a 10,000-host table, logging as a node does to the node's rsyslog (from the Debian 13
+# root), and a minimal passthrough; CPU per request is HAProxy's and rsyslog's user + system time
+# from /proc over the requests served. Then callgrind counts instructions per request through every
+# config, the elements' too (each taken out of the spec). The run fails if a config does not reach
+# a backend or the access log lost lines. Figures: local bench-report (BenchReport); writes
+# bench-results/bench.csv and bench-results/bench.png; the last line holds the ratios.
 set -euo pipefail
 export LC_ALL=C
 top=$(cd "$(dirname "$0")/.." && pwd)

@@ -98,7 +98,7 @@ printf '    this-is-not-a-keyword\n' >> "$LOCAL_DIR/node1/haproxy/haproxy.cfg"
 load invalid-config; mid_phase
 reload_node 1
 sleep 1
-still=$(front_status 1)
+still=$(front 1)
 finish invalid-config "$LOAD_PID" 0 "(node1 after the bad reload: $still)"
 mv "$LOCAL_DIR/node1/haproxy/haproxy.cfg.good" "$LOCAL_DIR/node1/haproxy/haproxy.cfg"
 [ "$still" = UP ] || { echo "chaos: node1 stopped serving after an invalid config" >&2; over_budget=1; }
@@ -111,21 +111,16 @@ mv "$LOCAL_DIR/node1/haproxy/haproxy.cfg.good" "$LOCAL_DIR/node1/haproxy/haproxy
 load node-kill; mid_phase
 kill_node 2
 killed_at_ms=$(date +%s%3N) # once every process is gone: later sessions are refused and retried
-if wait_until 120 node_down_in_front 2; then
-  detected=$(awk -v a="$killed_at_ms" -v b="$(date +%s%3N)" 'BEGIN { printf "%.1f", (b - a) / 1000 }')
-else
-  detected="never"
-  over_budget=1
-fi
+detected=$(local_cluster front --node 2 --until DOWN --seconds 120 --since-ms "$killed_at_ms") || over_budget=1
 wait "$LOAD_PID" || true
 # Sessions stuck on the dead node end (and are logged) only at the front's server timeout.
-wait_until 40 node_idle_in_front 2 || true
+local_cluster front --node 2 --column scur --until 0 --seconds 40 > /dev/null || true
 open_on_node2=$(awk -v killed="$killed_at_ms" '$2 == "node2" && $1 <= killed && ($3 ~ /^[sS]/ || $4 == 0) { n++ } END { print n + 0 }' "$LOCAL_DIR/front.log")
 finish node-kill "$LOAD_PID" "$open_on_node2" "(front stopped sending to node2 ${detected} s after the kill; $open_on_node2 connections were open on it)"
 
 # 6. restore node2 and wait until the front takes it back.
 start_node 2
-wait_until 120 node_up_in_front 2 || { echo "chaos: node2 never came back" >&2; over_budget=1; }
+front 2 UP 120 > /dev/null || { echo "chaos: node2 never came back" >&2; over_budget=1; }
 load node-restore
 finish node-restore "$LOAD_PID" 0
 

@@ -56,34 +56,7 @@ for stack in $stacks; do
   (cd "$work" && diff -ruN "base-out/node-files/$env" "head-out/node-files/$env") > "$work/$stack.files" || true
   if [ -s "$work/$stack.files" ]; then cat "$work/$stack.files"; else echo "(no change)"; fi
 
-  # Resource lines read: [~] AWS::Type construct/path LogicalId replace|may be replaced, or [-] ... destroy.
-  # A rules version is immutable: a new one replaces the last, and a new deployment of it the
-  # last deployment, by design; neither is listed.
-  replaced=$(sed -nE 's/^\[[~-]\] (AWS::[A-Za-z0-9:]+) .* ([A-Za-z0-9]+) (replace|may be replaced|destroy)$/\1 \2 (\3)/p' "$work/$stack.cfn" \
-    | grep -Ev '^AWS::AppConfig::(HostedConfigurationVersion|Deployment) ' || true)
-  rules_changed=$(grep -cE '^\[[~+]\] AWS::AppConfig::HostedConfigurationVersion ' "$work/$stack.cfn" || true)
-  fleet_changed=$(grep -cE '^\[[~+-]\] AWS::(EC2::LaunchTemplate|AutoScaling::AutoScalingGroup) ' "$work/$stack.cfn" || true)
-  if grep -q "There were no differences" "$work/$stack.cfn" && [ ! -s "$work/$stack.files" ]; then
-    state="unchanged"
-  else
-    state="changed"
-  fi
-  line="summary: $env: $state"
-  if [ -n "$replaced" ]; then
-    line="$line; replaces or destroys $(grep -c . <<< "$replaced") resource(s): $(printf '%s' "$replaced" | tr '\n' ';' | sed 's/;$//; s/;/; /g')"
-    if [[ $replaced == *AWS::ElasticLoadBalancingV2::LoadBalancer* || $replaced == *AWS::ElasticLoadBalancingV2::TargetGroup* ]]; then
-      line="$line
-!!! $env: this change REPLACES the load balancer or a target group: a new NLB gets a new DNS name, a new target group drops every connection. Check that this is intended."
-    fi
-  else
-    line="$line; no resource replaced"
-  fi
-  if [ "$fleet_changed" -gt 0 ]; then
-    line="$line; the launch template or group changes: the group replaces every node, one at a time"
-  elif [ "$rules_changed" -gt 0 ]; then
-    line="$line; rules roll out in place, no instance replaced"
-  fi
-  summary+=("$line")
+  mapfile -t -O "${#summary[@]}" summary < <(dotnet local/bin/Debug/net10.0/HaproxyCluster.Local.dll diff-summary --env "$env" --cfn-diff "$work/$stack.cfn" --files-diff "$work/$stack.files")
 done
 
 echo "=================== summary (base $base) ==================="

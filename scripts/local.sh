@@ -28,7 +28,6 @@ readonly AGENT_BIN="$top/.build/agent/$agent_rid/haproxy-cluster-agent"
 node_ns() { echo "hc-node$1"; }
 node_address() { echo "${NODE_ADDRESSES[$1 - 1]}"; }
 node_zone() { if [ $(($1 % 2)) -eq 1 ]; then echo a; else echo b; fi; }
-node_config() { echo "$LOCAL_DIR/node$1/haproxy"; }
 
 # in_node <n> <command...>: runs the command in node <n>'s network namespace, its folder on /mnt.
 # The shell that runs it becomes the command (exec), so run it in the background or a subshell;
@@ -98,7 +97,7 @@ render_rules() {
   local file=$1 options=()
   shift
   mapfile -t options < "$LOCAL_DIR/render-options"
-  dotnet run --project "$top/local" --no-build -- rules --env "$(cat "$LOCAL_DIR/env")" --rules "$file" \
+  local_cluster rules --env "$(cat "$LOCAL_DIR/env")" --rules "$file" \
     --backend-address "$BRIDGE_ADDRESS" --first-port "$FIRST_BACKEND_PORT" "${options[@]}" "$@"
 }
 
@@ -140,15 +139,9 @@ kill_node() { # every process in the node's namespace, as when AWS loses the ins
 
 node_has_no_process() { [ -z "$(ip netns pids "$(node_ns "$1")")" ]; }
 
-# A column of the front's stats for node <n> (backend "nodes"): front_stat <n> <column>, such as
-# status (UP, DOWN, "UP 1/2"), scur (open connections) or srv_abrt (connections the node broke).
-front_stat() {
-  curl -fsS "http://127.0.0.1:$FRONT_STATS/;csv" | awk -F, -v n="node$1" -v column="$2" '
-    NR == 1 { sub(/^# /, ""); for (i = 1; i <= NF; i++) index_of[$i] = i; next }
-    $1 == "nodes" && $2 == n { print $(index_of[column]) }'
-}
-
-front_status() { front_stat "$1" status; }
+# front <n> [<value> <seconds>]: node <n>'s status in the front (UP, DOWN, "UP 1/2"); with a value,
+# waits until it reads that, printing the seconds it took (local front).
+front() { local_cluster front --node "$1" ${2:+--until "$2" --seconds "$3"}; }
 
 # The front's config local/ rendered (LocalFront): checked, then run.
 start_front() {
@@ -166,9 +159,6 @@ wait_until() { # wait_until <seconds> <command...>
   done
 }
 
-node_up_in_front() { [ "$(front_status "$1")" = UP ]; }
-node_down_in_front() { [ "$(front_status "$1")" = DOWN ]; }
-node_idle_in_front() { [ "$(front_stat "$1" scur)" = 0 ]; }
 
 up() { # up <env> [renderer options]
   local env=$1
@@ -215,7 +205,7 @@ up() { # up <env> [renderer options]
   start_front
   local_cluster wait-ready --seconds 60 "$LOCAL_DIR"/node*/agent.log || { echo "local: an agent never read every pool" >&2; return 1; }
   for n in $(seq 1 $NODES); do
-    wait_until 60 node_up_in_front "$n" || { echo "local: node$n never became healthy in the front" >&2; return 1; }
+    front "$n" UP 60 > /dev/null || { echo "local: node$n never became healthy in the front" >&2; return 1; }
     echo "local: node$n (zone $(node_zone "$n"), $(node_address "$n")) is UP behind the front"
   done
   echo "local: try  curl -H 'Host: $DEFAULT_HOST' http://127.0.0.1:$FRONT_HTTP/   (TLS-origin listener: :$FRONT_TLS, front stats: http://127.0.0.1:$FRONT_STATS/)"
