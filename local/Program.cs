@@ -59,7 +59,7 @@ nodesCommand.SetAction(parsed =>
     File.WriteAllText(Path.Combine(folder, "topology.env"), LocalTopology.TopologyEnv(spec, parsed.GetValue(backendAddress)!, parsed.GetValue(nodes)));
 });
 
-var tenants = new Option<int>("--tenants") { Description = "Rows to add to the host table 'tenants' (a table-only change)." };
+var tenants = new Option<int>("--tenants") { Description = "Rows to add to the first host table (a table-only change)." };
 var rulesVersion = new Option<string?>("--rules-version") { Description = "Adds the request header X-Rules-Version with this value (a rule change)." };
 var fault = new Option<string?>("--fault") { Description = "Breaks the bundle on purpose: check (haproxy -c refuses it) or health (it runs, but its health check fails)." };
 var strategyOf = new Option<string?>("--strategy-of") { Description = "Use this environment's deployment strategy instead of ENV's." };
