@@ -217,6 +217,17 @@ frontCommand.SetAction(async (parsed, cancellation) =>
     }
 });
 
+var wrkOutput = new Argument<FileInfo>("WRK-OUTPUT") { Description = "What wrk printed." };
+var wrkCommand = new Command("wrk-report", "One wrk run's figures on one line: requests, requests/s, p50 ms, p99 ms ('-' without --latency), failed requests (WrkReport).")
+{
+    wrkOutput,
+};
+wrkCommand.SetAction(parsed =>
+{
+    var report = WrkReport.Parse(File.ReadAllText(parsed.GetValue(wrkOutput)!.FullName));
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{report.Requests} {report.RequestsPerSecond} {(report.P50Ms is { } p50 ? p50.ToString("0.000", CultureInfo.InvariantCulture) : "-")} {(report.P99Ms is { } p99 ? p99.ToString("0.000", CultureInfo.InvariantCulture) : "-")} {report.Failed}"));
+});
+
 var eventName = new Option<string>("--name") { Description = "The event's name (AgentEvents).", Required = true };
 var countCommand = new Command("count-events", "How many events named NAME the agents' logs hold.")
 {
@@ -282,7 +293,7 @@ var benchCommand = new Command("bench", "Everything make bench runs, in OUT/: th
 benchCommand.SetAction(parsed => LocalBench.Write(Environments.Select(parsed.GetValue(env))[0].Haproxy, parsed.GetValue(output)!.FullName,
     parsed.GetValue(configPort), parsed.GetValue(firstPort), parsed.GetValue(logTarget)!));
 
-return await new RootCommand("Renders the local stand-in of an environment's cluster, and runs its EC2 and AppConfig stand-ins.") { nodesCommand, rulesCommand, benchCommand, benchReportCommand, ec2Command, appConfigCommand, rolloutCommand, countCommand, waitReadyCommand, waitSlotsCommand, listCommand, workersCommand, diffSummaryCommand, frontCommand, rsyslogConfigCommand }.Parse(args).InvokeAsync();
+return await new RootCommand("Renders the local stand-in of an environment's cluster, and runs its EC2 and AppConfig stand-ins.") { nodesCommand, rulesCommand, benchCommand, benchReportCommand, ec2Command, appConfigCommand, rolloutCommand, countCommand, waitReadyCommand, waitSlotsCommand, listCommand, workersCommand, diffSummaryCommand, frontCommand, wrkCommand, rsyslogConfigCommand }.Parse(args).InvokeAsync();
 
 // The environment's spec, with the listeners and keepalive the command line overrides.
 HaproxySpec LocalSpec(ParseResult parsed)

@@ -61,8 +61,6 @@ for backend in "$work"/backends/*.cfg; do start "$backend" /dev/null; done
 for config in "${configs[@]}"; do start "${config_of[$config]}" "$work/$config.log" "$config"; done
 sleep 2
 
-to_ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) printf "%.3f", v / 1000; else if (v ~ /ms$/) printf "%.3f", v + 0; else printf "%.3f", v * 1000 }'; }
-
 ticks() { # ticks <pid>...: the CPU time (user + system, all threads) the processes and their children (a master's worker) used so far
   local pid total=0
   for pid in "$@" $(pgrep -d ' ' -P "$(IFS=,; echo "$*")"); do total=$((total + $(awk '{ print $14 + $15 }' "/proc/$pid/stat"))); done
@@ -81,13 +79,9 @@ run() { # run <round> <name>
   local haproxy_used receiver_used=0
   haproxy_used=$(($(ticks "${pid_of[$2]}") - haproxy_before))
   [ -z "$receiver" ] || receiver_used=$(($(ticks "$receiver") - receiver_before))
-  local rps p50 p99 errors requests
-  rps=$(awk '/Requests\/sec/ { print $2 }' "$out")
-  p50=$(to_ms "$(awk '$1 == "50%" { print $2 }' "$out")")
-  p99=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$out")")
-  errors=$(awk '/Non-2xx|Socket errors/ { n++ } END { print n + 0 }' "$out")
-  [ "$errors" -eq 0 ] || { echo "bench: $2 had errors:" >&2; cat "$out" >&2; exit 1; }
-  requests=$(awk '/requests in/ { print $1 }' "$out")
+  local requests rps p50 p99 failed
+  read -r requests rps p50 p99 failed <<< "$(local_cluster wrk-report "$out")"
+  [ "$failed" -eq 0 ] || { echo "bench: $2 had errors:" >&2; cat "$out" >&2; exit 1; }
   awk -v r="$1" -v c="$2" -v rps="$rps" -v p50="$p50" -v p99="$p99" -v h="$haproxy_used" -v l="$receiver_used" -v hz="$TICKS_PER_SECOND" -v n="$requests" \
     'BEGIN { us = 1e6 / hz / n; printf "%s,%s,%s,%s,%s,%.2f,%.2f,%.2f\n", r, c, rps, p50, p99, (h + l) * us, h * us, l * us }' >> "$results/bench.csv"
   [ -z "$receiver" ] || logged=$((logged + requests))

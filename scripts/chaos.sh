@@ -1,16 +1,9 @@
 #!/usr/bin/env bash
 # make chaos: brings the local cluster up, runs a bounded load through the front with wrk, and
-# breaks things during it, phase by phase. Prints requests sent and failed per phase and how long
-# the front kept a dead node. Budgets: no failure in the backend-kill, reload and invalid-config
-# phases (nor in the restore phases), nor more old workers on a node than mworker-max-reloads after
-# ten reloads with an upgraded connection held through each generation; in the node-kill phase, no
-# more failures than connections that were open on the dead node. Four rules phases roll versions out through the AppConfig
-# stand-in: a rule change live on every node within 20 s, a 10,000-row table change with no
-# reload, and two bad versions stopped at the canary (back on the previous rules within 10 s);
-# none may fail a request. With an EC2-discovered pool (dev's api), four more phases run
-# load through it: scale 2 -> 6 (each new instance serving on every node within 15 s of appearing
-# in EC2), scale 6 -> 2 with the scale-in drain, an instance killed without warning, and an EC2
-# API outage that changes nothing serving; none may fail a request or reload a node. Last line:
+# breaks things during it, phase by phase (each phase's comment says what it breaks and its
+# budget: backends, reloads, an invalid config, a node, four rules versions through the AppConfig
+# stand-in and, with an EC2-discovered pool, scaling, a lost instance and an EC2 outage). Prints
+# requests sent and failed per phase; fails when one is over budget. Last line:
 # "chaos: <sent> requests, <failed> failed".
 # CHAOS_SECONDS sets each phase's load (default 20), CHAOS_OUTAGE_SECONDS the outage (default 30);
 # FRONT_CHECK_MS the front's check interval (ms), AGENT_INTERVAL the agents' (default 5 s).
@@ -33,9 +26,7 @@ readonly CANARY_PACE=8
 trap down EXIT
 
 up "$ENVIRONMENT"
-results="$LOCAL_DIR/chaos.tsv"
-: > "$results"
-over_budget=0
+over_budget=0 total_sent=0 total_failed=0
 
 load() { # load <phase> [host] [seconds]: wrk through the front, in the background (pid in LOAD_PID)
   local seconds=${3:-$PHASE_SECONDS}
@@ -46,14 +37,10 @@ load() { # load <phase> [host] [seconds]: wrk through the front, in the backgrou
 
 finish() { # finish <phase> <wrk pid> <budget> [note]: waits, counts and checks the budget
   wait "$2" || true
-  local report="$LOCAL_DIR/wrk-$1.txt" sent errors non2xx failed
-  sent=$(awk '/requests in/ { print $1 }' "$report")
-  errors=$(awk '/Socket errors/ { gsub(",", ""); print $4 + $6 + $8 + $10 }' "$report")
-  non2xx=$(awk '/Non-2xx/ { print $5 }' "$report")
-  failed=$((${errors:-0} + ${non2xx:-0}))
-  local verdict=ok
+  local sent failed verdict=ok
+  read -r sent _ _ _ failed <<< "$(local_cluster wrk-report "$LOCAL_DIR/wrk-$1.txt")"
   if [ "$failed" -gt "$3" ]; then verdict="OVER BUDGET ($3)"; over_budget=1; fi
-  printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$sent" "$failed" "$3" "${4:-}" >> "$results"
+  total_sent=$((total_sent + sent)) total_failed=$((total_failed + failed))
   printf 'chaos: %-16s %7s sent %5s failed  budget %-3s %s %s\n' "$1" "$sent" "$failed" "$3" "$verdict" "${4:-}"
 }
 
@@ -225,7 +212,5 @@ if [ -n "$DISCOVERED_POOL" ]; then
   fi
 fi
 
-total_sent=$(awk -F'\t' '{ s += $2 } END { print s }' "$results")
-total_failed=$(awk -F'\t' '{ s += $3 } END { print s }' "$results")
 echo "chaos: $total_sent requests, $total_failed failed"
 exit "$over_budget"

@@ -19,7 +19,5 @@ rendered=$(render_rules "$LOCAL_DIR/rules-next.json" --seconds-per-minute "${ROL
 read -r query sha <<< "$rendered"
 echo "rollout: bundle $sha to $running's $NODES nodes ($query)"
 rollout "$LOCAL_DIR/rules-next.json" "$query" "$sha" 120
-if [ "$ROLLOUT_REFUSED" -gt 0 ] || [ "$ROLLOUT_STATE" = RolledBack ]; then
-  echo "rollout: the version was refused; every node runs the previous rules" >&2; exit 1
-fi
+if [ "$ROLLOUT_REFUSED" -gt 0 ] || [ "$ROLLOUT_STATE" = RolledBack ]; then echo "rollout: the version was refused; every node runs the previous rules" >&2; exit 1; fi
 awk -v s="$ROLLOUT_LIVE" -v b="$BUDGET_SECONDS" 'BEGIN { exit !(s <= b) }' || { echo "rollout: over the ${BUDGET_SECONDS} s budget" >&2; exit 1; }
