@@ -138,15 +138,6 @@ public static class LocalBench
     }
 
     /// <summary>A bench backend: answers 200 "ok" to everything, at once.</summary>
-    private static string OkBackendConfig(LocalTopology.LocalBackend backend) => string.Create(CultureInfo.InvariantCulture, $"""
-        defaults
-            mode http
-            timeout connect 2s
-            timeout client 10s
-            timeout server 10s
-        frontend backend
-            bind {backend.Address}:{backend.Port}
-            http-request return status 200 content-type text/plain string ok
-
-        """);
+    private static string OkBackendConfig(LocalTopology.LocalBackend backend) =>
+        LocalTopology.BackendHead(backend) + "    http-request return status 200 content-type text/plain string ok\n";
 }

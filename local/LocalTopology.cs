@@ -205,9 +205,17 @@ public static class LocalTopology
     /// cluster sees what the rules did to a request. A request asking for an Upgrade goes on to the
     /// upgrade echo instead, and its tunnel stays open as long as the client keeps it.
     /// </summary>
-    public static string EchoBackendConfig(LocalBackend backend) => string.Create(CultureInfo.InvariantCulture, $"""
-        global
-            maxconn 4000
+    public static string EchoBackendConfig(LocalBackend backend) => "global\n    maxconn 4000\n" + BackendHead(backend) + string.Create(CultureInfo.InvariantCulture, $"""
+            http-request return status 200 content-type application/json lf-string '{"{"}"pool":"{backend.Pool}","server":"{ServerName(backend)}","method":"%[method]","path":"%[path,json(utf8s)]","query":"%[query,json(utf8s)]","headers":"%[req.hdrs,json(utf8s)]"{"}"}' unless {"{"} req.hdr(upgrade) -m found {"}"}
+            use_backend upgraded
+        backend upgraded
+            timeout tunnel 1h
+            server echo 127.0.0.1:{UpgradeEchoPort}
+
+        """);
+
+    /// <summary>The start of a local backend's haproxy.cfg: HTTP defaults, and a frontend on its address and port.</summary>
+    public static string BackendHead(LocalBackend backend) => string.Create(CultureInfo.InvariantCulture, $"""
         defaults
             mode http
             timeout connect 2s
@@ -215,11 +223,6 @@ public static class LocalTopology
             timeout server 10s
         frontend backend
             bind {backend.Address}:{backend.Port}
-            http-request return status 200 content-type application/json lf-string '{"{"}"pool":"{backend.Pool}","server":"{ServerName(backend)}","method":"%[method]","path":"%[path,json(utf8s)]","query":"%[query,json(utf8s)]","headers":"%[req.hdrs,json(utf8s)]"{"}"}' unless {"{"} req.hdr(upgrade) -m found {"}"}
-            use_backend upgraded
-        backend upgraded
-            timeout tunnel 1h
-            server echo 127.0.0.1:{UpgradeEchoPort}
 
         """);
 
