@@ -31,7 +31,7 @@ AGENT_SOURCES := $(shell find agent node-contract -name '*.cs' -not -path '*/obj
   agent/NodeAgent.csproj node-contract/NodeContract.csproj Directory.Build.props Directory.Packages.props
 AGENT_FILES := $(AGENT_RIDS:%=$(AGENT_OUT)/%/haproxy-cluster-agent)
 
-.PHONY: synth build agent refresh-ami test tools check-determinism nag format-check scripts-check workflows-check diff diff-test local local-down rollout local-test chaos chaos-short bench bench-smoke clean
+.PHONY: synth build agent refresh-ami test tools check-determinism nag format-check scripts-check workflows-check diff diff-test local local-down scale burst rollout local-test chaos chaos-short bench bench-smoke clean
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -92,6 +92,16 @@ local: build agent tools
 
 local-down:
 	scripts/local.sh down
+
+# Scales an EC2-discovered pool of the running local cluster (POOL: the first one): EC2 lists its
+# first INSTANCES instances as running, and LEAVING more tagged as leaving (as the scale-in hook does).
+scale: build
+	scripts/local.sh scale "$(POOL)" "$(INSTANCES)" "$(or $(LEAVING),0)"
+
+# REQUESTS (4000) through the running local cluster from an address no rate limit exempts, the
+# answers counted: past the limit they are 429s.
+burst:
+	scripts/local.sh burst "$(or $(REQUESTS),4000)" "$(HOST)"
 
 # Rolls the working tree's rules out to the running local cluster through the AppConfig stand-in
 # (scripts/rollout.sh); ARGS passes options such as --tenants 10000 or --rules-version 2.

@@ -44,11 +44,15 @@ public static class AgentEventLog
         {
             var reverted = mine.FirstOrDefault(e => e.Name == NodeEvents.BundleReverted);
             var back = reverted?.Field("SecondsBack") is { } seconds ? double.Parse(seconds, CultureInfo.InvariantCulture) : 0;
-            var reason = mine.FirstOrDefault(e => e.Name == NodeEvents.ConfigRefused) is { } refused
-                ? "haproxy -c refused it: " + refused.Field("Alerts")
+            var refused = mine.FirstOrDefault(e => e.Name == NodeEvents.ConfigRefused);
+            var reason = refused is not null
+                ? "haproxy -c refused it"
                 : reverted is not null ? $"it failed its health check; back on the previous config {back.ToString(CultureInfo.InvariantCulture)} s later"
                 : mine.FirstOrDefault(e => e.Name == NodeEvents.BundleHashMismatch) is not null ? "its bundle's SHA-256 did not match" : "refused";
-            return new NodeRollout(NodeRollout.Status.Refused, failed.Time, SecondsBack: back, Reason: reason);
+            return new NodeRollout(NodeRollout.Status.Refused, failed.Time, SecondsBack: back, Reason: reason)
+            {
+                Details = refused?.Field("Alerts") is { } alerts ? [.. alerts.Split(" | ")] : [],
+            };
         }
 
         return new NodeRollout(NodeRollout.Status.Inflight);
@@ -99,6 +103,9 @@ public sealed record NodeRollout(NodeRollout.Status State, DateTimeOffset? At = 
         /// <summary>Refused or reverted: the previous rules run.</summary>
         Refused,
     }
+
+    /// <summary>What the reason rests on, a line each: HAProxy's ALERT lines for a refused config.</summary>
+    public IReadOnlyList<string> Details { get; init; } = [];
 
     /// <summary>Whether the node is done with the version.</summary>
     public bool Settled => State is Status.Applied or Status.Unchanged or Status.Refused;

@@ -74,10 +74,23 @@ public static class LocalTopology
     /// scale-in hook tags an instance its group terminates); instances past those are gone. Other
     /// pools stay as they were last listed (<c>ec2/POOL.tsv</c>).
     /// </summary>
+    /// <exception cref="ArgumentException">No such discovered pool, or fewer instances than asked for; the message says what there is.</exception>
     public static void ListInstances(string localDir, string pool, int running, int leaving)
     {
-        var mine = File.ReadLines(Path.Combine(localDir, "instances.tsv")).Select(line => line.Split('\t', 2)).Where(f => f[0] == pool)
-            .Select(f => Ec2StandIn.Instance.Parse(f[1])).Take(running + leaving)
+        var all = File.ReadLines(Path.Combine(localDir, "instances.tsv")).Select(line => line.Split('\t', 2)).ToList();
+        var available = all.Count(f => f[0] == pool);
+        if (available == 0)
+        {
+            var discovered = all.Select(f => f[0]).Distinct().ToList();
+            throw new ArgumentException($"'{pool}' is not an EC2-discovered pool of the local cluster; " + (discovered.Count == 0 ? "its environment discovers none" : $"use {string.Join(" or ", discovered)}"));
+        }
+
+        if (running < 0 || leaving < 0 || running + leaving > available)
+        {
+            throw new ArgumentException(FormattableString.Invariant($"{pool} has {available} local instances; ask for 0 to {available} running and leaving together, not {running} + {leaving}"));
+        }
+
+        var mine = all.Where(f => f[0] == pool).Select(f => Ec2StandIn.Instance.Parse(f[1])).Take(running + leaving)
             .Select((instance, n) => n < running ? instance : instance with { Tags = new Dictionary<string, string>(instance.Tags) { [MembershipManifest.LeavingTag] = "1" } });
         var pools = Directory.CreateDirectory(Path.Combine(localDir, "ec2")).FullName;
         File.WriteAllLines(Path.Combine(pools, pool + ".tsv"), mine.Select(i => i.Line));

@@ -162,7 +162,19 @@ var listCommand = new Command("list-instances", "What the EC2 stand-in lists for
 {
     localDir, slotPool, running, leaving,
 };
-listCommand.SetAction(parsed => LocalTopology.ListInstances(parsed.GetValue(localDir)!.FullName, parsed.GetValue(slotPool)!, parsed.GetValue(running), parsed.GetValue(leaving)));
+listCommand.SetAction(parsed =>
+{
+    try
+    {
+        LocalTopology.ListInstances(parsed.GetValue(localDir)!.FullName, parsed.GetValue(slotPool)!, parsed.GetValue(running), parsed.GetValue(leaving));
+        return 0;
+    }
+    catch (ArgumentException e)
+    {
+        Console.Error.WriteLine($"list-instances: {e.Message}");
+        return 2;
+    }
+});
 
 var workersCommand = new Command("workers", "Each node's HAProxy worker pid, on one line ('-' where the Runtime API does not answer): a reload changes it.")
 {

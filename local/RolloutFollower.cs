@@ -76,15 +76,10 @@ public sealed class RolloutFollower(HttpClient appConfig, string localDir, int n
         double Since(NodeRollout o) => Math.Round((o.At!.Value - start).TotalSeconds, 1);
         for (var n = 0; n < nodes; n++)
         {
-            var o = outcomes[n];
-            var what = o.State switch
+            foreach (var line in Describe(n + 1, outcomes[n], start, state, Path.Combine(localDir, $"node{n + 1}", "agent.log")))
             {
-                NodeRollout.Status.Applied => FormattableString.Invariant($"applied {Since(o):0.0} s ({o.Outcome})"),
-                NodeRollout.Status.Unchanged => "unchanged",
-                NodeRollout.Status.Refused => FormattableString.Invariant($"refused {Since(o):0.0} s, back after {o.SecondsBack} s: {Cut(o.Reason!, 160)}"),
-                _ => $"never got it (deployment {state})",
-            };
-            output.WriteLine(FormattableString.Invariant($"rollout: node{n + 1}: {what}"));
+                output.WriteLine(line);
+            }
         }
 
         var summary = new Summary(
@@ -106,6 +101,38 @@ public sealed class RolloutFollower(HttpClient appConfig, string localDir, int n
     /// </summary>
     private static readonly TimeSpan LateReceipt = TimeSpan.FromSeconds(3);
 
+    /// <summary>
+    /// What became of the version on node <paramref name="node"/>, for people: one line, and for a
+    /// refused version the whole reason (each of HAProxy's ALERT lines on its own) and where the
+    /// node's events are.
+    /// </summary>
+    public static IEnumerable<string> Describe(int node, NodeRollout outcome, DateTimeOffset start, string state, string eventLog)
+    {
+        var prefix = FormattableString.Invariant($"rollout: node{node}: ");
+        var since = outcome.At is { } at ? Math.Round((at - start).TotalSeconds, 1) : 0;
+        switch (outcome.State)
+        {
+            case NodeRollout.Status.Applied:
+                yield return prefix + FormattableString.Invariant($"applied {since:0.0} s ({outcome.Outcome})");
+                break;
+            case NodeRollout.Status.Unchanged:
+                yield return prefix + "unchanged";
+                break;
+            case NodeRollout.Status.Refused:
+                yield return prefix + FormattableString.Invariant($"refused {since:0.0} s, back after {outcome.SecondsBack} s: {outcome.Reason}");
+                foreach (var line in outcome.Details)
+                {
+                    yield return prefix + "  " + line;
+                }
+
+                yield return prefix + $"  its events: {eventLog}";
+                break;
+            default:
+                yield return prefix + $"never got it (deployment {state})";
+                break;
+        }
+    }
+
     private static bool Settled(string state) => state is not ("Deploying" or "Baking");
 
     private async Task<string> StateAsync(CancellationToken cancellation)
@@ -116,5 +143,4 @@ public sealed class RolloutFollower(HttpClient appConfig, string localDir, int n
 
     private static int LineCount(string file) => File.Exists(file) ? File.ReadLines(file).Count() : 0;
 
-    private static string Cut(string text, int length) => text.Length <= length ? text : text[..length];
 }

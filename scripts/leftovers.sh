@@ -6,30 +6,16 @@
 set -euo pipefail
 readonly marker=${1:?usage: $0 NAME=value}
 
-# This script and the make that runs it may carry the marker themselves; they are not leftovers.
-parent_of() { # the fourth field of /proc/PID/stat, read after the name, which may hold spaces
-  local stat
-  stat=$(< "/proc/$1/stat") || return 1
-  stat=${stat##*) }
-  read -r _ parent _ <<< "$stat"
-  echo "$parent"
-}
-
-ancestors=" $$ "
-pid=$$
-while [ "$pid" -gt 1 ]; do
-  pid=$(parent_of "$pid")
-  ancestors+="$pid "
-done
+declare -A parent_of
+while read -r pid parent; do parent_of[$pid]=$parent; done < <(ps -e -o pid=,ppid=)
+# This script, its children and the make that runs it may carry the marker; they are not leftovers.
+ancestors=" " pid=$$
+while [ "$pid" -gt 1 ]; do ancestors+="$pid " pid=${parent_of[$pid]:-1}; done
 
 leftovers=()
-for dir in /proc/[0-9]*; do
-  p=${dir#/proc/}
-  [[ $ancestors == *" $p "* ]] && continue
-  # Children of this script (the subshells and grep below) are not leftovers either.
-  parent=$(parent_of "$p" 2> /dev/null) || continue
-  [ "$parent" = $$ ] && continue
-  if grep -qzxF -- "$marker" "$dir/environ" 2> /dev/null; then leftovers+=("$p"); fi
+for p in "${!parent_of[@]}"; do
+  [[ $ancestors == *" $p "* || ${parent_of[$p]} == "$$" ]] && continue
+  if grep -qzxF -- "$marker" "/proc/$p/environ" 2> /dev/null; then leftovers+=("$p"); fi
 done
 
 if [ ${#leftovers[@]} -eq 0 ]; then

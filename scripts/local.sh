@@ -46,6 +46,7 @@ start_backend() { # start_backend <pool> <index>: the config the renderer wrote 
 # FRONT_TLS, FRONT_STATS), NODE_ADDRESSES, the nodes' ports and health endpoint, and what chaos
 # aims at (DEFAULT_POOL, DEFAULT_HOST, DISCOVERED_POOL, DISCOVERED_HOST).
 read_topology() {
+  [ -f "$LOCAL_DIR/topology.env" ] || { echo "local: no local cluster runs; start one with make local ENV=${ENV:-dev}" >&2; exit 2; }
   # shellcheck source=/dev/null
   source "$LOCAL_DIR/topology.env"
 }
@@ -231,10 +232,18 @@ down() {
   echo "local: everything removed (namespaces, bridge, processes, $LOCAL_DIR)"
 }
 
+# burst [requests] [host]: requests through the front from the bridge's address, not 127.0.0.0/8: no rate limit exempts it.
+burst() {
+  curl --interface "$BRIDGE_ADDRESS" --parallel --parallel-max 32 -s -o /dev/null -w '%{http_code}\n' -H "Host: ${2:-$DEFAULT_HOST}" \
+    "http://127.0.0.1:$FRONT_HTTP/burst/[1-${1:-4000}]" 2> /dev/null | sort | uniq -c | awk -v from="$BRIDGE_ADDRESS" '{ print "local: burst from " from ": " $1 " x " $2 }'
+}
+
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
   case "${1:-}" in
     up) shift; up "${1:-dev}" "${@:2}" ;;
     down) down ;;
-    *) echo "usage: $0 up [ENV [renderer options]] | down" >&2; exit 2 ;;
+    scale) read_topology; set_instances "${2:-$DISCOVERED_POOL}" "$3" "${4:-0}" && echo "local: EC2 lists ${3} of ${2:-$DISCOVERED_POOL}'s instances as running, ${4:-0} as leaving; each agent follows at its next pass" ;;
+    burst) read_topology; burst "${2:-}" "${3:-}" ;;
+    *) echo "usage: $0 up [ENV [renderer options]] | down | scale [POOL] INSTANCES [LEAVING] | burst [REQUESTS [HOST]]" >&2; exit 2 ;;
   esac
 fi

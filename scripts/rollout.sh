@@ -10,10 +10,9 @@ set -euo pipefail
 source "$(dirname "$0")/local.sh"
 
 readonly BUDGET_SECONDS=20
-[ -f "$LOCAL_DIR/env" ] || { echo "rollout: no local cluster runs; start one with make local ENV=${ENV:-dev}" >&2; exit 2; }
+read_topology
 running=$(cat "$LOCAL_DIR/env")
 [ "${ENV:-$running}" = "$running" ] || { echo "rollout: the local cluster runs $running, not $ENV; make local-down, then make local ENV=$ENV" >&2; exit 2; }
-read_topology
 
 rendered=$(render_rules "$LOCAL_DIR/rules-next.json" --seconds-per-minute "${ROLLOUT_SECONDS_PER_MINUTE:-10}" "$@")
 read -r query sha <<< "$rendered"

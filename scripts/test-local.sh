@@ -30,6 +30,13 @@ expect 'x-forwarded-proto: http'
 [[ $reply != *spoofed* ]] || fail "the DeleteHeader(X-Forwarded-Host) rule did not apply"
 echo "local-test: nodes on :8080 with health on :9090/ready served through the front"
 
+# make scale and make burst, as the README gives them: a third instance serves on every node, and a
+# burst from an address no rate limit exempts meets dev's limit (1,000 requests in 10 s a node).
+"$top/scripts/local.sh" scale "$DISCOVERED_POOL" 3
+local_cluster wait-slots --local-dir "$LOCAL_DIR" --pool "$DISCOVERED_POOL" --state Serving 3 > /dev/null || fail "make scale: instance 3 never served"
+burst=$("$top/scripts/local.sh" burst 4000) && echo "$burst"
+[[ $burst == *" x 429"* && $burst == *" x 200"* ]] || fail "make burst met no rate limit"
+
 # HTTP/2 and HTTP/1.1 on the TLS-origin port, each recorded with its protocol in the access log.
 for protocol in --http2-prior-knowledge --http1.1; do
   version=$(curl -fsS --max-time 5 -o /dev/null -w '%{http_version}' "$protocol" -H "Host: $DEFAULT_HOST" "http://127.0.0.1:$FRONT_TLS/h2-check$protocol")
