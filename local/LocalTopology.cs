@@ -215,11 +215,12 @@ public static class LocalTopology
     /// <summary>
     /// A local backend's haproxy.cfg: it answers every request with what it received, as JSON (its
     /// pool and server, the method, path, query and the raw header block), so a user trying the
-    /// cluster sees what the rules did to a request. A request asking for an Upgrade goes on to the
-    /// upgrade echo instead, and its tunnel stays open as long as the client keeps it.
+    /// cluster sees what the rules did to a request. A request asking to upgrade to <c>echo</c> goes
+    /// on to the upgrade echo instead, and its tunnel stays open as long as the client keeps it; any
+    /// other upgrade (<c>curl --http2</c>'s h2c) is answered as a plain request, as a real backend would.
     /// </summary>
     public static string EchoBackendConfig(LocalBackend backend) => "global\n    maxconn 4000\n" + BackendHead(backend) + string.Create(CultureInfo.InvariantCulture, $"""
-            http-request return status 200 content-type application/json lf-string '{"{"}"pool":"{backend.Pool}","server":"{ServerName(backend)}","method":"%[method]","path":"%[path,json(utf8s)]","query":"%[query,json(utf8s)]","headers":"%[req.hdrs,json(utf8s)]"{"}"}' unless {"{"} req.hdr(upgrade) -m found {"}"}
+            http-request return status 200 content-type application/json lf-string '{"{"}"pool":"{backend.Pool}","server":"{ServerName(backend)}","method":"%[method]","path":"%[path,json(utf8s)]","query":"%[query,json(utf8s)]","headers":"%[req.hdrs,json(utf8s)]"{"}"}' unless {"{"} req.hdr(upgrade) -i -m str echo {"}"}
             use_backend upgraded
         backend upgraded
             timeout tunnel 1h
