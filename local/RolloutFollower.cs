@@ -13,6 +13,8 @@ namespace HaproxyCluster.Local;
 /// </summary>
 public sealed class RolloutFollower(HttpClient appConfig, string localDir, int nodes)
 {
+    private readonly LocalNodes _nodes = new(localDir, nodes);
+
     /// <summary>
     /// The rollout in numbers: seconds until the last node that applied it had it live, nodes that
     /// got it, nodes that refused or reverted it, seconds the slowest reverting node took to be back
@@ -29,7 +31,7 @@ public sealed class RolloutFollower(HttpClient appConfig, string localDir, int n
     public async Task<Summary> RunAsync(string payload, string query, string sha256, TimeSpan timeout, TextWriter output, CancellationToken cancellation)
     {
         var logs = Enumerable.Range(1, nodes).Select(n => (File: Path.Combine(localDir, $"node{n}", "agent.log"), From: LineCount(Path.Combine(localDir, $"node{n}", "agent.log")) + 1)).ToList();
-        var workers = await new LocalNodes(localDir, nodes).WorkersAsync(cancellation);
+        var workers = await _nodes.WorkersAsync(cancellation);
         // AppConfig runs one deployment an environment at a time: the previous one bakes to its end first.
         if (!Settled(await StateAsync(cancellation)))
         {
@@ -72,7 +74,7 @@ public sealed class RolloutFollower(HttpClient appConfig, string localDir, int n
             await Task.Delay(200, cancellation);
         }
 
-        var after = await new LocalNodes(localDir, nodes).WorkersAsync(cancellation);
+        var after = await _nodes.WorkersAsync(cancellation);
         double Since(NodeRollout o) => Math.Round((o.At!.Value - start).TotalSeconds, 1);
         for (var n = 0; n < nodes; n++)
         {
