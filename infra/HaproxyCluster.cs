@@ -109,10 +109,7 @@ public sealed partial class HaproxyCluster : Construct
         }
         catch (ConfigValidationException e)
         {
-            foreach (var error in e.Errors)
-            {
-                problems[nameof(props.Haproxy)][error.Property].Add(error.Message);
-            }
+            problems[nameof(props.Haproxy)].Include(e.Errors);
         }
 
         problems.ThrowIfAny(nameof(HaproxyClusterProps));

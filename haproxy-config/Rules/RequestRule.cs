@@ -15,6 +15,12 @@ public abstract record RequestRule
     /// <summary>The requests the rule applies to. Default: null, every request.</summary>
     public Match? When { get; init; }
 
+    /// <summary>
+    /// Where the rule was written, set by the <see cref="Rule"/> factories; problems name the rule by
+    /// it. It is not part of what the rule is: two rules that differ only here are equal.
+    /// </summary>
+    public WrittenAt? WrittenAt { get; init; }
+
     /// <summary>Whether the rule answers the request itself, so no later rule or route sees it.</summary>
     internal abstract bool EndsRequest { get; }
 
@@ -23,6 +29,13 @@ public abstract record RequestRule
 
     /// <summary>The frontend lines this rule becomes, applied when <paramref name="when"/> holds.</summary>
     internal abstract IReadOnlyList<Directive> Lower(Planner planner, Condition when);
+
+    /// <summary>Equal when of the same kind with the same values and <see cref="When"/>, wherever each was written.</summary>
+    public virtual bool Equals(RequestRule? other) =>
+        other is not null && EqualityContract == other.EqualityContract && Equals(When, other.When);
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => HashCode.Combine(EqualityContract, When);
 }
 
 /// <summary>Answers matching requests with an error status.</summary>

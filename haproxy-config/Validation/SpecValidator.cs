@@ -101,7 +101,7 @@ internal sealed class SpecValidator
         for (var i = 0; i < _spec.RequestRules.Count; i++)
         {
             var rule = _spec.RequestRules[i];
-            var at = _problems["RequestRules"][i].Kind(rule);
+            var at = _problems["RequestRules"][i].Kind(rule).Written(rule?.WrittenAt);
             if (endsEveryRequest is { } earlier)
             {
                 at.Add($"can never run: RequestRules[{earlier}] has no condition and answers every request first; give that rule a When, or move it to the end");

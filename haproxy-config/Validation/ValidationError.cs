@@ -5,8 +5,12 @@ namespace HaproxyCluster.Config;
 /// <param name="Message">What is wrong, with the bad value, and what is allowed.</param>
 public sealed record ValidationError(string Property, string Message)
 {
-    /// <inheritdoc/>
-    public override string ToString() => $"{Property}: {Message}";
+    /// <summary>Where the rule the problem is in was written, when a factory recorded it.</summary>
+    public WrittenAt? WrittenAt { get; init; }
+
+    /// <summary>The property and the message, then where the rule was written on a line of its own.</summary>
+    public override string ToString() =>
+        WrittenAt is null ? $"{Property}: {Message}" : $"{Property}: {Message}\n    written as {WrittenAt}";
 }
 
 /// <summary>

@@ -142,18 +142,21 @@ public static class Environments
     /// else the one it names.
     /// </summary>
     /// <exception cref="ArgumentException">No environment has that name.</exception>
-    public static IReadOnlyList<ClusterEnvironment> Select(string? name)
+    public static IReadOnlyList<ClusterEnvironment> Select(string? name) => Select(name, All);
+
+    /// <summary>The environments of <paramref name="environments"/> that <paramref name="name"/> selects, as <see cref="Select(string?)"/> does.</summary>
+    /// <exception cref="ArgumentException">No environment has that name.</exception>
+    internal static IReadOnlyList<ClusterEnvironment> Select(string? name, IReadOnlyList<ClusterEnvironment> environments)
     {
         if (string.IsNullOrEmpty(name))
         {
-            return All;
+            return environments;
         }
 
-        var match = All.FirstOrDefault(e => e.Name == name);
+        var match = environments.FirstOrDefault(e => e.Name == name);
         return match is not null
             ? [match]
             : throw new ArgumentException(
-                $"Context 'env' is '{name}', which names no environment. Use one of: {string.Join(", ", All.Select(e => e.Name))}, or leave it out to synthesize all.",
-                nameof(name));
+                $"context env is '{name}', which names no environment; use one of {string.Join(", ", environments.Select(e => e.Name))}, or leave it out to synthesize all");
     }
 }

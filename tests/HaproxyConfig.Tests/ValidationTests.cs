@@ -96,6 +96,23 @@ public class ValidationTests
     }
 
     [Fact]
+    public void A_rule_made_by_a_factory_is_named_as_written_and_equal_wherever_written()
+    {
+        var (limit, line) = (Rule.RateLimit(LimitName, requests: 0, per: TimeSpan.FromSeconds(10)), Line());
+        var error = Assert.Throws<ConfigValidationException>((Valid with { RequestRules = [Rule.DeleteHeader("X-A"), limit] }).Validate);
+
+        var problem = Assert.Single(error.Errors);
+        Assert.Equal($"RequestRules[1] (RateLimitRule).Requests: 0 is out of range; use 1 to 1000000\n    written as Rule.RateLimit(LimitName, …) at ValidationTests.cs:{line}", problem.ToString());
+        Assert.Equal(new WrittenAt("Rule.RedirectToHttps(…)", "f.cs", 1), Rule.RedirectToHttps().WrittenAt! with { File = "f.cs", Line = 1 });
+        Assert.Equal(Rule.RateLimit(LimitName, 0, TimeSpan.FromSeconds(10)), limit);
+        Assert.NotEqual(Rule.RateLimit(LimitName, 1, TimeSpan.FromSeconds(10)), limit);
+    }
+
+    private const string LimitName = "login";
+
+    private static int Line([System.Runtime.CompilerServices.CallerLineNumber] int line = 0) => line;
+
+    [Fact]
     public void Messages_show_invisible_characters_as_escapes()
     {
         var error = Assert.Throws<ConfigValidationException>((Valid with { RequestRules = [Rule.SetHeader("X-A", "a\u2028b\u0085c\u200bd")] }).Validate);
