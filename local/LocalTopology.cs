@@ -26,8 +26,13 @@ public static class LocalTopology
     /// <summary>Instances an EC2-discovered pool can have locally: enough to scale 2 → 6.</summary>
     public const int InstancesPerDiscoveredPool = 6;
 
-    /// <summary>One local backend: which pool it stands in for and where it listens.</summary>
-    public sealed record LocalBackend(string Pool, int Index, string Address, int Port);
+    /// <summary>
+    /// One local backend: which pool it stands in for, where it listens, and its one name, which
+    /// its echo answers with and the rest of the cluster knows it by: <c>web-1</c> for a static
+    /// pool's server (the node's stats name it so), the instance id for an EC2-discovered pool's
+    /// instance (the agent's events say which slot serves it).
+    /// </summary>
+    public sealed record LocalBackend(string Pool, int Index, string Address, int Port, string Name);
 
     /// <summary>
     /// The backends for <paramref name="spec"/>'s pools: two per pool on <paramref name="address"/>,
@@ -39,11 +44,15 @@ public static class LocalTopology
         var pools = spec.Pools.OrderBy(p => p.Name, StringComparer.Ordinal).ToList();
         var servers = pools.Where(p => p.Discovery is not Ec2Discovery)
             .SelectMany(p => Enumerable.Range(1, ServersPerPool).Select(i => (p.Name, i)))
-            .Select((b, n) => new LocalBackend(b.Name, b.i, address, firstPort + n));
+            .Select((b, n) => new LocalBackend(b.Name, b.i, address, firstPort + n, string.Create(CultureInfo.InvariantCulture, $"{b.Name}-{b.i}")));
         var bytes = System.Net.IPAddress.Parse(address).GetAddressBytes();
         var instances = pools.Select((p, n) => (Pool: p, Number: n)).Where(p => p.Pool.Discovery is Ec2Discovery)
             .SelectMany(p => Enumerable.Range(1, InstancesPerDiscoveredPool).Select(i =>
-                new LocalBackend(p.Pool.Name, i, new System.Net.IPAddress([bytes[0], bytes[1], bytes[2], (byte)(100 + (p.Number * 10) + i)]).ToString(), p.Pool.Discovery!.Port)));
+            {
+                var instance = new System.Net.IPAddress([bytes[0], bytes[1], bytes[2], (byte)(100 + (p.Number * 10) + i)]);
+                var id = string.Create(CultureInfo.InvariantCulture, $"i-{Convert.ToHexStringLower(instance.GetAddressBytes())}{i:x9}");
+                return new LocalBackend(p.Pool.Name, i, instance.ToString(), p.Pool.Discovery!.Port, id);
+            }));
         return [.. servers, .. instances];
     }
 
@@ -61,8 +70,7 @@ public static class LocalTopology
                 : discovery.Tags.ToDictionary(t => t.Key, t => t.Value);
             foreach (var backend in backends.Where(b => b.Pool == pool.Name))
             {
-                var id = string.Create(CultureInfo.InvariantCulture, $"i-{Convert.ToHexStringLower(System.Net.IPAddress.Parse(backend.Address).GetAddressBytes())}{backend.Index:x9}");
-                yield return pool.Name + "\t" + new Ec2StandIn.Instance(id, backend.Address, "running", new DateTime(2026, 11, 1, 0, backend.Index, 0, DateTimeKind.Utc), tags).Line;
+                yield return pool.Name + "\t" + new Ec2StandIn.Instance(backend.Name, backend.Address, "running", new DateTime(2026, 11, 1, 0, backend.Index, 0, DateTimeKind.Utc), tags).Line;
             }
         }
     }
@@ -181,7 +189,7 @@ public static class LocalTopology
         Pools = spec.Pools.Select(pool => pool.Discovery is Ec2Discovery ? pool : pool with
         {
             Servers = backends.Where(b => b.Pool == pool.Name)
-                .Select(b => new Server(b.Address, b.Port) { Name = ServerName(b) })
+                .Select(b => new Server(b.Address, b.Port) { Name = b.Name })
                 .ToValueList(),
             Discovery = null,
         }).ToValueList(),
@@ -220,7 +228,7 @@ public static class LocalTopology
     /// other upgrade (<c>curl --http2</c>'s h2c) is answered as a plain request, as a real backend would.
     /// </summary>
     public static string EchoBackendConfig(LocalBackend backend) => "global\n    maxconn 4000\n" + BackendHead(backend) + string.Create(CultureInfo.InvariantCulture, $"""
-            http-request return status 200 content-type application/json lf-string '{"{"}"pool":"{backend.Pool}","server":"{ServerName(backend)}","method":"%[method]","path":"%[path,json(utf8s)]","query":"%[query,json(utf8s)]","headers":"%[req.hdrs,json(utf8s)]"{"}"}' unless {"{"} req.hdr(upgrade) -i -m str echo {"}"}
+            http-request return status 200 content-type application/json lf-string '{"{"}"pool":"{backend.Pool}","server":"{backend.Name}","method":"%[method]","path":"%[path,json(utf8s)]","query":"%[query,json(utf8s)]","headers":"%[req.hdrs,json(utf8s)]"{"}"}' unless {"{"} req.hdr(upgrade) -i -m str echo {"}"}
             use_backend upgraded
         backend upgraded
             timeout tunnel 1h
@@ -293,8 +301,6 @@ public static class LocalTopology
             _ => [],
         });
     }
-
-    private static string ServerName(LocalBackend backend) => string.Create(CultureInfo.InvariantCulture, $"local{backend.Index}");
 
     /// <summary>The name of host number <paramref name="i"/> of a bench table.</summary>
     public static string BenchHost(int i) => string.Create(CultureInfo.InvariantCulture, $"tenant{i}.bench.example.com");

@@ -2,14 +2,17 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using HaproxyCluster.Config;
+using HaproxyCluster.Infra;
 
 namespace HaproxyCluster.Local.Tests;
 
-/// <summary>The local echo backend, run by the real HAProxy: which upgrades it tunnels.</summary>
+/// <summary>The local echo backend, run by the real HAProxy: which upgrades it tunnels, and the name it answers with.</summary>
 public sealed class EchoBackendTests : IDisposable
 {
     private readonly string _folder = Directory.CreateTempSubdirectory("echo-backend-").FullName;
-    private readonly LocalTopology.LocalBackend _backend = new("web", 1, "127.0.0.1", FreePort.Next());
+    private static readonly HaproxySpec Spec = Environments.Dev.Haproxy;
+    private readonly LocalTopology.LocalBackend _backend = LocalTopology.Backends(Spec, "127.0.0.1", FreePort.Next()).First(b => b.Pool == "web");
     private readonly Process _haproxy;
 
     public EchoBackendTests()
@@ -29,6 +32,19 @@ public sealed class EchoBackendTests : IDisposable
 
         // WHEN a test asks to upgrade to echo  THEN the request goes on to the upgrade echo (none listens here: 503)
         Assert.StartsWith("HTTP/1.1 503", await SendAsync("Connection: Upgrade\r\nUpgrade: echo\r\n"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_backend_answers_with_the_one_name_the_nodes_and_the_ec2_stand_in_know_it_by()
+    {
+        var backends = LocalTopology.Backends(Spec, "127.0.0.1", _backend.Port);
+        var nodeServers = LocalTopology.NodeSpec(Spec, backends, "/run/admin.sock").Pools.Single(p => p.Name == "web").Servers.Select(s => s.Name);
+        var instanceIds = LocalTopology.Instances(Spec, backends).Select(line => Ec2StandIn.Instance.Parse(line.Split('\t', 2)[1]).Id);
+
+        Assert.Contains("\"server\":\"web-1\"", await SendAsync(""), StringComparison.Ordinal);
+        Assert.Equal(["web-1", "web-2"], nodeServers);
+        Assert.Equal(backends.Where(b => b.Pool == "api").Select(b => b.Name), instanceIds);
+        Assert.All(instanceIds, id => Assert.Matches("^i-[0-9a-f]{17}$", id));
     }
 
     private async Task<string> SendAsync(string headers)
