@@ -31,13 +31,17 @@ AGENT_SOURCES := $(shell find agent node-contract -name '*.cs' -not -path '*/obj
   agent/NodeAgent.csproj node-contract/NodeContract.csproj Directory.Build.props Directory.Packages.props
 AGENT_FILES := $(AGENT_RIDS:%=$(AGENT_OUT)/%/haproxy-cluster-agent)
 
-.PHONY: synth build agent refresh-ami test tools check-determinism nag format-check scripts-check workflows-check diff diff-test local local-down scale burst rollout local-test chaos chaos-short bench bench-smoke clean
+.PHONY: synth build app agent refresh-ami test tools check-determinism nag format-check scripts-check workflows-check diff diff-test local local-down scale burst rollout local-test chaos chaos-short bench bench-smoke clean
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
 
 build:
 	dotnet build HaproxyCluster.sln --nologo -v quiet -clp:NoSummary
+
+# What synthesis and the local commands run: the CDK app and the local tool, without the tests.
+app:
+	dotnet build local/LocalCluster.csproj --nologo -v quiet -clp:NoSummary
 
 agent: $(AGENT_FILES)
 
@@ -49,7 +53,7 @@ $(AGENT_OUT)/%/haproxy-cluster-agent: $(AGENT_SOURCES)
 
 # Synthesizes every environment's stack into $(CDK_OUT)/ (one stack: make synth ENV=prod), then
 # proves each environment's bundle with haproxy -c on the nodes' HAProxy (3.0), at a node's paths.
-synth: node_modules/.package-lock.json build agent $(HAPROXY30_ROOT)/usr/sbin/rsyslogd
+synth: node_modules/.package-lock.json app agent $(HAPROXY30_ROOT)/usr/sbin/rsyslogd
 	$(CDK) synth --quiet --output $(CDK_OUT) $(if $(ENV),-c env=$(ENV))
 	scripts/check-bundles.sh $(CDK_OUT)
 	@ls $(CDK_OUT)/*.template.json
@@ -57,7 +61,7 @@ synth: node_modules/.package-lock.json build agent $(HAPROXY30_ROOT)/usr/sbin/rs
 # The nodes' Amazon Linux 2023 image is pinned per account and region in cdk.context.json, so no
 # deploy replaces the nodes because AWS published a newer image. This pins the newest one again,
 # looking it up with your AWS credentials; review the change with make diff, then commit it.
-refresh-ami: node_modules/.package-lock.json build agent
+refresh-ami: node_modules/.package-lock.json app agent
 	node -e 'for (const k of Object.keys(require("./cdk.context.json"))) if (k.startsWith("ssm:") && k.includes("/aws/service/ami-amazon-linux-latest/")) console.log(k)' \
 	  | while read -r key; do $(CDK) context --reset "$$key" > /dev/null; done
 	$(CDK) synth --quiet --output $(CDK_OUT)
@@ -87,7 +91,7 @@ check-determinism: synth
 	@echo "determinism: two syntheses are byte-identical"
 
 # The whole request path on this machine: make local ENV=<env> (default dev); make local-down.
-local: build agent tools
+local: app agent tools
 	scripts/local.sh up $(or $(ENV),dev)
 
 local-down:
@@ -95,7 +99,7 @@ local-down:
 
 # Scales an EC2-discovered pool of the running local cluster (POOL: the first one): EC2 lists its
 # first INSTANCES instances as running, and LEAVING more tagged as leaving (as the scale-in hook does).
-scale: build
+scale: app
 	scripts/local.sh scale "$(POOL)" "$(INSTANCES)" "$(or $(LEAVING),0)"
 
 # REQUESTS (4000) through the running local cluster from an address no rate limit exempts, the
@@ -105,28 +109,28 @@ burst:
 
 # Rolls the working tree's rules out to the running local cluster through the AppConfig stand-in
 # (scripts/rollout.sh); ARGS passes options such as --tenants 10000 or --rules-version 2.
-rollout: build
+rollout: app
 	ENV=$(or $(ENV),dev) scripts/rollout.sh $(ARGS)
 
 # make local works with an environment whose ports and health path are not the defaults.
-local-test: build agent tools
+local-test: app agent tools
 	env $(TEST_MARK) scripts/test-local.sh
 
 # Faults under load through the local cluster (phases and budgets in scripts/chaos.sh).
-chaos: build agent tools
+chaos: app agent tools
 	ENV=$(or $(ENV),dev) scripts/chaos.sh
 
 # The same in seconds, for make test: 6 s of load a phase, the front checking nodes every second.
-chaos-short: build agent tools
+chaos-short: app agent tools
 	env $(TEST_MARK) ENV=dev CHAOS_SECONDS=6 CHAOS_OUTAGE_SECONDS=6 FRONT_CHECK_MS=1000 scripts/chaos.sh
 
 # Throughput and latency of the generated config against a minimal one, and 10 against 10,000
 # host routes; figures in bench-results/ (scripts/bench.sh).
-bench: build tools
+bench: app tools
 	ENV=$(or $(ENV),dev) scripts/bench.sh
 
 # The bench script runs end to end (one 1-second round; its figures mean nothing at that length).
-bench-smoke: build tools
+bench-smoke: app tools
 	env $(TEST_MARK) ENV=dev BENCH_ROUNDS=1 BENCH_SECONDS=1 scripts/bench.sh
 
 # Every script passes shellcheck at its strictest severity.
@@ -155,7 +159,7 @@ diff-test: node_modules/.package-lock.json
 	scripts/test-diff.sh
 
 # Ends by failing if a process the tests started is still running, whether they passed or not.
-test: tools check-determinism nag format-check scripts-check workflows-check diff-test local-test chaos-short bench-smoke
+test: tools build check-determinism nag format-check scripts-check workflows-check diff-test local-test chaos-short bench-smoke
 	status=0; env $(TEST_MARK) MSBUILDDISABLENODEREUSE=1 \
 	  dotnet test HaproxyCluster.sln --nologo --no-build -v quiet || status=$$?; \
 	scripts/leftovers.sh $(TEST_MARK) || status=1; \

@@ -28,16 +28,21 @@ expect "$scratch/rule.txt" "[~] AWS::AppConfig::HostedConfigurationVersion Clust
 expect "$scratch/rule.txt" "summary: dev: changed; no resource replaced; rules roll out in place, no instance replaced" "the dev summary"
 expect_not "$scratch/rule.txt" "AWS::EC2::LaunchTemplate" "no launch template change"
 expect "$scratch/rule.txt" "summary: prod: unchanged" "the prod summary"
+expect "$scratch/rule.txt" '"bundle":"(base64, folded' "the bundle's base64 folded"
+expect_not "$scratch/rule.txt" "H4sI" "no gzip base64 left"
 
 perl -0pi -e 's/DefaultPool = "web",/DefaultPool = "web",\n            Listeners = new Listeners { HttpPort = 8080 },/' infra/Environments/Environments.cs
 git commit --quiet -am "dev: move HAProxy's HTTP port"
 make diff BASE=HEAD~1 > "$scratch/port.txt" 2>&1
 expect "$scratch/port.txt" "AWS::ElasticLoadBalancingV2::TargetGroup ClusterHttpTargets20BAFCB8 (replace)" "the replaced target group"
 expect "$scratch/port.txt" "!!! dev: this change REPLACES the load balancer or a target group" "the loud warning"
+make diff BASE=HEAD~1 > "$scratch/again.txt" 2>&1
+expect "$scratch/again.txt" "was synthesized before; reusing" "the same base not synthesized again"
+expect "$scratch/again.txt" "ClusterHttpTargets20BAFCB8 (replace)" "the same diff from the reused base"
 
 if [ "$failures" -ne 0 ]; then
   echo "--- rule diff ---"; cat "$scratch/rule.txt"
-  echo "--- port diff ---"; cat "$scratch/port.txt"
+  echo "--- port diff ---"; cat "$scratch/port.txt"; echo "--- port diff again ---"; cat "$scratch/again.txt"
   exit 1
 fi
 echo "diff-test: make diff names changed lines and resources and flags replacements"
