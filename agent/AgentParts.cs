@@ -8,7 +8,7 @@ namespace HaproxyCluster.Agent;
 /// <summary>
 /// The agent's parts, made from the node's settings: discovery on the manifest of the rules in
 /// place, the applier and the rollout. <paramref name="fleetGroup"/> and <paramref name="instanceId"/>
-/// override what EC2 and the instance metadata say (the options a person uses by hand).
+/// override what the settings, EC2 and the instance metadata say (the options a person uses by hand).
 /// </summary>
 internal sealed class AgentParts(NodeSettings settings, ILogger log, string? fleetGroup = null, string? instanceId = null) : IDisposable
 {
@@ -34,8 +34,8 @@ internal sealed class AgentParts(NodeSettings settings, ILogger log, string? fle
 
         var manifest = MembershipManifest.FromJson(await File.ReadAllTextAsync(settings.ManifestPath, cancellation));
         var members = new Ec2Members(_ec2.Client);
-        var group = manifest.FleetLimits.Count == 0 ? null
-            : fleetGroup ?? await members.GroupOfAsync(instanceId ?? await InstanceMetadata.InstanceIdAsync(cancellation), cancellation);
+        var group = fleetGroup ?? settings.FleetGroup ?? (manifest.FleetLimits.Count == 0 ? null
+            : await members.GroupOfAsync(instanceId ?? await InstanceMetadata.InstanceIdAsync(cancellation), cancellation));
         return new DiscoveryLoop(manifest, members, new RuntimeApi(manifest.RuntimeSocket), TimeProvider.System, log, group, metrics);
     }
 

@@ -5,11 +5,12 @@ using Microsoft.Extensions.Logging;
 namespace HaproxyCluster.Agent;
 
 /// <summary>
-/// Keeps every discovered pool's slots in line with EC2: each pass lists the members, plans and
-/// applies the changes through the Runtime API only (never a reload), then saves the servers'
-/// state for the next reload. It also sets each fleet-wide rate limit's share on this node, from
-/// the number of running nodes in <paramref name="fleetGroup"/>. When EC2 fails, nothing that
-/// serves is touched: the last good membership and shares stay, and the next pass waits longer.
+/// Keeps every discovered pool's slots in line with EC2: each pass lists the members of every pool
+/// and of the nodes' own group in one call (<see cref="Ec2Members"/>), plans and applies the
+/// changes through the Runtime API only (never a reload), then saves the servers' state for the
+/// next reload. It also sets each fleet-wide rate limit's share on this node, from the number of
+/// running nodes in <paramref name="fleetGroup"/>. When EC2 fails, nothing that serves is touched:
+/// the last good membership and shares stay, and the next pass waits longer (<see cref="DiscoveryPace"/>).
 /// After each pool's pass it reports the pool's slotted and unslotted instances to <paramref name="metrics"/>.
 /// </summary>
 internal sealed class DiscoveryLoop(MembershipManifest manifest, Ec2Members ec2, RuntimeApi haproxy, TimeProvider clock, ILogger log, string? fleetGroup = null, AgentMetrics? metrics = null)
@@ -18,21 +19,30 @@ internal sealed class DiscoveryLoop(MembershipManifest manifest, Ec2Members ec2,
     private readonly Dictionary<string, int> _unserved = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _shares = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _reported = new(StringComparer.Ordinal);
+    private int _nodes = 1;
 
-    /// <summary>One pass over every pool; false when EC2 could not be read for some pool (that pool was left as it was).</summary>
-    public async Task<bool> PassAsync(CancellationToken cancellation)
+    /// <summary>One pass over every pool: whether EC2 was read (when not, nothing was changed), whether it throttled, the calls it took and the fleet's size as last read.</summary>
+    public async Task<DiscoveryPass> PassAsync(CancellationToken cancellation)
     {
-        var allRead = true;
-        var changed = false;
-        foreach (var pool in manifest.Pools)
+        var callsBefore = ec2.Calls;
+        List<Ec2Query> queries = [.. manifest.Pools.Select(Ec2Query.Of)];
+        if (fleetGroup is not null)
         {
-            var listing = await ReadAsync(pool.Backend, () => ec2.ListAsync(pool, cancellation), cancellation);
-            allRead &= listing is not null;
-            if (listing is not null)
-            {
-                ReportOnce(pool.Backend + "/skipped", listing.Skipped.Select(s => $"{s.InstanceId} ({s.Reason})"), skipped => log.InstancesSkipped(pool.Backend, skipped));
-                changed |= await ApplyAsync(pool, listing.Members, cancellation);
-            }
+            queries.Add(new Ec2Query(fleetGroup, []));
+        }
+
+        var what = string.Join(", ", [.. manifest.Pools.Select(p => p.Backend), .. fleetGroup is null ? Array.Empty<string>() : ["fleet"]]);
+        var (listings, throttled) = await ReadAsync(what, () => ec2.ListAsync(queries, cancellation), cancellation);
+        if (listings is null)
+        {
+            return new DiscoveryPass(false, throttled, ec2.Calls - callsBefore, _nodes);
+        }
+
+        var changed = false;
+        foreach (var (pool, listing) in manifest.Pools.Zip(listings))
+        {
+            ReportOnce(pool.Backend + "/skipped", listing.Skipped.Select(s => $"{s.InstanceId} ({s.Reason})"), skipped => log.InstancesSkipped(pool.Backend, skipped));
+            changed |= await ApplyAsync(pool, listing.Members, cancellation);
         }
 
         if (changed)
@@ -40,17 +50,13 @@ internal sealed class DiscoveryLoop(MembershipManifest manifest, Ec2Members ec2,
             await SaveStateAsync(cancellation);
         }
 
-        if (manifest.FleetLimits.Count > 0 && fleetGroup is not null)
+        if (fleetGroup is not null && listings[^1].Members.Count > 0)
         {
-            var nodes = await ReadAsync("fleet", () => ec2.GroupAsync(fleetGroup, cancellation), cancellation);
-            allRead &= nodes is not null;
-            if (nodes is { Members.Count: > 0 })
-            {
-                await ShareAsync(nodes.Members.Count, cancellation);
-            }
+            _nodes = listings[^1].Members.Count;
+            await ShareAsync(_nodes, cancellation);
         }
 
-        return allRead;
+        return new DiscoveryPass(true, false, ec2.Calls - callsBefore, _nodes);
     }
 
     /// <summary>
@@ -72,15 +78,15 @@ internal sealed class DiscoveryLoop(MembershipManifest manifest, Ec2Members ec2,
     }
 
     /// <summary>
-    /// What <paramref name="read"/> returns, or null (logged) when EC2 could not be read: whatever
-    /// it answered (an error, throttling, a body the SDK cannot parse, a page token it repeats) fails
-    /// this read only, and everything that serves stays as it is.
+    /// What <paramref name="read"/> returns, or null (logged) when EC2 could not be read, and whether
+    /// it throttled: whatever it answered (an error, throttling, a body the SDK cannot parse, a page
+    /// token it repeats) fails this read only, and everything that serves stays as it is.
     /// </summary>
-    private async Task<Listing?> ReadAsync(string what, Func<Task<Listing>> read, CancellationToken cancellation)
+    private async Task<(IReadOnlyList<Listing>? Listings, bool Throttled)> ReadAsync(string what, Func<Task<IReadOnlyList<Listing>>> read, CancellationToken cancellation)
     {
         try
         {
-            return await read();
+            return (await read(), false);
         }
         catch (Exception e) when (!cancellation.IsCancellationRequested)
         {
@@ -91,13 +97,12 @@ internal sealed class DiscoveryLoop(MembershipManifest manifest, Ec2Members ec2,
                 {
                     await metrics.PublishThrottledAsync(cancellation);
                 }
-            }
-            else
-            {
-                log.Ec2ReadFailed(what, e.GetType().Name, AgentEvents.Detail(e));
+
+                return (null, true);
             }
 
-            return null;
+            log.Ec2ReadFailed(what, e.GetType().Name, AgentEvents.Detail(e));
+            return (null, false);
         }
     }
 
@@ -114,28 +119,31 @@ internal sealed class DiscoveryLoop(MembershipManifest manifest, Ec2Members ec2,
     }
 
     /// <summary>
-    /// Runs passes until cancelled: every <paramref name="interval"/>, backing off up to a minute
-    /// while a pass fails (<see cref="Retry.BackingOff"/>). Calls <paramref name="ready"/> once,
-    /// after the first pass that read every pool.
+    /// Runs passes until cancelled, waiting between two as <paramref name="pace"/> says. Calls
+    /// <paramref name="ready"/> once, after the first pass that read every pool.
     /// </summary>
-    public async Task RunAsync(TimeSpan interval, Action ready, CancellationToken cancellation)
+    public async Task RunAsync(DiscoveryPace pace, Action ready, CancellationToken cancellation)
     {
-        var untilRead = Retry.BackingOff<bool>(interval, clock);
-        await untilRead.ExecuteAsync(async token => await TryPassAsync(token), cancellation);
-        ready();
+        var readied = false;
         while (true)
         {
-            await Task.Delay(interval, clock, cancellation);
-            await untilRead.ExecuteAsync(async token => await TryPassAsync(token), cancellation);
+            var pass = await TryPassAsync(cancellation);
+            if (pass.Read && !readied)
+            {
+                ready();
+                readied = true;
+            }
+
+            await Task.Delay(pace.Next(pass), clock, cancellation);
         }
     }
 
     /// <summary>
-    /// A pass; false (logged) when it failed: HAProxy's Runtime API did not answer (between two
+    /// A pass; not read (logged) when it failed: HAProxy's Runtime API did not answer (between two
     /// workers, or while it restarts) or answered something unreadable, or the disk refused the
     /// state file. The next pass tries again; nothing a pass read can end the agent.
     /// </summary>
-    private async Task<bool> TryPassAsync(CancellationToken cancellation)
+    private async Task<DiscoveryPass> TryPassAsync(CancellationToken cancellation)
     {
         try
         {
@@ -144,13 +152,13 @@ internal sealed class DiscoveryLoop(MembershipManifest manifest, Ec2Members ec2,
         catch (Exception e) when (e is System.Net.Sockets.SocketException or IOException && !cancellation.IsCancellationRequested)
         {
             log.RuntimeApiUnanswered(AgentEvents.Detail(e));
-            return false;
         }
         catch (Exception e) when (!cancellation.IsCancellationRequested)
         {
             log.PassFailed(e.GetType().Name, AgentEvents.Detail(e));
-            return false;
         }
+
+        return new DiscoveryPass(false, false, 1, _nodes);
     }
 
     private async Task<bool> ApplyAsync(DiscoveredPool pool, IReadOnlyList<Member> members, CancellationToken cancellation)
@@ -216,4 +224,49 @@ internal static class FleetShare
 {
     /// <summary><paramref name="limit"/> ÷ <paramref name="nodes"/>, rounded to the nearest whole request, at least 1.</summary>
     public static int Of(int limit, int nodes) => Math.Max(1, (int)Math.Round(limit / (double)Math.Max(1, nodes), MidpointRounding.AwayFromZero));
+}
+
+/// <summary>What a discovery pass did, for its pace.</summary>
+/// <param name="Read">Every pool was read and applied.</param>
+/// <param name="Throttled">EC2 throttled the call.</param>
+/// <param name="Calls">The DescribeInstances calls it made, every page counted.</param>
+/// <param name="Nodes">The HAProxy nodes running, as last read (1 when unknown).</param>
+internal sealed record DiscoveryPass(bool Read, bool Throttled, int Calls, int Nodes);
+
+/// <summary>
+/// How long a node waits between two discovery passes, so that the whole fleet's DescribeInstances
+/// calls stay within <paramref name="fleetCallsPerSecond"/> whatever its size: at least
+/// <paramref name="interval"/>, and at least the fleet's calls a pass (nodes × this node's calls)
+/// divided by the budget. A failed or throttled pass doubles the wait, up to
+/// <see cref="MaxSlowdown"/> times, and each pass that reads halves it back, so a throttled
+/// account recovers without every node returning at once. Each wait is jittered by ±20 %, so
+/// the nodes do not call in step.
+/// </summary>
+internal sealed class DiscoveryPace(TimeSpan interval, double fleetCallsPerSecond, Random random)
+{
+    /// <summary>The most a failing or throttled EC2 stretches the wait: 16 × 5 s is 80 s on a small fleet.</summary>
+    public const int MaxSlowdown = 16;
+
+    private int _slowdown = 1;
+
+    /// <summary>The slowdown the next wait has, 1 when EC2 answers.</summary>
+    public int Slowdown => _slowdown;
+
+    /// <summary>The wait before the pass after <paramref name="pass"/>.</summary>
+    public TimeSpan Next(DiscoveryPass pass)
+    {
+        var paced = DiscoveryPacing.Paced(interval, fleetCallsPerSecond, pass.Nodes, pass.Calls);
+        if (pass.Read)
+        {
+            _slowdown = Math.Max(1, _slowdown / 2);
+        }
+
+        var wait = paced * _slowdown;
+        if (!pass.Read)
+        {
+            _slowdown = Math.Min(MaxSlowdown, _slowdown * 2);
+        }
+
+        return wait * (1 - DiscoveryPacing.Jitter + (2 * DiscoveryPacing.Jitter * random.NextDouble()));
+    }
 }

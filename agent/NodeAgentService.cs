@@ -88,7 +88,8 @@ internal sealed class NodeAgentService(AgentParts parts, IHostApplicationLifetim
                 }
                 else
                 {
-                    await discovery.RunAsync(TimeSpan.FromSeconds(parts.Settings.DiscoveryIntervalSeconds), () =>
+                    var pace = new DiscoveryPace(TimeSpan.FromSeconds(parts.Settings.DiscoveryIntervalSeconds), parts.Settings.Ec2CallsPerSecond, Random.Shared);
+                    await discovery.RunAsync(pace, () =>
                     {
                         log.DiscoveryReady();
                         _ready.TrySetResult();

@@ -81,7 +81,7 @@ root.SetAction(async (parsed, cancellation) =>
     using var parts = new AgentParts(settings, log, parsed.GetValue(fleetGroup), parsed.GetValue(instanceId));
     if (parsed.GetValue(once))
     {
-        return await parts.DiscoveryAsync(parts.Metrics, cancellation) is { } single ? (await single.PassAsync(cancellation) ? 0 : 1) : 0;
+        return await parts.DiscoveryAsync(parts.Metrics, cancellation) is { } single ? ((await single.PassAsync(cancellation)).Read ? 0 : 1) : 0;
     }
 
     // A .NET worker service: under systemd the host reports READY=1 when the service has started
@@ -140,7 +140,7 @@ async Task<bool> FillAsync(AgentParts parts, int waitSeconds, CancellationToken 
         {
             try
             {
-                return await parts.DiscoveryAsync(null, token) is not { } discovery || await discovery.PassAsync(token);
+                return await parts.DiscoveryAsync(null, token) is not { } discovery || (await discovery.PassAsync(token)).Read;
             }
             catch (Exception e) when (!token.IsCancellationRequested)
             {

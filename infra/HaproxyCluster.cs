@@ -145,12 +145,20 @@ public sealed partial class HaproxyCluster : Construct
             $"'{props.Haproxy?.Listeners.BindAddress}' would hide the node from the NLB; leave it empty (every address)");
         listeners["AcceptProxy"].Require(props.Haproxy?.Listeners.AcceptProxy ?? true, "is false, but the target groups send PROXY protocol v2; set it to true");
 
+        problems[nameof(props.DiscoveryCallsPerSecond)].Require(props.DiscoveryCallsPerSecond is >= 0.1 and <= 100,
+            string.Create(CultureInfo.InvariantCulture, $"{props.DiscoveryCallsPerSecond} is out of range; use 0.1 to 100 DescribeInstances calls a second for the whole fleet (EC2 refills an account's bucket at 20 a second, for every tool in it)"));
         var discovered = props.Haproxy?.Pools.Select(p => (p?.Discovery as Ec2Discovery)?.AutoScalingGroup).OfType<string>().ToHashSet(StringComparer.Ordinal) ?? [];
         for (var i = 0; i < (props.DrainOnScaleIn ?? []).Count; i++)
         {
             var group = props.DrainOnScaleIn![i];
             problems[nameof(props.DrainOnScaleIn)][i].Require(group is not null && discovered.Contains(group),
                 $"{Syntax.Show(group)} is not the group of any Ec2Discovery pool; name a group a pool discovers (Ec2Discovery.ForGroup) or remove it");
+            if (group is not null && discovered.Contains(group) && props.DiscoveryCallsPerSecond is >= 0.1 and <= 100
+                && ScaleInDrain.HeartbeatSeconds(props, group) is var heartbeat and > ScaleInDrain.MaxHeartbeatSeconds)
+            {
+                problems[nameof(props.DrainOnScaleIn)][i].Add(string.Create(CultureInfo.InvariantCulture,
+                    $"'{group}' needs a lifecycle hook of {heartbeat} s ({ScaleInDrain.Explain(props, group)}), past the {ScaleInDrain.MaxHeartbeatSeconds} s EC2 Auto Scaling allows; raise DiscoveryCallsPerSecond, lower MaxCapacity or the pool's DrainTimeout"));
+            }
         }
 
         if (props.InstanceType is not null)

@@ -81,10 +81,20 @@ public sealed record HaproxyClusterProps
     /// <summary>
     /// Backend auto-scaling groups (each one an <see cref="Ec2Discovery"/> pool's group) that wait
     /// on scale-in while the nodes drain the leaving instance: the cluster adds a terminating
-    /// lifecycle hook to each, whose heartbeat timeout is the pool's drain timeout plus 30 s. The
-    /// groups must exist when the stack deploys. Default: none.
+    /// lifecycle hook to each, whose heartbeat timeout is the pool's drain timeout plus two of the
+    /// slowest node's discovery passes at <see cref="MaxCapacity"/> nodes and 20 s for the hook's
+    /// event. The groups must exist when the stack deploys. Default: none.
     /// </summary>
     public IReadOnlyList<string> DrainOnScaleIn { get; init; } = [];
+
+    /// <summary>
+    /// The DescribeInstances calls a second the whole cluster's agents may make, whatever its size:
+    /// each node reads every discovered pool and its own group in one call a pass, and waits, between
+    /// two passes, the node count over this when that is longer than 5 s. EC2 throttles an account's
+    /// DescribeInstances at 100 calls refilled at 20 a second, for every tool in the account.
+    /// Default: 2 (30 nodes pass every 15 s).
+    /// </summary>
+    public double DiscoveryCallsPerSecond { get; init; } = 2;
 
     /// <summary>
     /// How a rules change rolls out through AppConfig. Default: <see cref="RulesRollout.Canary"/>

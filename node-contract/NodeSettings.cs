@@ -29,8 +29,25 @@ public sealed record NodeSettings
     /// <summary>Seconds between two reads of the rules configuration from the AppConfig Agent's cache.</summary>
     public int RulesPollSeconds { get; init; } = 2;
 
-    /// <summary>Seconds between two discovery passes while EC2 answers.</summary>
-    public int DiscoveryIntervalSeconds { get; init; } = 5;
+    /// <summary>Seconds between two discovery passes while EC2 answers, at the least: a big fleet waits longer (<see cref="Ec2CallsPerSecond"/>).</summary>
+    public int DiscoveryIntervalSeconds { get; init; } = DefaultDiscoveryIntervalSeconds;
+
+    /// <summary>The default of <see cref="DiscoveryIntervalSeconds"/>: what a node's agent waits on a small fleet.</summary>
+    public const int DefaultDiscoveryIntervalSeconds = 5;
+
+    /// <summary>
+    /// The DescribeInstances calls a second the whole fleet may make: each node waits, between two
+    /// passes, its fleet's node count times its calls a pass divided by this, when that is longer
+    /// than <see cref="DiscoveryIntervalSeconds"/>.
+    /// </summary>
+    public double Ec2CallsPerSecond { get; init; } = 2;
+
+    /// <summary>
+    /// The auto-scaling group of the HAProxy nodes, read in the same call as the pools: its size
+    /// paces discovery and splits fleet-wide limits. Null: this node alone (and, with fleet-wide
+    /// limits, the group EC2 names for this instance).
+    /// </summary>
+    public string? FleetGroup { get; init; }
 
     /// <summary>The folder HAProxy's config lives in; the membership manifest is in it.</summary>
     public required string ConfigDirectory { get; init; }
@@ -104,6 +121,8 @@ public sealed record NodeSettings
         Require(RulesUrl is null || Uri.TryCreate(RulesUrl, UriKind.Absolute, out var rules) && rules.Scheme is "http" or "https", "rulesUrl", $"{Show(RulesUrl)} is not an http(s) URL; use the AppConfig Agent's http://localhost:2772/applications/A/environments/E/configurations/P");
         Require(RulesPollSeconds is >= 1 and <= 3600, "rulesPollSeconds", $"{RulesPollSeconds} is out of range; use 1 to 3600");
         Require(DiscoveryIntervalSeconds is >= 1 and <= 3600, "discoveryIntervalSeconds", $"{DiscoveryIntervalSeconds} is out of range; use 1 to 3600");
+        Require(Ec2CallsPerSecond is >= 0.1 and <= 100, "ec2CallsPerSecond", $"{Show(Ec2CallsPerSecond)} is out of range; use 0.1 to 100");
+        Require(FleetGroup is null || FleetGroup is { Length: >= 1 and <= 255 } && FleetGroup.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-'), "fleetGroup", $"{Show(FleetGroup)} is not an auto-scaling group name; use 1 to 255 letters, digits, '.', '_' or '-'");
         Require(Absolute(ConfigDirectory), "configDirectory", $"{Show(ConfigDirectory)} is not an absolute path; use one such as /etc/haproxy");
         Require(Absolute(RuntimeSocket), "runtimeSocket", $"{Show(RuntimeSocket)} is not an absolute path; use HAProxy's admin socket, such as /run/haproxy/admin.sock");
         Require(HealthPort is >= 1 and <= 65535, "healthPort", $"{HealthPort} is not a port; use 1 to 65535");

@@ -94,6 +94,10 @@ public static partial class BootstrapScript
             HealthPath = settings.HealthPath,
             MetricsNamespace = settings.Agent.MetricsNamespace,
             LogGroup = settings.LogGroupName,
+            Ec2CallsPerSecond = settings.Agent.Ec2CallsPerSecond,
+
+            // The bootstrap puts in the group IMDS names for this instance, as in the Prometheus config.
+            FleetGroup = NodeFiles.GroupToken,
         };
     }
 

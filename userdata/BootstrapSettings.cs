@@ -108,4 +108,7 @@ public sealed record NodeAgentSettings
 
     /// <summary>Seconds the agent waits, installing the first rules version, for the AppConfig Agent's answer and then for a discovery pass that reads every pool; the script waits as long for the agent's service to be ready. Default: 60.</summary>
     public int ReadySeconds { get; init; } = 60;
+
+    /// <summary>The DescribeInstances calls a second the whole fleet's agents may make (<see cref="Node.NodeSettings.Ec2CallsPerSecond"/>).</summary>
+    public double Ec2CallsPerSecond { get; init; } = 2;
 }

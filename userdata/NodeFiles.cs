@@ -17,8 +17,8 @@ public static class NodeFiles
     public sealed record NodeFile(string Path, string Content);
 
     /// <summary>
-    /// Stands for the nodes' auto-scaling group in the Prometheus config: only IMDS knows it, so
-    /// the script puts it in at boot, after checking it is a plain name.
+    /// Stands for the nodes' auto-scaling group in the Prometheus config and the agent's settings:
+    /// only IMDS knows it, so the script puts it in at boot, after checking it is a plain name.
     /// </summary>
     public const string GroupToken = "@AUTOSCALING_GROUP@";
 

@@ -48,8 +48,8 @@ install_packages() {
     "https://s3.amazonaws.com/aws-appconfig-downloads/aws-appconfig-agent/linux/$arch/latest/aws-appconfig-agent.rpm"
 }
 
-# The files are in place: sysctl, the units' drop-ins, rsyslog, and the CloudWatch agent with the
-# group IMDS names (the launch template lets IMDS show tags), then the AWS AppConfig Agent.
+# The files are in place: sysctl, the units' drop-ins, rsyslog, and the CloudWatch agent and the
+# node agent with the group IMDS names (the launch template lets IMDS show tags), then the AWS AppConfig Agent.
 start_services() {
   sysctl --system > /dev/null
   systemctl daemon-reload
@@ -58,7 +58,7 @@ start_services() {
   local group
   group=$(imds tags/instance/aws:autoscaling:groupName)
   [[ $group =~ ^[A-Za-z0-9._-]{1,255}$ ]] || { log "IMDS names no usable auto-scaling group: '$group'"; return 1; }
-  sed -i "s/$GROUP_TOKEN/$group/" "$PROMETHEUS_CONFIG"
+  sed -i "s/$GROUP_TOKEN/$group/" "$PROMETHEUS_CONFIG" "$AGENT_SETTINGS"
   amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s -c "file:$CLOUDWATCH_CONFIG"
   systemctl enable aws-appconfig-agent
   systemctl restart aws-appconfig-agent

@@ -96,6 +96,7 @@ internal sealed class NodeFleet
                 Sha256 = NodeAgentBuild.Sha256(agentPath),
                 MetricsNamespace = NodeAgentMetrics.Namespace(props.EnvironmentName),
                 ServerStateFile = props.Haproxy.Global.ServerStateFile,
+                Ec2CallsPerSecond = props.DiscoveryCallsPerSecond,
             },
         });
         ((CfnLaunchTemplate)template.Node.DefaultChild!).AddPropertyOverride("LaunchTemplateData.UserData", Fn.Base64(UserDataScript));

@@ -7,6 +7,7 @@ using Amazon.CDK.AWS.Lambda;
 using Amazon.CDK.AWS.Logs;
 using Constructs;
 using HaproxyCluster.Config;
+using HaproxyCluster.Node;
 using EventRule = Amazon.CDK.AWS.Events.Rule;
 using LambdaFunctionTarget = Amazon.CDK.AWS.Events.Targets.LambdaFunction;
 
@@ -23,11 +24,11 @@ namespace HaproxyCluster.Infra;
 /// </summary>
 internal static class ScaleInDrain
 {
-    /// <summary>
-    /// What the hook adds to a pool's drain timeout: a pass of the agent (5 s, ±20 %) to see the
-    /// tag, the event's delivery and the function (a few seconds), and a pass to spare.
-    /// </summary>
-    public const int SlackSeconds = 30;
+    /// <summary>What the hook adds for the scale-in event's delivery to the function and its tagging call.</summary>
+    public const int EventSeconds = 20;
+
+    /// <summary>The longest heartbeat timeout EC2 Auto Scaling allows a lifecycle hook.</summary>
+    public const int MaxHeartbeatSeconds = 7200;
 
     /// <summary>The function's code: tag the instance the hook holds, nothing else.</summary>
     public const string FunctionCode = """
@@ -62,7 +63,7 @@ internal static class ScaleInDrain
                 AutoScalingGroupName = groups[i],
                 LifecycleHookName = hookName,
                 LifecycleTransition = "autoscaling:EC2_INSTANCE_TERMINATING",
-                HeartbeatTimeout = HeartbeatSeconds(props.Haproxy, groups[i]),
+                HeartbeatTimeout = HeartbeatSeconds(props, groups[i]),
                 DefaultResult = "CONTINUE",
             });
         }
@@ -124,8 +125,29 @@ internal static class ScaleInDrain
     /// <summary>The hook's name on every drained group: one per cluster, so two clusters can drain one group.</summary>
     public static string HookName(string environmentName) => $"haproxy-cluster-{environmentName}-drain";
 
-    /// <summary>The longest drain timeout of the pools that discover <paramref name="group"/>, plus <see cref="SlackSeconds"/>.</summary>
-    public static int HeartbeatSeconds(HaproxySpec spec, string group) =>
-        spec.Pools.Select(p => p.Discovery).OfType<Ec2Discovery>().Where(d => d.AutoScalingGroup == group)
-            .Max(d => (int)d.DrainTimeout.TotalSeconds) + SlackSeconds;
+    /// <summary>
+    /// The hook's heartbeat timeout for <paramref name="group"/>: the longest drain timeout of the
+    /// pools that discover it, two of the slowest agent's passes (one to see the leaving tag, one
+    /// to spare; at <see cref="HaproxyClusterProps.MaxCapacity"/> nodes within the fleet's call
+    /// budget, jitter included), and <see cref="EventSeconds"/>, so the instance is released only
+    /// after every node had its full drain time.
+    /// </summary>
+    public static int HeartbeatSeconds(HaproxyClusterProps props, string group) =>
+        DrainSeconds(props.Haproxy, group) + (int)Math.Ceiling(2 * SlowestPass(props).TotalSeconds) + EventSeconds;
+
+    /// <summary>The heartbeat's parts, for a message: <c>30 s drain + 2 × 6 s passes + 20 s</c>.</summary>
+    public static string Explain(HaproxyClusterProps props, string group) => string.Create(CultureInfo.InvariantCulture,
+        $"{DrainSeconds(props.Haproxy, group)} s drain + 2 × {SlowestPass(props).TotalSeconds:0.#} s passes of {props.MaxCapacity} nodes at {props.DiscoveryCallsPerSecond} calls/s + {EventSeconds} s");
+
+    /// <summary>The longest an agent waits between two passes at the fleet's largest: the paced interval, jittered up.</summary>
+    private static TimeSpan SlowestPass(HaproxyClusterProps props) =>
+        DiscoveryPacing.Paced(TimeSpan.FromSeconds(NodeSettings.DefaultDiscoveryIntervalSeconds), props.DiscoveryCallsPerSecond, props.MaxCapacity, CallsPerPass(props.Haproxy)) * (1 + DiscoveryPacing.Jitter);
+
+    /// <summary>The calls a pass makes: one per set of tag keys the discovered pools and the nodes' own group filter by.</summary>
+    private static int CallsPerPass(HaproxySpec spec) =>
+        spec.Pools.Select(p => p.Discovery).OfType<Ec2Discovery>().Select(d => DiscoveryPacing.FilterKeys(d.AutoScalingGroup, d.Tags.Select(t => t.Key)))
+            .Append(DiscoveryPacing.FilterKeys("the nodes' group", [])).Distinct(StringComparer.Ordinal).Count();
+
+    private static int DrainSeconds(HaproxySpec spec, string group) =>
+        spec.Pools.Select(p => p.Discovery).OfType<Ec2Discovery>().Where(d => d.AutoScalingGroup == group).Max(d => (int)d.DrainTimeout.TotalSeconds);
 }

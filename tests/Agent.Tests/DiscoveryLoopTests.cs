@@ -106,7 +106,7 @@ public sealed class DiscoveryLoopTests : IDisposable
 
         // GIVEN two instances  WHEN the agent runs a pass  THEN both serve, in slots 1 and 2
         Members(1, 2);
-        Assert.True(await loop.PassAsync(CancellationToken.None));
+        Assert.True((await loop.PassAsync(CancellationToken.None)).Read);
         Assert.Equal("app-1=127.0.0.11 app-2=127.0.0.12", Serving());
         WaitUntil(() => Answering().SetEquals(["instance-1", "instance-2"]), "both instances to answer");
 
@@ -127,7 +127,7 @@ public sealed class DiscoveryLoopTests : IDisposable
         // WHEN EC2 fails  THEN nothing that serves changes
         _ec2.Outage();
         Members();
-        Assert.False(await loop.PassAsync(CancellationToken.None));
+        Assert.False((await loop.PassAsync(CancellationToken.None)).Read);
         Assert.Equal("app-1=127.0.0.11 app-3=127.0.0.13", Serving());
         Assert.NotEmpty(_events.Named(NodeEvents.Ec2ReadFailed));
 
@@ -172,7 +172,7 @@ public sealed class DiscoveryLoopTests : IDisposable
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(1));
 
         // WHEN the agent runs  THEN it keeps trying, saying why, and stops only when told
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => loop.RunAsync(TimeSpan.FromMilliseconds(100), () => Assert.Fail("ready without HAProxy"), stop.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => loop.RunAsync(new DiscoveryPace(TimeSpan.FromMilliseconds(100), fleetCallsPerSecond: 100, new Random(1)), () => Assert.Fail("ready without HAProxy"), stop.Token));
         Assert.True(_events.Named(NodeEvents.RuntimeApiUnanswered).Count >= 2, _events.ToString());
     }
 
@@ -218,21 +218,23 @@ public sealed class DiscoveryLoopTests : IDisposable
         // GIVEN two instances serving
         var loop = Loop();
         Members(1, 2);
-        Assert.True(await loop.PassAsync(CancellationToken.None));
+        Assert.True((await loop.PassAsync(CancellationToken.None)).Read);
         var serving = Serving();
 
         // WHEN EC2 answers with something that is no list of instances
         _ec2.Reply(status, body, cut);
 
-        // THEN the pass fails, says why, and every slot stays as it was
-        Assert.False(await loop.PassAsync(CancellationToken.None), what);
+        // THEN the pass fails, says why (throttled only when EC2 throttled), and every slot stays as it was
+        var failed = await loop.PassAsync(CancellationToken.None);
+        Assert.False(failed.Read, what);
+        Assert.Equal(said == NodeEvents.Ec2Throttled, failed.Throttled);
         Assert.Equal(serving, Serving());
         Assert.Equal("app", Assert.Single(_events.Named(said)).GetStructuredStateValue("What"));
 
         // AND once EC2 answers again, the next pass follows it
         _ec2.Heal();
         Members(1, 3);
-        Assert.True(await loop.PassAsync(CancellationToken.None));
+        Assert.True((await loop.PassAsync(CancellationToken.None)).Read);
         Assert.Equal("app-1=127.0.0.11 app-3=127.0.0.13", Serving());
     }
 
@@ -243,7 +245,7 @@ public sealed class DiscoveryLoopTests : IDisposable
         using var slow = new Ec2Sandbox(Directory.CreateDirectory(Path.Combine(_folder, "slow")).FullName, pageSize: 10, callTimeout: TimeSpan.FromSeconds(1));
         slow.Write([.. new[] { 1, 2 }.Select(n => Ec2Sandbox.Instance(n, Address(n).ToString(), "app-asg"))]);
         var loop = new DiscoveryLoop(Manifest, new Ec2Members(slow.Client), Haproxy, TimeProvider.System, _events.Logger);
-        Assert.True(await loop.PassAsync(CancellationToken.None));
+        Assert.True((await loop.PassAsync(CancellationToken.None)).Read);
         var serving = Serving();
 
         // WHEN EC2 answers 8 s late
@@ -251,7 +253,7 @@ public sealed class DiscoveryLoopTests : IDisposable
         var clock = Stopwatch.StartNew();
 
         // THEN the pass fails after the timeout, not after the reply, and nothing that serves changes
-        Assert.False(await loop.PassAsync(CancellationToken.None));
+        Assert.False((await loop.PassAsync(CancellationToken.None)).Read);
         Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(0.9), TimeSpan.FromSeconds(6));
         Assert.Equal(serving, Serving());
         Assert.Single(_events.Named(NodeEvents.Ec2ReadFailed));
@@ -266,7 +268,7 @@ public sealed class DiscoveryLoopTests : IDisposable
         var loop = new DiscoveryLoop(Manifest, new Ec2Members(large.Client), Haproxy, TimeProvider.System, _events.Logger);
 
         // WHEN the agent runs a pass  THEN it read every page once, the four oldest serve, and the rest are counted
-        Assert.True(await loop.PassAsync(CancellationToken.None));
+        Assert.True((await loop.PassAsync(CancellationToken.None)).Read);
         Assert.Equal(5, large.StandIn.Requests);
         Assert.Equal("app-1=127.1.0.2 app-2=127.1.0.3 app-3=127.1.0.4 app-4=127.1.0.5", Serving());
         Assert.Equal("4996", Assert.Single(_events.Named(NodeEvents.MembersUnslotted)).GetStructuredStateValue("Unslotted"));
@@ -294,7 +296,7 @@ public sealed class DiscoveryLoopTests : IDisposable
         var loop = new DiscoveryLoop(Manifest with { RuntimeSocket = socketPath }, new Ec2Members(_ec2.Client), new RuntimeApi(socketPath), TimeProvider.System, _events.Logger);
 
         // WHEN the agent runs  THEN each pass fails and is tried again, until it is stopped
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => loop.RunAsync(TimeSpan.FromMilliseconds(100), () => Assert.Fail("ready without a Runtime API"), stop.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => loop.RunAsync(new DiscoveryPace(TimeSpan.FromMilliseconds(100), fleetCallsPerSecond: 100, new Random(1)), () => Assert.Fail("ready without a Runtime API"), stop.Token));
         Assert.True(_events.Named(NodeEvents.PassFailed).Count >= 2, _events.ToString());
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => closer);
     }

@@ -62,6 +62,33 @@ public sealed class Ec2MembersTests : IDisposable
     }
 
     [Fact]
+    public async Task Pools_and_the_nodes_group_found_by_group_share_one_call_and_each_gets_its_own_members()
+    {
+        _ec2.Write([Instance(1, "a-asg"), Instance(2, "b-asg"), Instance(3, "nodes-asg"), Instance(4, "other-asg"), Instance(5, "a-asg")]);
+        var ec2 = new Ec2Members(_ec2.Client);
+
+        var listings = await ec2.ListAsync([new Ec2Query("b-asg", []), new Ec2Query("a-asg", []), new Ec2Query("nodes-asg", [])], CancellationToken.None);
+
+        Assert.Equal<string[][]>([["i-00000000000000002"], ["i-00000000000000001", "i-00000000000000005"], ["i-00000000000000003"]], [.. listings.Select(l => l.Members.Select(m => m.InstanceId).ToArray())]);
+        Assert.Equal(2, ec2.Calls); // one call: its 4 instances at 3 a page
+        Assert.Equal(2, StandIn.Requests);
+        Assert.Equal<string?[]>(["tag:aws:autoscaling:groupName", "a-asg", "b-asg", "nodes-asg"], [.. new[] { "Filter.2.Name", "Filter.2.Value.1", "Filter.2.Value.2", "Filter.2.Value.3" }.Select(StandIn.LastForm.GetValueOrDefault)]);
+    }
+
+    [Fact]
+    public async Task Pools_found_by_other_tag_keys_take_a_call_each_and_combined_values_never_mix_their_members()
+    {
+        _ec2.Write([Instance(1, tags: [("app", "web"), ("tier", "front")]), Instance(2, tags: [("app", "api"), ("tier", "back")]), Instance(3, tags: [("app", "web"), ("tier", "back")]), Instance(4, tags: [("team", "x")])]);
+        var ec2 = new Ec2Members(_ec2.Client);
+
+        var listings = await ec2.ListAsync([new Ec2Query(null, [new("app", "web"), new("tier", "front")]), new Ec2Query(null, [new("app", "api"), new("tier", "back")]), new Ec2Query(null, [new("team", "x")])], CancellationToken.None);
+
+        // app ∈ {api, web} and tier ∈ {back, front} also selects instance 3 (web, back), which neither pool has.
+        Assert.Equal<string[][]>([["i-00000000000000001"], ["i-00000000000000002"], ["i-00000000000000004"]], [.. listings.Select(l => l.Members.Select(m => m.InstanceId).ToArray())]);
+        Assert.Equal(2, ec2.Calls); // app+tier: 3 instances, one page; team: one
+    }
+
+    [Fact]
     public async Task A_running_instance_without_a_private_ipv4_address_is_left_out_with_the_reason()
     {
         _ec2.Write([Instance(1), Ec2Sandbox.Instance(2, "", "web-asg"), Ec2Sandbox.Instance(3, "fd00::3", "web-asg")]);

@@ -88,7 +88,7 @@ public sealed class FleetLimitTests : IDisposable
         // Three nodes in service: a third each.
         Nodes(3);
         var loop = new DiscoveryLoop(_manifest, new Ec2Members(_ec2.Client), haproxy, TimeProvider.System, _events.Logger, fleetGroup: "haproxy-asg");
-        Assert.True(await loop.PassAsync(CancellationToken.None));
+        Assert.Equal(new DiscoveryPass(Read: true, Throttled: false, Calls: 1, Nodes: 3), await loop.PassAsync(CancellationToken.None));
         Assert.Equal(Limit / 3, await Admitted(IPAddress.Parse("192.0.2.2"), Limit));
 
         // The fleet shrinks to two: half each.
@@ -100,7 +100,7 @@ public sealed class FleetLimitTests : IDisposable
 
         // EC2 fails: the share stays.
         _ec2.Outage();
-        Assert.False(await loop.PassAsync(CancellationToken.None));
+        Assert.False((await loop.PassAsync(CancellationToken.None)).Read);
         Assert.Equal(Limit / 2, await Admitted(IPAddress.Parse("192.0.2.4"), Limit));
         Assert.Equal(worker, await haproxy.WorkerPidAsync(CancellationToken.None));
     }
@@ -143,7 +143,7 @@ public sealed class FleetOfNodesTests : IDisposable
         _ec2.Write(Enumerable.Range(1, count).Select(n => Ec2Sandbox.Instance(n, $"10.0.3.{n}", "haproxy-asg")));
         foreach (var node in _nodes.Take(count))
         {
-            Assert.True(await node.Agent.PassAsync(CancellationToken.None));
+            Assert.True((await node.Agent.PassAsync(CancellationToken.None)).Read);
         }
     }
 

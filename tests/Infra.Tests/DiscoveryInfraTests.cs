@@ -38,12 +38,15 @@ public class DiscoveryInfraTests(SynthesizedApp app) : IClassFixture<Synthesized
     [Fact]
     public void A_drained_group_gets_a_terminating_hook_that_waits_the_drain_timeout_and_slack_then_continues()
     {
+        // dev: a 30 s drain; two passes of its slowest agent (3 nodes at most, one call a pass,
+        // 2 calls a second for the fleet: the 5 s interval, 6 s jittered up); 20 s for the event
+        Assert.Equal("30 s drain + 2 × 6 s passes of 3 nodes at 2 calls/s + 20 s", ScaleInDrain.Explain(Environments.Dev.Cluster, "dev-api"));
         Dev.ResourceCountIs("AWS::AutoScaling::LifecycleHook", 1);
         Dev.HasResourceProperties("AWS::AutoScaling::LifecycleHook", Props(
             ("AutoScalingGroupName", "dev-api"),
             ("LifecycleHookName", "haproxy-cluster-dev-drain"),
             ("LifecycleTransition", "autoscaling:EC2_INSTANCE_TERMINATING"),
-            ("HeartbeatTimeout", 30 + 30),
+            ("HeartbeatTimeout", 30 + (2 * 6) + 20),
             ("DefaultResult", "CONTINUE")));
         foreach (var env in new[] { "staging", "prod" })
         {

@@ -36,6 +36,11 @@ public class PropsValidationTests
             "Haproxy.Defaults.TcpKeepAlive.Idle", "600 s is not under the NLB's idle timeout (350 s)"
         },
         { "sessions past maxconn", Valid with { TargetSessionsPerNode = 50_000 }, "TargetSessionsPerNode", "50000 is out of range; use 1 to 90 % of Haproxy.Global.MaxConnections (50000), so a node scales out before it refuses connections" },
+        { "no call budget", Valid with { DiscoveryCallsPerSecond = 0 }, "DiscoveryCallsPerSecond", "0 is out of range; use 0.1 to 100 DescribeInstances calls a second for the whole fleet" },
+        {
+            "a drain the budget cannot see in time", Valid with { DrainOnScaleIn = ["dev-api"], MaxCapacity = 400, DiscoveryCallsPerSecond = 0.1 },
+            "DrainOnScaleIn[0]", "'dev-api' needs a lifecycle hook of 9650 s (30 s drain + 2 × 4800 s passes of 400 nodes at 0.1 calls/s + 20 s), past the 7200 s EC2 Auto Scaling allows; raise DiscoveryCallsPerSecond, lower MaxCapacity or the pool's DrainTimeout"
+        },
         { "agent not built", Valid with { AgentDirectory = "/nonexistent/agent" }, "AgentDirectory", "/nonexistent/agent/linux-x64/haproxy-cluster-agent does not exist; run 'make agent'" },
     };
 

@@ -83,7 +83,10 @@ public sealed class BootstrapAgentTests : IDisposable
         // AND its settings are the ones the builder made from the same settings as the script
         var written = NodeSettings.FromJson(node.ReadFile(NodeSettings.DefaultPath), out _)!;
         Assert.Equal(_ec2.Endpoint.ToString(), written.Ec2Endpoint);
-        Assert.Equal(node.ReadFile(NodeSettings.DefaultPath), BootstrapScript.AgentSettings(BootstrapExecutionTests.Settings(node, _spec) with { Agent = BootstrapExecutionTests.Settings(node, _spec).Agent with { Ec2Endpoint = written.Ec2Endpoint } }).ToJson());
+        // (with the nodes' group IMDS names in place of the token: it paces discovery and splits fleet-wide limits)
+        Assert.Equal("HaproxyCluster-test-ClusterNodesASG-0123ABCD", written.FleetGroup);
+        Assert.Equal(node.ReadFile(NodeSettings.DefaultPath), BootstrapScript.AgentSettings(BootstrapExecutionTests.Settings(node, _spec) with { Agent = BootstrapExecutionTests.Settings(node, _spec).Agent with { Ec2Endpoint = written.Ec2Endpoint } }).ToJson()
+            .Replace(NodeFiles.GroupToken, written.FleetGroup, StringComparison.Ordinal));
         Assert.Contains("Restart=always\n", unit, StringComparison.Ordinal);
         Assert.Contains("systemctl enable haproxy-cluster-agent", node.Calls("systemctl"));
         Assert.Contains("systemctl restart haproxy-cluster-agent", node.Calls("systemctl"));
