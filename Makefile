@@ -31,7 +31,7 @@ AGENT_SOURCES := $(shell find agent node-contract -name '*.cs' -not -path '*/obj
   agent/NodeAgent.csproj node-contract/NodeContract.csproj Directory.Build.props Directory.Packages.props
 AGENT_FILES := $(AGENT_RIDS:%=$(AGENT_OUT)/%/haproxy-cluster-agent)
 
-.PHONY: synth build app agent refresh-ami test tools check-determinism nag format-check scripts-check workflows-check diff diff-test local local-down scale burst rollout local-test chaos chaos-short bench bench-smoke clean
+.PHONY: synth build app agent refresh-ami test tools check-determinism nag format-check scripts-check workflows-check diff diff-test local local-down scale burst rollout local-test chaos chaos-short bench bench-smoke fleet-scale fleet-scale-smoke clean
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -133,6 +133,18 @@ bench: app tools
 bench-smoke: app tools
 	env $(TEST_MARK) ENV=dev BENCH_ROUNDS=1 BENCH_SECONDS=1 scripts/bench.sh
 
+# Discovery at fleet size (local/FleetScale.cs): for NODES (3 10 30 100) agents on real HAProxies
+# against one EC2 stand-in, the calls a second it answers and how fast a group change reaches every
+# node; about ten minutes. The nodes' files and logs are left in .build/fleet-scale/.
+fleet-scale: app agent tools
+	rm -rf .build/fleet-scale
+	env $(TEST_MARK) dotnet local/bin/Debug/net10.0/HaproxyCluster.Local.dll fleet-scale --out .build/fleet-scale \
+	  --agent $(AGENT_OUT)/linux-$(if $(filter aarch64,$(shell uname -m)),arm64,x64)/haproxy-cluster-agent $(if $(NODES),--nodes $(NODES))
+
+# The same for 12 nodes, for make test: past the minimum interval, so the budget is judged.
+fleet-scale-smoke:
+	$(MAKE) fleet-scale NODES=12
+
 # Every script passes shellcheck at its strictest severity.
 scripts-check: tools
 	shellcheck --severity=style scripts/*.sh
@@ -159,7 +171,7 @@ diff-test: node_modules/.package-lock.json
 	scripts/test-diff.sh
 
 # Ends by failing if a process the tests started is still running, whether they passed or not.
-test: tools build check-determinism nag format-check scripts-check workflows-check diff-test local-test chaos-short bench-smoke
+test: tools build check-determinism nag format-check scripts-check workflows-check diff-test local-test chaos-short bench-smoke fleet-scale-smoke
 	status=0; env $(TEST_MARK) MSBUILDDISABLENODEREUSE=1 \
 	  dotnet test HaproxyCluster.sln --nologo --no-build -v quiet || status=$$?; \
 	scripts/leftovers.sh $(TEST_MARK) || status=1; \

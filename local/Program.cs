@@ -305,7 +305,29 @@ var benchCommand = new Command("bench", "Everything make bench runs, in OUT/: th
 benchCommand.SetAction(parsed => LocalBench.Write(Environments.Select(parsed.GetValue(env))[0].Haproxy, parsed.GetValue(output)!.FullName,
     parsed.GetValue(configPort), parsed.GetValue(firstPort), parsed.GetValue(logTarget)!));
 
-return await new RootCommand("Renders the local stand-in of an environment's cluster, and runs its EC2 and AppConfig stand-ins.") { nodesCommand, rulesCommand, benchCommand, benchReportCommand, ec2Command, appConfigCommand, rolloutCommand, countCommand, waitReadyCommand, waitSlotsCommand, listCommand, workersCommand, diffSummaryCommand, frontCommand, wrkCommand, rsyslogConfigCommand }.Parse(args).InvokeAsync();
+var agentBinary = new Option<FileInfo>("--agent") { Description = "The node agent as make agent publishes it.", Required = true };
+var fleetSizes = new Option<int[]>("--nodes") { Description = "The fleet sizes to measure, one run each.", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => [3, 10, 30, 100] };
+var budget = new Option<double>("--calls-per-second") { Description = "The fleet's DescribeInstances budget.", DefaultValueFactory = _ => 2 };
+var fleetScaleCommand = new Command("fleet-scale", "Discovery at fleet size: per size N, N real agents on real HAProxies against one EC2 stand-in; prints the calls a second it answered, and how long a new instance took to serve and a leaving one to drain on every node (FleetScale). Exit 1 when a paced fleet's calls are more than 10 % off its budget.")
+{
+    agentBinary, output, fleetSizes, budget,
+};
+fleetScaleCommand.SetAction(async (parsed, cancellation) =>
+{
+    var scale = new FleetScale(parsed.GetValue(agentBinary)!.FullName, parsed.GetValue(output)!.FullName, parsed.GetValue(budget), Console.Out);
+    var rows = new List<FleetScale.Row>();
+    foreach (var size in parsed.GetValue(fleetSizes)!)
+    {
+        rows.Add(await scale.MeasureAsync(size, cancellation));
+        Console.WriteLine($"fleet-scale: {rows[^1]}");
+    }
+
+    Console.WriteLine(FleetScale.Header);
+    rows.ForEach(Console.WriteLine);
+    return rows.All(r => !r.Paced || r.WithinBudget) ? 0 : 1;
+});
+
+return await new RootCommand("Renders the local stand-in of an environment's cluster, and runs its EC2 and AppConfig stand-ins.") { nodesCommand, rulesCommand, benchCommand, benchReportCommand, ec2Command, appConfigCommand, rolloutCommand, countCommand, waitReadyCommand, waitSlotsCommand, listCommand, workersCommand, diffSummaryCommand, frontCommand, wrkCommand, rsyslogConfigCommand, fleetScaleCommand }.Parse(args).InvokeAsync();
 
 // The environment's spec, with the listeners and keepalive the command line overrides.
 HaproxySpec LocalSpec(ParseResult parsed)
