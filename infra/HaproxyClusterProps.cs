@@ -53,6 +53,13 @@ public sealed record HaproxyClusterProps
     /// <summary>Whether the NLB is reachable from the internet. Default: true. False: internal, reachable from the VPC.</summary>
     public bool InternetFacing { get; init; } = true;
 
+    /// <summary>
+    /// Whether the NLB refuses to be deleted (<c>deletion_protection.enabled</c>) until this is turned
+    /// off: a stack deleted by mistake then fails instead of taking the cluster's address with it.
+    /// Default: false, so a playground's stack can be destroyed.
+    /// </summary>
+    public bool DeletionProtection { get; init; }
+
     /// <summary>ACM certificate for a TLS listener on 443, terminated at the NLB. Default: no TLS listener.</summary>
     public string? CertificateArn { get; init; }
 

@@ -95,6 +95,7 @@ public static class Environments
             TargetSessionsPerNode = 10_000,
             MaxCapacity = 12,
             CertificateArn = "arn:aws:acm:eu-central-1:123456789012:certificate/00000000-0000-0000-0000-000000000000",
+            DeletionProtection = true,
             Haproxy = new HaproxySpec
             {
                 Pools =

@@ -49,6 +49,7 @@ internal sealed class ClusterLoadBalancer
             Vpc = vpc,
             InternetFacing = props.InternetFacing,
             CrossZoneEnabled = true,
+            DeletionProtection = props.DeletionProtection,
             SecurityGroups = [securityGroup],
             VpcSubnets = new SubnetSelection { SubnetType = props.InternetFacing ? SubnetType.PUBLIC : SubnetType.PRIVATE_WITH_EGRESS },
         });

@@ -142,10 +142,12 @@ internal sealed class NodeFleet
             Actions = ["s3:GetObject"],
             Resources = [agent.Bucket.ArnForObjects(agent.S3ObjectKey)],
         }));
+        // logs:DescribeLogGroups is left out: it takes no resource-level permission, so on the log
+        // group's ARN it granted nothing, and the CloudWatch agent writes to a group that exists.
         logs.GrantWrite(role);
         role.AddToPolicy(new PolicyStatement(new PolicyStatementProps
         {
-            Actions = ["logs:DescribeLogStreams", "logs:DescribeLogGroups"],
+            Actions = ["logs:DescribeLogStreams"],
             Resources = [logs.LogGroupArn],
         }));
         role.AddToPolicy(new PolicyStatement(new PolicyStatementProps

@@ -31,6 +31,27 @@ public class HaproxyClusterTests(SynthesizedApp app) : IClassFixture<Synthesized
     }
 
     [Fact]
+    public void Prod_s_nlb_refuses_deletion_and_the_other_environments_can_be_destroyed()
+    {
+        var protectedNlb = Props(("LoadBalancerAttributes", CdkMatch.ArrayWith([Props(("Key", "deletion_protection.enabled"), ("Value", "true"))])));
+
+        app.Templates["prod"].HasResourceProperties("AWS::ElasticLoadBalancingV2::LoadBalancer", protectedNlb);
+        Assert.Empty(app.Templates["dev"].FindResources("AWS::ElasticLoadBalancingV2::LoadBalancer", Props(("Properties", protectedNlb))));
+    }
+
+    [Theory]
+    [InlineData("dev")]
+    [InlineData("prod")]
+    public void No_statement_grants_logs_describe_log_groups_on_an_arn_it_cannot_take(string env)
+    {
+        // logs:DescribeLogGroups takes no resource-level permission: on a log group's ARN it grants nothing.
+        var policies = System.Text.Json.JsonSerializer.Serialize(app.Templates[env].FindResources("AWS::IAM::Policy"));
+
+        Assert.Contains("logs:DescribeLogStreams", policies, StringComparison.Ordinal);
+        Assert.DoesNotContain("logs:DescribeLogGroups", policies, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Access_log_bucket_is_encrypted_private_and_expires_logs()
     {
         app.Templates["dev"].HasResourceProperties("AWS::S3::Bucket", Props(
