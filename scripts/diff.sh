@@ -11,9 +11,9 @@ set -euo pipefail
 cd "$(git rev-parse --show-toplevel)"
 
 base=${BASE:-$(git rev-parse -q --verify origin/main > /dev/null && echo origin/main || echo HEAD~1)}
-git rev-parse -q --verify "$base^{commit}" > /dev/null || { echo "diff: '$base' is not a commit" >&2; exit 2; }
-
-cache=$PWD/.build/diff tree=$(git rev-parse "$base^{tree}") work=$(mktemp -d)
+# The commit, resolved here: a relative ref (HEAD~1) would mean another commit in the base's checkout.
+commit=$(git rev-parse -q --verify "$base^{commit}") || { echo "diff: '$base' is not a commit" >&2; exit 2; }
+cache=$PWD/.build/diff tree=$(git rev-parse "$commit^{tree}") work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 synth() { # synth <checkout> <out> <what>
@@ -25,9 +25,9 @@ if [ "$(cat "$cache/base-out.tree" 2> /dev/null)" = "$tree" ]; then
   echo "diff: $base's tree ($tree) was synthesized before; reusing $cache/base-out" >&2
 else
   rm -rf "$cache/base-out" "$cache/base-out.tree"
-  [ -e "$cache/base/.git" ] || { git worktree prune && git worktree add --quiet --force --detach "$cache/base" "$base"; }
-  git -C "$cache/base" checkout --quiet --force --detach "$base"
-  synth "$cache/base" "$cache/base-out" "$base ($(git rev-parse --short "$base"))"
+  [ -e "$cache/base/.git" ] || { git worktree prune && git worktree add --quiet --force --detach "$cache/base" "$commit"; }
+  git -C "$cache/base" checkout --quiet --force --detach "$commit"
+  synth "$cache/base" "$cache/base-out" "$base ($(git rev-parse --short "$commit"))"
   echo "$tree" > "$cache/base-out.tree"
 fi
 synth . "$work/head-out" "the working tree"
