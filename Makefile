@@ -153,9 +153,11 @@ scripts-check: tools
 diff: node_modules/.package-lock.json
 	BASE=$(BASE) scripts/diff.sh
 
-# cdk-nag's AwsSolutions pack over every synthesized template (scripts/nag.js says how).
+# cdk-nag's AwsSolutions pack over every synthesized template (scripts/nag.js says how), and every
+# IAM statement against AWS's service authorization data (scripts/iam-check.js).
 nag: synth
 	node scripts/nag.js $(CDK_OUT)
+	node scripts/iam-check.js $(CDK_OUT)
 
 # The code is formatted as .editorconfig says.
 format-check:

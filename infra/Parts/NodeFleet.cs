@@ -142,13 +142,20 @@ internal sealed class NodeFleet
             Actions = ["s3:GetObject"],
             Resources = [agent.Bucket.ArnForObjects(agent.S3ObjectKey)],
         }));
-        // logs:DescribeLogGroups is left out: it takes no resource-level permission, so on the log
-        // group's ARN it granted nothing, and the CloudWatch agent writes to a group that exists.
         logs.GrantWrite(role);
         role.AddToPolicy(new PolicyStatement(new PolicyStatementProps
         {
             Actions = ["logs:DescribeLogStreams"],
             Resources = [logs.LogGroupArn],
+        }));
+
+        // The CloudWatch agent looks its log group up; the action takes no resource-level
+        // permission, so on the group's ARN (where it was) it granted nothing.
+        role.AddToPolicy(new PolicyStatement(new PolicyStatementProps
+        {
+            Sid = "CloudWatchAgentFindsItsLogGroup",
+            Actions = ["logs:DescribeLogGroups"],
+            Resources = ["*"],
         }));
         role.AddToPolicy(new PolicyStatement(new PolicyStatementProps
         {
@@ -164,10 +171,11 @@ internal sealed class NodeFleet
                 Actions = ["ec2:DescribeInstances"],
                 Resources = ["*"],
             }));
-            NagSuppressions.Add(role.Node.FindChild("DefaultPolicy"), ("AwsSolutions-IAM5[Resource::*]",
-                "ec2:DescribeInstances has no resource-level permissions (IAM allows only '*'); it reads instance metadata, changes nothing, and the node agent needs it to find the discovered pools' instances."));
         }
 
+        NagSuppressions.Add(role.Node.FindChild("DefaultPolicy"), ("AwsSolutions-IAM5[Resource::*]",
+            "Only actions that take no resource-level permission (IAM allows only '*') are granted on '*', each a read that changes nothing: logs:DescribeLogGroups, with which the CloudWatch agent finds its log group"
+            + (spec.NeedsNodeAgent ? ", and ec2:DescribeInstances, with which the node agent finds the discovered pools' instances." : ".")));
         return role;
     }
 

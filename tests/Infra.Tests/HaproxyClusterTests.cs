@@ -42,13 +42,13 @@ public class HaproxyClusterTests(SynthesizedApp app) : IClassFixture<Synthesized
     [Theory]
     [InlineData("dev")]
     [InlineData("prod")]
-    public void No_statement_grants_logs_describe_log_groups_on_an_arn_it_cannot_take(string env)
+    public void Logs_describe_log_groups_is_granted_on_star_in_a_statement_of_its_own(string env)
     {
-        // logs:DescribeLogGroups takes no resource-level permission: on a log group's ARN it grants nothing.
-        var policies = System.Text.Json.JsonSerializer.Serialize(app.Templates[env].FindResources("AWS::IAM::Policy"));
-
-        Assert.Contains("logs:DescribeLogStreams", policies, StringComparison.Ordinal);
-        Assert.DoesNotContain("logs:DescribeLogGroups", policies, StringComparison.Ordinal);
+        // It takes no resource-level permission: on the log group's ARN, where it was, it granted nothing.
+        app.Templates[env].HasResourceProperties("AWS::IAM::Policy", Props(("PolicyDocument", Props(("Statement", CdkMatch.ArrayWith([
+            Props(("Effect", "Allow"), ("Action", new[] { "logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents" }), ("Resource", Props(("Fn::GetAtt", CdkMatch.AnyValue())))),
+            Props(("Sid", "CloudWatchAgentFindsItsLogGroup"), ("Effect", "Allow"), ("Action", "logs:DescribeLogGroups"), ("Resource", "*")),
+        ]))))));
     }
 
     [Fact]
