@@ -48,6 +48,7 @@ public sealed partial class HaproxyCluster : Construct
         loadBalancer.AddTargets(fleet.AutoScalingGroup);
         ScaleInDrain.Add(this, props);
         observability.Watch(loadBalancer.HttpTargetGroup!, loadBalancer.LoadBalancer, fleet.AutoScalingGroup);
+        ZoneFailover.Add(this, props, loadBalancer.LoadBalancer, new[] { loadBalancer.HttpTargetGroup, loadBalancer.TlsTargetGroup }.OfType<NetworkTargetGroup>(), fleet.AutoScalingGroup, observability.OutcomeAlarms);
         var rules = new RulesDeployment(this, Bundle.Archive(), observability.RolloutMonitors, props);
         fleet.ReadRulesFrom(rules.ConfigurationArn, rules.Deployment);
 
@@ -179,6 +180,12 @@ public sealed partial class HaproxyCluster : Construct
         foreach (var problem in props.Rollout?.Problems() ?? [])
         {
             problems[nameof(props.Rollout)].Add(problem);
+        }
+
+        problems[nameof(props.ZonalShift)].Require(props.ZonalShift is not null, "is null; use ZonalShift.Off, Manual or Autoshift()");
+        foreach (var problem in props.ZonalShift?.Problems() ?? [])
+        {
+            problems[nameof(props.ZonalShift)].Add(problem);
         }
 
         return problems;

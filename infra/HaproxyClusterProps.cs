@@ -60,6 +60,12 @@ public sealed record HaproxyClusterProps
     /// </summary>
     public bool DeletionProtection { get; init; }
 
+    /// <summary>
+    /// Moving traffic out of an impaired Availability Zone with ARC zonal shift: <see cref="ZonalShift.Off"/>,
+    /// <see cref="ZonalShift.Manual"/> or <see cref="ZonalShift.Autoshift"/>. Default: off.
+    /// </summary>
+    public ZonalShift ZonalShift { get; init; } = ZonalShift.Off;
+
     /// <summary>ACM certificate for a TLS listener on 443, terminated at the NLB. Default: no TLS listener.</summary>
     public string? CertificateArn { get; init; }
 

@@ -53,6 +53,7 @@ public static class Environments
         Cluster = new()
         {
             EnvironmentName = "staging",
+            ZonalShift = ZonalShift.Manual,
             AvailabilityZones = ["eu-west-1a", "eu-west-1b", "eu-west-1c"],
             VpcCidr = "10.20.0.0/16",
             InstanceType = "c6i.large",
@@ -96,6 +97,9 @@ public static class Environments
             MaxCapacity = 12,
             CertificateArn = "arn:aws:acm:eu-central-1:123456789012:certificate/00000000-0000-0000-0000-000000000000",
             DeletionProtection = true,
+
+            // AWS may move traffic out of an impaired zone; its weekly practice runs keep off the weekend's peak.
+            ZonalShift = ZonalShift.Autoshift("Fri:16:00-Mon:06:00"),
             Haproxy = new HaproxySpec
             {
                 Pools =

@@ -48,6 +48,9 @@ internal sealed class ClusterObservability
     /// <summary>The alarms that roll a rules deployment back, once <see cref="Watch"/> has made them.</summary>
     public IReadOnlyList<Alarm> RolloutMonitors { get; private set; } = [];
 
+    /// <summary>The cluster's own outcome, for a practice run to stop on: 5xx past the alarm's rate, or a node failing its checks.</summary>
+    public IReadOnlyList<Alarm> OutcomeAlarms { get; private set; } = [];
+
     /// <summary>The CloudWatch dashboard, once <see cref="Watch"/> has made it.</summary>
     public Dashboard? Dashboard { get; private set; }
 
@@ -113,6 +116,7 @@ internal sealed class ClusterObservability
         // Not too-few-healthy: it also fires while the group is below its minimum for reasons of its
         // own (first creation, a replacement), which is no reason to take rules back.
         RolloutMonitors = [unhealthy, errors, failedApplies];
+        OutcomeAlarms = [errors, unhealthy];
         var unslotted = _props.Haproxy.Pools.Where(p => p.Discovery is Ec2Discovery).Select(p => UnslottedAlarm(p.Name));
         var action = new SnsAction(Alarms);
         foreach (var alarm in new[] { unhealthy, fewHealthy, errors, failedApplies }.Concat(unslotted))

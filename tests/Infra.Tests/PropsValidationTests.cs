@@ -41,6 +41,10 @@ public class PropsValidationTests
             "a drain the budget cannot see in time", Valid with { DrainOnScaleIn = ["dev-api"], MaxCapacity = 400, DiscoveryCallsPerSecond = 0.1 },
             "DrainOnScaleIn[0]", "'dev-api' needs a lifecycle hook of 9650 s (30 s drain + 2 × 4800 s passes of 400 nodes at 0.1 calls/s + 20 s), past the 7200 s EC2 Auto Scaling allows; raise DiscoveryCallsPerSecond, lower MaxCapacity or the pool's DrainTimeout"
         },
+        { "autoshift without zonal shift", Valid with { ZonalShift = ZonalShift.Autoshift() with { Enabled = false } }, "ZonalShift", "AutoshiftEnabled: autoshift needs zonal shift; set Enabled, or turn autoshift off" },
+        { "practice window", Valid with { ZonalShift = ZonalShift.Autoshift("Friday 16:00") }, "ZonalShift", "BlockedWindows: 'Friday 16:00' is not a weekly UTC window; write it as Day:HH:MM-Day:HH:MM, such as Fri:16:00-Mon:08:00" },
+        { "practice date", Valid with { ZonalShift = ZonalShift.Autoshift() with { BlockedDates = ["2026-02-30"] } }, "ZonalShift", "BlockedDates: '2026-02-30' is not a date; write it as yyyy-MM-dd" },
+        { "blocked windows without autoshift", Valid with { ZonalShift = ZonalShift.Manual with { BlockedWindows = ["Fri:16:00-Mon:06:00"] } }, "ZonalShift", "they block autoshift's practice runs, and autoshift is off" },
         { "agent not built", Valid with { AgentDirectory = "/nonexistent/agent" }, "AgentDirectory", "/nonexistent/agent/linux-x64/haproxy-cluster-agent does not exist; run 'make agent'" },
     };
 
