@@ -48,7 +48,7 @@ public sealed partial class HaproxyCluster : Construct
         loadBalancer.AddTargets(fleet.AutoScalingGroup);
         ScaleInDrain.Add(this, props);
         observability.Watch(loadBalancer.HttpTargetGroup!, loadBalancer.LoadBalancer, fleet.AutoScalingGroup);
-        ZoneFailover.Add(this, props, loadBalancer.LoadBalancer, new[] { loadBalancer.HttpTargetGroup, loadBalancer.TlsTargetGroup }.OfType<NetworkTargetGroup>(), fleet.AutoScalingGroup, observability.OutcomeAlarms);
+        ZoneFailover.Add(this, props, loadBalancer.LoadBalancer, new[] { loadBalancer.HttpTargetGroup, loadBalancer.TlsTargetGroup }.OfType<NetworkTargetGroup>(), fleet.AutoScalingGroup, observability.OutcomeAlarm!);
         var rules = new RulesDeployment(this, Bundle.Archive(), observability.RolloutMonitors, props);
         fleet.ReadRulesFrom(rules.ConfigurationArn, rules.Deployment);
 

@@ -48,8 +48,8 @@ internal sealed class ClusterObservability
     /// <summary>The alarms that roll a rules deployment back, once <see cref="Watch"/> has made them.</summary>
     public IReadOnlyList<Alarm> RolloutMonitors { get; private set; } = [];
 
-    /// <summary>The cluster's own outcome, for a practice run to stop on: 5xx past the alarm's rate, or a node failing its checks.</summary>
-    public IReadOnlyList<Alarm> OutcomeAlarms { get; private set; } = [];
+    /// <summary>The cluster's own outcome in one alarm (a practice run takes one): 5xx past the alarm's rate, or a node failing its checks.</summary>
+    public IAlarm? OutcomeAlarm { get; private set; }
 
     /// <summary>The CloudWatch dashboard, once <see cref="Watch"/> has made it.</summary>
     public Dashboard? Dashboard { get; private set; }
@@ -116,7 +116,12 @@ internal sealed class ClusterObservability
         // Not too-few-healthy: it also fires while the group is below its minimum for reasons of its
         // own (first creation, a replacement), which is no reason to take rules back.
         RolloutMonitors = [unhealthy, errors, failedApplies];
-        OutcomeAlarms = [errors, unhealthy];
+        OutcomeAlarm = new CompositeAlarm(_scope, "Outcome", new CompositeAlarmProps
+        {
+            CompositeAlarmName = $"haproxy-cluster-{env}-outcome",
+            AlarmDescription = "The cluster serves badly: 5xx past the alarm's rate, or a node failing the NLB's health check.",
+            AlarmRule = AlarmRule.AnyOf(errors, unhealthy),
+        });
         var unslotted = _props.Haproxy.Pools.Where(p => p.Discovery is Ec2Discovery).Select(p => UnslottedAlarm(p.Name));
         var action = new SnsAction(Alarms);
         foreach (var alarm in new[] { unhealthy, fewHealthy, errors, failedApplies }.Concat(unslotted))

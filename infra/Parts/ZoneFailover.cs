@@ -10,7 +10,7 @@ namespace HaproxyCluster.Infra;
 /// <summary>
 /// What <see cref="HaproxyClusterProps.ZonalShift"/> turns on: the NLB's zonal shift, the target
 /// groups as zonal shift requires them, their DNS failover threshold, the group following shifts,
-/// and with autoshift its configuration, practice runs judged by <c>outcomeAlarms</c>.
+/// and with autoshift its configuration, practice runs judged by <c>outcomeAlarm</c>.
 /// </summary>
 internal static class ZoneFailover
 {
@@ -18,7 +18,7 @@ internal static class ZoneFailover
     public const int DnsFailoverMinimumHealthyNodes = 1;
 
     /// <summary>Adds what <paramref name="props"/>' zonal shift asks for, if it is on.</summary>
-    public static void Add(Construct scope, HaproxyClusterProps props, NetworkLoadBalancer loadBalancer, IEnumerable<NetworkTargetGroup> targetGroups, AutoScalingGroup nodes, IEnumerable<IAlarm> outcomeAlarms)
+    public static void Add(Construct scope, HaproxyClusterProps props, NetworkLoadBalancer loadBalancer, IEnumerable<NetworkTargetGroup> targetGroups, AutoScalingGroup nodes, IAlarm outcomeAlarm)
     {
         var shift = props.ZonalShift;
         if (!shift.Enabled)
@@ -52,7 +52,7 @@ internal static class ZoneFailover
                 ZonalAutoshiftStatus = "ENABLED",
                 PracticeRunConfiguration = new CfnZonalAutoshiftConfiguration.PracticeRunConfigurationProperty
                 {
-                    OutcomeAlarms = outcomeAlarms.Select(alarm => (object)new CfnZonalAutoshiftConfiguration.ControlConditionProperty { AlarmIdentifier = alarm.AlarmArn, Type = "CLOUDWATCH" }).ToArray(),
+                    OutcomeAlarms = new object[] { new CfnZonalAutoshiftConfiguration.ControlConditionProperty { AlarmIdentifier = outcomeAlarm.AlarmArn, Type = "CLOUDWATCH" } },
                     BlockedWindows = shift.BlockedWindows.Count == 0 ? null : [.. shift.BlockedWindows],
                     BlockedDates = shift.BlockedDates.Count == 0 ? null : [.. shift.BlockedDates],
                 },
