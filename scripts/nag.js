@@ -3,8 +3,8 @@
 // cloudformation-include into a small Node app on the newest aws-cdk-lib from npm; the C# CDK's
 // version does not matter, as only the templates are read. Acknowledgments travel as `cdk_nag`
 // metadata on the resources (rule id, the findings it covers, and the reason), and become CDK's
-// own acknowledgments here. Usage: node scripts/nag.js [cdk.out]. Exits 1 when any error-level
-// finding is not acknowledged.
+// own acknowledgments here. Usage: node scripts/nag.js [cdk.out]. Exits 1 when any finding, error
+// or warning, is not acknowledged.
 'use strict';
 const fs = require('fs');
 const os = require('os');
@@ -57,13 +57,14 @@ for (const violation of violations) {
   for (const construct of violation.violatingConstructs) {
     if (violation.severity === 'error') {
       errors++;
-      console.log(`nag: ERROR ${violation.ruleName} at ${construct.constructPath}: ${violation.description}`);
     } else {
       warnings++;
     }
+    console.log(`nag: ${violation.severity.toUpperCase()} ${violation.ruleName} at ${construct.constructPath}: ${violation.description}`);
   }
 }
 const version = require('cdk-nag/package.json').version;
 console.log(`nag: ${templates.length} templates, cdk-nag ${version}, ${errors} unacknowledged errors, ${warnings} warnings, ${acknowledged} acknowledged findings (AwsSolutions)`);
 fs.rmSync(outdir, { recursive: true, force: true });
-process.exit(errors === 0 ? 0 : 1);
+// A warning fails too: CloudFormation's own validation reports a template it would refuse as one.
+process.exit(errors === 0 && warnings === 0 ? 0 : 1);
