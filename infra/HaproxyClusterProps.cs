@@ -61,6 +61,16 @@ public sealed record HaproxyClusterProps
     public bool DeletionProtection { get; init; }
 
     /// <summary>
+    /// Whether the log group (HAProxy's access log, the nodes' and agents' logs) and the NLB's
+    /// access-log bucket outlive the stack: kept when it is deleted, or deleted with it (AWS deletes
+    /// a bucket only once it is empty). Default: kept. Each environment says which it wants.
+    /// </summary>
+    public bool RetainLogs { get; init; } = true;
+
+    /// <summary>The removal policy <see cref="RetainLogs"/> gives the log group and the access-log bucket.</summary>
+    internal Amazon.CDK.RemovalPolicy LogsRemovalPolicy => RetainLogs ? Amazon.CDK.RemovalPolicy.RETAIN : Amazon.CDK.RemovalPolicy.DESTROY;
+
+    /// <summary>
     /// Moving traffic out of an impaired Availability Zone with ARC zonal shift: <see cref="ZonalShift.Off"/>,
     /// <see cref="ZonalShift.Manual"/> or <see cref="ZonalShift.Autoshift"/>. Default: off.
     /// </summary>

@@ -16,6 +16,9 @@ public static class Environments
         Cluster = new()
         {
             EnvironmentName = "dev",
+
+            // A playground: its logs go with its stack.
+            RetainLogs = false,
             AvailabilityZones = ["eu-west-1a", "eu-west-1b", "eu-west-1c"],
             VpcCidr = "10.10.0.0/16",
             InstanceType = "t3.small",
@@ -53,6 +56,7 @@ public static class Environments
         Cluster = new()
         {
             EnvironmentName = "staging",
+            RetainLogs = true,
             ZonalShift = ZonalShift.Manual,
             AvailabilityZones = ["eu-west-1a", "eu-west-1b", "eu-west-1c"],
             VpcCidr = "10.20.0.0/16",
@@ -89,6 +93,7 @@ public static class Environments
         Cluster = new()
         {
             EnvironmentName = "prod",
+            RetainLogs = true,
             AvailabilityZones = ["eu-central-1a", "eu-central-1b", "eu-central-1c"],
             VpcCidr = "10.30.0.0/16",
             InstanceType = "c6i.xlarge",

@@ -39,7 +39,7 @@ internal sealed class ClusterLoadBalancer
             Encryption = BucketEncryption.S3_MANAGED,
             BlockPublicAccess = BlockPublicAccess.BLOCK_ALL,
             EnforceSSL = true,
-            RemovalPolicy = RemovalPolicy.RETAIN,
+            RemovalPolicy = props.LogsRemovalPolicy,
             LifecycleRules = [new LifecycleRule { Expiration = Duration.Days(props.AccessLogDays), AbortIncompleteMultipartUploadAfter = Duration.Days(1) }],
         });
         NagSuppressions.Add(logs, ("AwsSolutions-S1", "This bucket holds the NLB's access logs; logging access to it would log the logger."));

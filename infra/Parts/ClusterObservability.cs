@@ -32,7 +32,7 @@ internal sealed class ClusterObservability
         {
             LogGroupName = LogGroupName,
             Retention = props.LogRetention,
-            RemovalPolicy = RemovalPolicy.RETAIN,
+            RemovalPolicy = props.LogsRemovalPolicy,
         });
     }
 

@@ -40,6 +40,18 @@ public class HaproxyClusterTests(SynthesizedApp app) : IClassFixture<Synthesized
     }
 
     [Theory]
+    [InlineData("dev", "Delete")]
+    [InlineData("staging", "Retain")]
+    [InlineData("prod", "Retain")]
+    public void Each_environment_chooses_whether_its_logs_outlive_the_stack(string env, string policy)
+    {
+        var template = app.Templates[env];
+
+        template.HasResource("AWS::Logs::LogGroup", Props(("Properties", Props(("LogGroupName", $"/haproxy-cluster/{env}"))), ("DeletionPolicy", policy), ("UpdateReplacePolicy", policy)));
+        template.HasResource("AWS::S3::Bucket", Props(("Properties", Props(("LifecycleConfiguration", CdkMatch.AnyValue()))), ("DeletionPolicy", policy), ("UpdateReplacePolicy", policy)));
+    }
+
+    [Theory]
     [InlineData("dev")]
     [InlineData("prod")]
     public void Logs_describe_log_groups_is_granted_on_star_in_a_statement_of_its_own(string env)
