@@ -119,14 +119,16 @@ internal sealed class DiscoveryLoop(MembershipManifest manifest, Ec2Members ec2,
     }
 
     /// <summary>
-    /// Runs passes until cancelled, waiting between two as <paramref name="pace"/> says. Calls
-    /// <paramref name="ready"/> once, after the first pass that read every pool.
+    /// Runs passes until cancelled, starting each as long after the last one started as
+    /// <paramref name="pace"/> says, so a slow pass (a busy node, a slow answer) does not lower the
+    /// rate the budget allows. Calls <paramref name="ready"/> once, after the first pass that read every pool.
     /// </summary>
     public async Task RunAsync(DiscoveryPace pace, Action ready, CancellationToken cancellation)
     {
         var readied = false;
         while (true)
         {
+            var started = clock.GetTimestamp();
             var pass = await TryPassAsync(cancellation);
             if (pass.Read && !readied)
             {
@@ -134,7 +136,8 @@ internal sealed class DiscoveryLoop(MembershipManifest manifest, Ec2Members ec2,
                 readied = true;
             }
 
-            await Task.Delay(pace.Next(pass), clock, cancellation);
+            var wait = pace.Next(pass) - clock.GetElapsedTime(started);
+            await Task.Delay(wait > TimeSpan.Zero ? wait : TimeSpan.Zero, clock, cancellation);
         }
     }
 
