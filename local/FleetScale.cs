@@ -22,11 +22,14 @@ public sealed class FleetScale(string agent, string folder, double callsPerSecon
     private const string AppGroup = "fleet-app";
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(NodeSettings.DefaultDiscoveryIntervalSeconds);
 
+    /// <summary>The shortest count of calls: a minute holds ten passes of each node of a small fleet.</summary>
+    private const double CountingSeconds = 60;
+
     /// <summary>One fleet size's figures.</summary>
     /// <param name="Nodes">Agents running.</param>
     /// <param name="PassSeconds">The paced wait between two passes (before jitter).</param>
     /// <param name="Expected">The calls a second the pace allows: nodes over the wait.</param>
-    /// <param name="Measured">The calls a second the stand-in answered over three paced waits.</param>
+    /// <param name="Measured">The calls a second the stand-in answered over three paced waits, or a minute when longer.</param>
     /// <param name="Joined">Seconds until a new instance served on each node.</param>
     /// <param name="Drained">Seconds until a leaving instance's slot drained on each node.</param>
     public sealed record Row(int Nodes, double PassSeconds, double Expected, double Measured, IReadOnlyList<double> Joined, IReadOnlyList<double> Drained)
@@ -63,13 +66,15 @@ public sealed class FleetScale(string agent, string folder, double callsPerSecon
             var logs = Enumerable.Range(1, nodes).Select(n => StartNode(run, n, ec2.Endpoint, processes)).ToList();
             await WaitAsync(logs, (_, events) => AgentEventLog.Ready(events) ? DateTimeOffset.UtcNow : null, "every agent ready", TimeSpan.FromMinutes(2), cancellation);
 
-            // The first passes come all at once; the fleet paces itself from its second pass on.
+            // The first passes come all at once; the fleet paces itself from its second pass on. The
+            // count runs long enough that a node's pass more or less at either end moves it little.
             var paced = DiscoveryPacing.Paced(Interval, callsPerSecond, nodes, callsPerPass: 1);
-            progress.WriteLine(string.Create(CultureInfo.InvariantCulture, $"fleet-scale: {nodes} nodes ready; settling for {paced.TotalSeconds:0} s, then counting calls for {3 * paced.TotalSeconds:0} s"));
+            var window = TimeSpan.FromSeconds(Math.Max(3 * paced.TotalSeconds, CountingSeconds));
+            progress.WriteLine(string.Create(CultureInfo.InvariantCulture, $"fleet-scale: {nodes} nodes ready; settling for {paced.TotalSeconds:0} s, then counting calls for {window.TotalSeconds:0} s"));
             await Task.Delay(paced * 1.5, cancellation);
             var before = ec2.Requests;
             var counting = Stopwatch.StartNew();
-            await Task.Delay(paced * 3, cancellation);
+            await Task.Delay(window, cancellation);
             var measured = (ec2.Requests - before) / counting.Elapsed.TotalSeconds;
 
             var joiner = Instance(1004, "127.201.0.4", AppGroup);
