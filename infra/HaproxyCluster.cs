@@ -128,6 +128,11 @@ public sealed partial class HaproxyCluster : Construct
         problems[nameof(props.AvailabilityZones)].Require(props.AvailabilityZones is null || props.AvailabilityZones.Count >= 2,
             $"{props.AvailabilityZones?.Count} availability zone(s) given; use at least 2, so losing a zone leaves nodes serving");
         problems[nameof(props.TargetCpuPercent)].Require(props.TargetCpuPercent is >= 10 and <= 90, $"{props.TargetCpuPercent} % is out of range; use 10 to 90");
+        if (props.TargetCpuPercent is >= 10 and <= 90 && props.MinCapacity >= 1 && ZoneLossCapacity.Problem(props) is { } peakProblem)
+        {
+            problems[nameof(props.Peak)].Add(peakProblem);
+        }
+
         if (props.Haproxy?.Global is { } global)
         {
             problems[nameof(props.TargetSessionsPerNode)].Require(props.TargetSessionsPerNode >= 1 && props.TargetSessionsPerNode <= global.MaxConnections * 0.9,

@@ -43,6 +43,14 @@ public sealed record HaproxyClusterProps
     public int TargetCpuPercent { get; init; } = 50;
 
     /// <summary>
+    /// The busiest traffic the cluster must carry and what a vCPU carries of its rules (from
+    /// <c>make bench</c>): synthesis fails when the nodes left after losing the zone that holds the
+    /// most of <see cref="MinCapacity"/> cannot carry it at <see cref="TargetCpuPercent"/>
+    /// (<see cref="ZoneLossCapacity"/>). Default: none, and no check.
+    /// </summary>
+    public PeakLoad? Peak { get; init; }
+
+    /// <summary>
     /// Average open sessions a node holds that the group scales to hold, beside
     /// <see cref="TargetCpuPercent"/>: the NLB-facing frontend's current sessions, which each node's
     /// CloudWatch agent scrapes from HAProxy. Keep it well under <see cref="GlobalSettings.MaxConnections"/>.

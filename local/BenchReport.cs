@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using HaproxyCluster.Infra;
 
 namespace HaproxyCluster.Local;
 
@@ -30,8 +31,11 @@ public sealed class BenchReport(IReadOnlyList<BenchReport.Run> runs, IReadOnlyLi
     public double Ratio(string config, string baseline, Func<Run, double> figure) =>
         Middle(runs.Where(r => r.Config == config).Join(runs.Where(r => r.Config == baseline), r => r.Round, r => r.Round, (a, b) => figure(a) / figure(b)));
 
-    /// <summary>The report, as make bench prints it; the last line holds the ratios.</summary>
-    public string Text(string environment, int rounds, int seconds, int connections, string results)
+    /// <summary>
+    /// The report, as make bench prints it, with the environment's declared <paramref name="peak"/>
+    /// beside the capacity measured; the last line holds the ratios.
+    /// </summary>
+    public string Text(string environment, int rounds, int seconds, int connections, string results, PeakLoad? peak = null)
     {
         var text = new StringBuilder();
         void Line(FormattableString line) => text.Append(line.ToString(CultureInfo.InvariantCulture)).Append('\n');
@@ -53,6 +57,15 @@ public sealed class BenchReport(IReadOnlyList<BenchReport.Run> runs, IReadOnlyLi
 
         var us = Median(Generated, r => r.CpuUs);
         Line($"bench: capacity: {environment} carries about {(int)(1e6 / us)} requests/s per vCPU ({us:0} us of CPU a request), adding {Median(Generated, r => r.P50) - Median(Minimal, r => r.P50):0.00} ms at p50 and {Median(Generated, r => r.P99) - Median(Minimal, r => r.P99):0.00} ms at p99 to a bare proxy");
+        if (peak is null)
+        {
+            Line($"bench: capacity: {environment} declares no Peak, so synthesis does not check that its nodes carry one with a zone lost (HaproxyClusterProps.Peak)");
+        }
+        else
+        {
+            Line($"bench: capacity: {environment}'s Peak counts {peak.RequestsPerVcpu:N0} requests/s per vCPU for its zone-loss check; this run measured {1e6 / us:N0} ({1e6 / us / peak.RequestsPerVcpu:0.00} × that)");
+        }
+
         Line($"bench: wrote {results}/bench.csv and {results}/bench.png");
         Line($"bench: generated/minimal instructions per request ratio {(double)full / Instructions(Minimal):0.00}");
         Line($"bench: generated/minimal throughput ratio {Ratio(Generated, Minimal, r => r.RequestsPerSecond):0.00}, cpu-per-request ratio {Ratio(Generated, Minimal, r => r.CpuUs):0.00}, 10k/10 hosts ratio {Ratio(Large, Generated, r => r.RequestsPerSecond):0.00}");

@@ -293,7 +293,7 @@ benchReportCommand.SetAction(parsed =>
     var resultsFolder = parsed.GetValue(results)!.FullName;
     var report = new BenchReport(BenchReport.ReadRuns(Path.Combine(resultsFolder, "bench.csv")), counts);
     var (environment, roundCount, seconds, wrkConnections) = (parsed.GetValue(env)!, parsed.GetValue(rounds), parsed.GetValue(runSeconds), parsed.GetValue(connections));
-    Console.Write(report.Text(environment, roundCount, seconds, wrkConnections, resultsFolder));
+    Console.Write(report.Text(environment, roundCount, seconds, wrkConnections, resultsFolder, Environments.Select(environment)[0].Cluster.Peak));
     report.WritePlot(folder, Path.Combine(resultsFolder, "bench.png"), string.Create(CultureInfo.InvariantCulture, $"ENV={environment}, wrk -c{wrkConnections}, {roundCount} rounds of {seconds}s runs"));
 });
 

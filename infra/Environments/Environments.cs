@@ -23,6 +23,9 @@ public static class Environments
             VpcCidr = "10.10.0.0/16",
             InstanceType = "t3.small",
             MinCapacity = 2,
+            // Per vCPU: the capacity line of 'ENV=dev make bench' (2026-11-28, on the 2-core build machine).
+            // A burstable t3 sustains only its baseline CPU (20 % on t3.small) without credits, so dev's peak is small.
+            Peak = new PeakLoad(RequestsPerSecond: 1_000, RequestsPerVcpu: 16_000),
             TargetSessionsPerNode = 1_000,
             MaxCapacity = 3,
             DrainOnScaleIn = ["dev-api"],
@@ -62,6 +65,8 @@ public static class Environments
             VpcCidr = "10.20.0.0/16",
             InstanceType = "c6i.large",
             MinCapacity = 3,
+            // Per vCPU: the capacity line of 'ENV=staging make bench' (2026-11-28, on the 2-core build machine).
+            Peak = new PeakLoad(RequestsPerSecond: 10_000, RequestsPerVcpu: 13_000),
             TargetSessionsPerNode = 5_000,
             MaxCapacity = 6,
             Haproxy = new HaproxySpec
@@ -98,6 +103,9 @@ public static class Environments
             VpcCidr = "10.30.0.0/16",
             InstanceType = "c6i.xlarge",
             MinCapacity = 3,
+            // With a zone lost, the two nodes left carry 2 × 4 vCPU × 14,000 × 50 % = 56,000 requests/s.
+            // Per vCPU: the capacity line of 'ENV=prod make bench' (2026-11-28, on the 2-core build machine).
+            Peak = new PeakLoad(RequestsPerSecond: 50_000, RequestsPerVcpu: 14_000),
             TargetSessionsPerNode = 10_000,
             MaxCapacity = 12,
             CertificateArn = "arn:aws:acm:eu-central-1:123456789012:certificate/00000000-0000-0000-0000-000000000000",

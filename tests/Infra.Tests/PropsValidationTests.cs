@@ -45,6 +45,16 @@ public class PropsValidationTests
         { "practice window", Valid with { ZonalShift = ZonalShift.Autoshift("Friday 16:00") }, "ZonalShift", "BlockedWindows: 'Friday 16:00' is not a weekly UTC window; write it as Day:HH:MM-Day:HH:MM, such as Fri:16:00-Mon:08:00" },
         { "practice date", Valid with { ZonalShift = ZonalShift.Autoshift() with { BlockedDates = ["2026-02-30"] } }, "ZonalShift", "BlockedDates: '2026-02-30' is not a date; write it as yyyy-MM-dd" },
         { "blocked windows without autoshift", Valid with { ZonalShift = ZonalShift.Manual with { BlockedWindows = ["Fri:16:00-Mon:06:00"] } }, "ZonalShift", "they block autoshift's practice runs, and autoshift is off" },
+        {
+            "peak beyond what a zone's loss leaves", Valid with { InstanceType = "c6i.xlarge", MinCapacity = 3, AvailabilityZones = ["eu-west-1a", "eu-west-1b", "eu-west-1c"], Peak = new PeakLoad(90_000, 14_000) },
+            "Peak", "90,000 requests/s at peak, but MinCapacity 3 over 3 zones (1 + 1 + 1) leaves 2 node(s) when a zone of 1 is lost, carrying 56,000 at TargetCpuPercent 50 (2 × 4 vCPU of c6i.xlarge × 14,000 requests/s per vCPU × 50 %); set MinCapacity to at least 6 (and MaxCapacity above it), or a larger InstanceType"
+        },
+        {
+            "peak that needs more than MaxCapacity", Valid with { InstanceType = "t3.small", MinCapacity = 2, MaxCapacity = 4, Peak = new PeakLoad(20_000, 10_000) },
+            "Peak", "MinCapacity 2 over 2 zones (1 + 1) leaves 1 node(s) when a zone of 1 is lost, carrying 10,000 at TargetCpuPercent 50 (1 × 2 vCPU of t3.small × 10,000 requests/s per vCPU × 50 %); set MinCapacity to at least 4 (and MaxCapacity above it), or a larger InstanceType"
+        },
+        { "peak on an instance type of unknown size", Valid with { InstanceType = "m7i.metal-24xl", Peak = new PeakLoad(1_000, 10_000) }, "Peak", "the vCPUs of InstanceType 'm7i.metal-24xl' are not known, so the peak cannot be checked" },
+        { "peak without a capacity", Valid with { Peak = new PeakLoad(1_000, 0) }, "Peak", "should have a peak and a per-vCPU capacity of at least 1 request a second; take RequestsPerVcpu from the capacity line of 'ENV=test make bench'" },
         { "agent not built", Valid with { AgentDirectory = "/nonexistent/agent" }, "AgentDirectory", "/nonexistent/agent/linux-x64/haproxy-cluster-agent does not exist; run 'make agent'" },
     };
 
@@ -69,6 +79,51 @@ public class PropsValidationTests
         var error = Assert.Throws<ConfigValidationException>(() => new HaproxyCluster(stack, "Cluster", props));
 
         Assert.Equal(["MaxCapacity", "AvailabilityZones", "Haproxy.DefaultPool"], error.Errors.Select(e => e.Property));
+    }
+}
+
+public class ZoneLossCapacityTests
+{
+    [Theory]
+    [InlineData("t3.small", 2)]
+    [InlineData("t4g.medium", 2)]
+    [InlineData("c7g.medium", 1)]
+    [InlineData("c6i.large", 2)]
+    [InlineData("c6i.xlarge", 4)]
+    [InlineData("c6in.12xlarge", 48)]
+    [InlineData("m7i.metal-24xl", null)]
+    [InlineData("c6i", null)]
+    public void A_nodes_vcpus_come_from_its_size(string instanceType, int? vcpus) => Assert.Equal(vcpus, ZoneLossCapacity.VcpusOf(instanceType));
+
+    [Theory]
+    [InlineData(3, 3, "1 + 1 + 1", 2)]
+    [InlineData(4, 3, "2 + 1 + 1", 2)]
+    [InlineData(5, 3, "2 + 2 + 1", 3)]
+    [InlineData(2, 3, "1 + 1 + 0", 1)]
+    [InlineData(6, 2, "3 + 3", 3)]
+    public void The_largest_zone_is_what_a_zones_loss_takes(int nodes, int zones, string spread, int left)
+    {
+        var capacity = new ZoneLossCapacity(zones, nodes, Vcpus: 2, PerNode: 1_000);
+
+        Assert.Equal(spread, capacity.Spread);
+        Assert.Equal(left, capacity.NodesLeft);
+        Assert.Equal(left * 1_000, capacity.ZoneLost);
+        Assert.Equal(nodes * 1_000, capacity.AllZones);
+    }
+
+    [Theory]
+    [InlineData("dev", "1 + 1 + 0", 32_000, 16_000, 1_000)]
+    [InlineData("staging", "1 + 1 + 1", 39_000, 26_000, 10_000)]
+    [InlineData("prod", "1 + 1 + 1", 84_000, 56_000, 50_000)]
+    public void Each_environment_carries_its_peak_with_a_zone_lost(string environment, string spread, long allZones, long zoneLost, int peak)
+    {
+        var props = Environments.Select(environment)[0].Cluster;
+
+        var capacity = ZoneLossCapacity.Of(props, props.MinCapacity)!;
+
+        Assert.Equal((spread, allZones, zoneLost, peak), (capacity.Spread, capacity.AllZones, capacity.ZoneLost, props.Peak!.RequestsPerSecond));
+        Assert.True(zoneLost >= peak);
+        Assert.Null(ZoneLossCapacity.Problem(props));
     }
 }
 

@@ -59,7 +59,8 @@ public sealed class LocalBenchTests : IDisposable
         Assert.Equal(0.5, report.Ratio("generated-10-hosts", "minimal", r => r.RequestsPerSecond));
         Assert.Equal(1000, report.Median("generated-10-hosts", r => r.RequestsPerSecond));
         Assert.Equal(41, report.Median("generated-10-hosts", r => r.CpuUs));
-        var text = report.Text("dev", 3, 3, 32, "/results");
+        var text = report.Text("dev", 3, 3, 32, "/results", new PeakLoad(RequestsPerSecond: 500, RequestsPerVcpu: 20_000));
+        Assert.Contains("bench: capacity: dev's Peak counts 20,000 requests/s per vCPU for its zone-loss check; this run measured 24,390 (1.22 × that)\n", text, StringComparison.Ordinal);
         Assert.Contains("without-forwardfor                24000         1000     4.0%       1.40", text, StringComparison.Ordinal);
         Assert.EndsWith("bench: generated/minimal throughput ratio 0.50, cpu-per-request ratio 2.05, 10k/10 hosts ratio 0.50\n", text, StringComparison.Ordinal);
         Assert.Contains("bench: generated/minimal instructions per request ratio 2.50\n", text, StringComparison.Ordinal);
