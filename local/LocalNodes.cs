@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net.Sockets;
 
 namespace HaproxyCluster.Local;
 
@@ -27,22 +26,8 @@ public sealed class LocalNodes(string localDir, int count)
     }
 
     /// <summary>Node <paramref name="node"/>'s (from 1) answer to <paramref name="command"/>, or null when its Runtime API does not answer.</summary>
-    public async Task<string?> AskAsync(int node, string command, CancellationToken cancellation)
-    {
-        try
-        {
-            using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-            await socket.ConnectAsync(new UnixDomainSocketEndPoint(Path.Combine(localDir, $"node{node}", "run", "admin.sock")), cancellation);
-            await using var stream = new NetworkStream(socket, ownsSocket: false);
-            await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(command + "\n"), cancellation);
-            using var reader = new StreamReader(stream);
-            return await reader.ReadToEndAsync(cancellation);
-        }
-        catch (Exception e) when (e is SocketException or IOException)
-        {
-            return null;
-        }
-    }
+    public Task<string?> AskAsync(int node, string command, CancellationToken cancellation) =>
+        RuntimeSocket.AskAsync(Path.Combine(localDir, $"node{node}", "run", "admin.sock"), command, cancellation);
 
     /// <summary>Each node's HAProxy worker pid (a reload changes it), or null where the Runtime API does not answer.</summary>
     public async Task<string?[]> WorkersAsync(CancellationToken cancellation) =>

@@ -254,8 +254,9 @@ public static class LocalTopology
     /// check, and what chaos aims at (the default pool and a Host routed to it, and a Host routed to
     /// the first discovered pool), so that editing an environment's rules edits the harness too.
     /// </summary>
-    public static string TopologyEnv(HaproxySpec spec, string bridgeAddress, int nodes)
+    public static string TopologyEnv(HaproxySpec spec, string bridgeAddress, IReadOnlyList<string> nodeZones)
     {
+        var nodes = nodeZones.Count;
         var listeners = spec.Listeners;
         var discovered = spec.Pools.Where(p => p.Discovery is Ec2Discovery).Select(p => p.Name).Order(StringComparer.Ordinal).FirstOrDefault();
         var nodeAddresses = string.Join(' ', Enumerable.Range(1, nodes).Select(n => LocalFront.NodeAddress(bridgeAddress, n)));
@@ -266,6 +267,7 @@ public static class LocalTopology
             FRONT_TLS={LocalFront.TlsPort}
             FRONT_STATS={LocalFront.StatsPort}
             NODE_ADDRESSES=({nodeAddresses})
+            NODE_ZONES=({string.Join(' ', nodeZones)})
             NODE_HTTP_PORT={listeners.HttpPort}
             NODE_TLS_PORT={listeners.TlsOriginPort}
             NODE_HEALTH_PORT={listeners.HealthPort}
@@ -280,6 +282,13 @@ public static class LocalTopology
 
             """);
     }
+
+    /// <summary>
+    /// The zone each of <paramref name="nodes"/> local nodes stands in (<see cref="LocalFront.Zone"/>):
+    /// from the environment's zones, or <c>zone-a</c> and <c>zone-b</c> when it leaves them to the stack.
+    /// </summary>
+    public static IReadOnlyList<string> NodeZones(HaproxyClusterProps props, int nodes) =>
+        [.. Enumerable.Range(1, nodes).Select(node => LocalFront.Zone(props.AvailabilityZones ?? ["zone-a", "zone-b"], node))];
 
     /// <summary>A Host no rule names: what reaches the default pool when no route names one for it.</summary>
     public const string UnroutedHost = "unrouted.local.test";

@@ -55,8 +55,9 @@ nodesCommand.SetAction(parsed =>
     WriteBackends(folder, backends);
     File.WriteAllLines(Path.Combine(folder, "instances.tsv"), LocalTopology.Instances(spec, backends));
     var checkInterval = parsed.GetValue(frontCheckMs) is { } ms ? TimeSpan.FromMilliseconds(ms) : (TimeSpan?)null;
-    File.WriteAllText(Path.Combine(folder, "front.cfg"), LocalFront.Config(spec.Listeners, parsed.GetValue(backendAddress)!, parsed.GetValue(nodes), checkInterval));
-    File.WriteAllText(Path.Combine(folder, "topology.env"), LocalTopology.TopologyEnv(spec, parsed.GetValue(backendAddress)!, parsed.GetValue(nodes)));
+    var zones = LocalTopology.NodeZones(Environments.Select(parsed.GetValue(env))[0].Cluster, parsed.GetValue(nodes));
+    File.WriteAllText(Path.Combine(folder, "front.cfg"), LocalFront.Config(spec.Listeners, parsed.GetValue(backendAddress)!, zones, Path.Combine(folder, "front.sock"), checkInterval));
+    File.WriteAllText(Path.Combine(folder, "topology.env"), LocalTopology.TopologyEnv(spec, parsed.GetValue(backendAddress)!, zones));
 });
 
 var tenants = new Option<int>("--tenants") { Description = "Rows to add to the first host table (a table-only change)." };
@@ -229,6 +230,36 @@ frontCommand.SetAction(async (parsed, cancellation) =>
     }
 });
 
+var frontNodes = new Argument<int[]>("NODE") { Description = "Nodes, by number (from 1)." };
+var shiftEnd = new Option<bool>("--end") { Description = "End the shift: the nodes take new connections again." };
+var shiftCommand = new Command("zonal-shift", "Moves the front's new connections away from the nodes NODE (a zone's), as a zonal shift moves the NLB's: each is set to drain, and open connections finish; with --end, back to ready. Exit 1 naming what the front refused (LocalFront.ShiftAsync).")
+{
+    localDir, shiftEnd, frontNodes,
+};
+shiftCommand.SetAction(async (parsed, cancellation) =>
+{
+    var complaints = await LocalFront.ShiftAsync(Path.Combine(parsed.GetValue(localDir)!.FullName, "front.sock"), parsed.GetValue(frontNodes)!, !parsed.GetValue(shiftEnd), cancellation);
+    complaints.ToList().ForEach(complaint => Console.Error.WriteLine($"zonal-shift: {complaint}"));
+    return complaints.Count == 0 ? 0 : 1;
+});
+
+var frontLog = new Option<FileInfo>("--log") { Description = "The front's session log (front.log).", Required = true };
+var fromMs = new Option<long>("--from-ms") { Description = "Sessions accepted at or after this Unix time in ms." };
+var toMs = new Option<long>("--to-ms") { Description = "Sessions accepted at or before this Unix time in ms.", DefaultValueFactory = _ => long.MaxValue };
+var brokenOnly = new Option<bool>("--broken") { Description = "Only sessions the node broke (LocalFront.Session.Broken)." };
+var sessionsCommand = new Command("sessions", "The sessions the front handed to the nodes NODE, accepted from FROM-MS to TO-MS: their count and median duration in ms ('-' for none), on one line.")
+{
+    frontLog, fromMs, toMs, brokenOnly, frontNodes,
+};
+sessionsCommand.SetAction(parsed =>
+{
+    var names = parsed.GetValue(frontNodes)!.Select(n => string.Create(CultureInfo.InvariantCulture, $"node{n}")).ToHashSet(StringComparer.Ordinal);
+    var durations = LocalFront.Session.Read(parsed.GetValue(frontLog)!.FullName)
+        .Where(s => names.Contains(s.Node) && s.AcceptedMs >= parsed.GetValue(fromMs) && s.AcceptedMs <= parsed.GetValue(toMs) && (s.Broken || !parsed.GetValue(brokenOnly)))
+        .Select(s => s.TotalMs).Order().ToList();
+    Console.WriteLine(durations.Count == 0 ? "0 -" : string.Create(CultureInfo.InvariantCulture, $"{durations.Count} {durations[durations.Count / 2]}"));
+});
+
 var wrkOutput = new Argument<FileInfo>("WRK-OUTPUT") { Description = "What wrk printed." };
 var wrkCommand = new Command("wrk-report", "One wrk run's figures on one line: requests, requests/s, p50 ms, p99 ms ('-' without --latency), failed requests (WrkReport).")
 {
@@ -327,7 +358,7 @@ fleetScaleCommand.SetAction(async (parsed, cancellation) =>
     return rows.All(r => !r.Paced || r.WithinBudget) ? 0 : 1;
 });
 
-return await new RootCommand("Renders the local stand-in of an environment's cluster, and runs its EC2 and AppConfig stand-ins.") { nodesCommand, rulesCommand, benchCommand, benchReportCommand, ec2Command, appConfigCommand, rolloutCommand, countCommand, waitReadyCommand, waitSlotsCommand, listCommand, workersCommand, diffSummaryCommand, frontCommand, wrkCommand, rsyslogConfigCommand, fleetScaleCommand }.Parse(args).InvokeAsync();
+return await new RootCommand("Renders the local stand-in of an environment's cluster, and runs its EC2 and AppConfig stand-ins.") { nodesCommand, rulesCommand, benchCommand, benchReportCommand, ec2Command, appConfigCommand, rolloutCommand, countCommand, waitReadyCommand, waitSlotsCommand, listCommand, workersCommand, diffSummaryCommand, frontCommand, shiftCommand, sessionsCommand, wrkCommand, rsyslogConfigCommand, fleetScaleCommand }.Parse(args).InvokeAsync();
 
 // The environment's spec, with the listeners and keepalive the command line overrides.
 HaproxySpec LocalSpec(ParseResult parsed)

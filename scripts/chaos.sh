@@ -45,6 +45,10 @@ finish() { # finish <phase> <wrk pid> <budget> [note]: waits, counts and checks 
 }
 
 mid_phase() { sleep "$(awk -v s="$PHASE_SECONDS" 'BEGIN { print s / 3 }')"; }
+# sessions [--from-ms A] [--to-ms B] [--broken] <node>...: the count and median ms of the sessions the front handed them.
+sessions() { local_cluster sessions --log "$LOCAL_DIR/front.log" "$@"; }
+now_ms() { date +%s%3N; }
+over() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a > b) }'; }
 
 # 1. kill one server of the default pool; retries and redispatch must hide it.
 load backend-kill; mid_phase
@@ -92,9 +96,8 @@ mv "$LOCAL_DIR/node1/haproxy/haproxy.cfg.good" "$LOCAL_DIR/node1/haproxy/haproxy
 
 # 5. kill node2, as when AWS loses an instance; time until the front stops sending to it.
 # The budget is the connections that were open on node2 when it died: sessions the front had
-# accepted for node2 before the kill that ended on a server-side error or timeout (termination
-# state S* or s*) or with no byte of response (a killed process's socket may close cleanly), from
-# the front's log. New connections must not fail: the front retries them on another node.
+# accepted for node2 before the kill that it broke, from the front's log (LocalFront.Session.Broken).
+# New connections must not fail: the front retries them on another node.
 load node-kill; mid_phase
 kill_node 2
 killed_at_ms=$(date +%s%3N) # once every process is gone: later sessions are refused and retried
@@ -102,7 +105,7 @@ detected=$(local_cluster front --node 2 --until DOWN --seconds 120 --since-ms "$
 wait "$LOAD_PID" || true
 # Sessions stuck on the dead node end (and are logged) only at the front's server timeout.
 local_cluster front --node 2 --column scur --until 0 --seconds 40 > /dev/null || true
-open_on_node2=$(awk -v killed="$killed_at_ms" '$2 == "node2" && $1 <= killed && ($3 ~ /^[sS]/ || $4 == 0) { n++ } END { print n + 0 }' "$LOCAL_DIR/front.log")
+read -r open_on_node2 _ <<< "$(sessions --to-ms "$killed_at_ms" --broken 2)"
 finish node-kill "$LOAD_PID" "$open_on_node2" "(front stopped sending to node2 ${detected} s after the kill; $open_on_node2 connections were open on it)"
 
 # 6. restore node2 and wait until the front takes it back.
@@ -111,7 +114,67 @@ front 2 UP 120 > /dev/null || { echo "chaos: node2 never came back" >&2; over_bu
 load node-restore
 finish node-restore "$LOAD_PID" 0
 
-# 7-10. Rules rolled out through the AppConfig stand-in under load: a rule change (one reload a
+# 7-9. A zone lost, then impaired, then back: its nodes are the first zone's, two of the three (LocalFront.Zone).
+zone=${NODE_ZONES[0]}
+mapfile -t in_zone < <(zone_nodes "$zone")
+mapfile -t outside < <(for n in $(seq 1 "$NODES"); do [ "$(node_zone "$n")" = "$zone" ] || echo "$n"; done)
+
+# 7. zone-loss: every node of the zone killed at once. The front must stop sending to each within
+# the NLB's health-check budget (the failed checks it takes, and one interval until the first),
+# and no more requests fail than there were connections open on them (as for node-kill).
+detect_budget=$(awk -v ms="${FRONT_CHECK_MS:-$((HEALTH_INTERVAL_SECONDS * 1000))}" -v fall="$HEALTH_FALL" 'BEGIN { print (fall + 1) * ms / 1000 }')
+load zone-loss; mid_phase
+mapfile -t zone_pids < <(for n in "${in_zone[@]}"; do ip netns pids "$(node_ns "$n")"; done)
+kill -9 "${zone_pids[@]}"
+for n in "${in_zone[@]}"; do wait_until 10 node_has_no_process "$n"; done
+killed_at_ms=$(now_ms) detected=()
+for n in "${in_zone[@]}"; do detected+=("$(local_cluster front --node "$n" --until DOWN --seconds 120 --since-ms "$killed_at_ms")") || over_budget=1; done
+wait "$LOAD_PID" || true
+for n in "${in_zone[@]}"; do local_cluster front --node "$n" --column scur --until 0 --seconds 40 > /dev/null || true; done
+read -r open_in_zone _ <<< "$(sessions --to-ms "$killed_at_ms" --broken "${in_zone[@]}")"
+finish zone-loss "$LOAD_PID" "$open_in_zone" "(front stopped sending to $zone's ${#in_zone[@]} nodes ${detected[*]} s after the kill, budget $detect_budget s; $open_in_zone connections were open on them)"
+for s in "${detected[@]}"; do if [ "$s" = never ] || over "$s" "$detect_budget"; then echo "chaos: the front kept sending to $zone past $detect_budget s" >&2; over_budget=1; fi; done
+for n in "${in_zone[@]}"; do start_node "$n"; done
+for n in "${in_zone[@]}"; do front "$n" UP 120 > /dev/null || { echo "chaos: node$n never came back" >&2; over_budget=1; }; done
+
+# 8. zone-gray: the zone's nodes answer slowly while their health checks pass: what they send from
+# the traffic port is squeezed to 256 kbit/s (the health port's answers are not). A zonal shift, as
+# an operator or autoshift starts it, moves new connections away: none reaches the zone after it,
+# no request fails, and no node was ever marked down.
+throttle() { # throttle <n> [off]: node <n>'s traffic port's replies at 256 kbit/s, or no longer
+  local tc=(ip netns exec "$(node_ns "$1")" tc)
+  if [ "${2:-}" = off ]; then "${tc[@]}" qdisc del dev eth0 root; return; fi
+  "${tc[@]}" qdisc add dev eth0 root handle 1: htb
+  "${tc[@]}" class add dev eth0 parent 1: classid 1:2 htb rate 256kbit quantum 1514
+  "${tc[@]}" filter add dev eth0 parent 1: protocol ip u32 match ip sport "$NODE_HTTP_PORT" 0xffff flowid 1:2
+}
+downs() { for n in $(seq 1 "$NODES"); do local_cluster front --node "$n" --column chkdown; done | paste -sd ' '; }
+downs_before=$(downs)
+for n in "${in_zone[@]}"; do throttle "$n"; done
+gray_from=$(now_ms)
+load zone-gray; mid_phase
+local_cluster zonal-shift --local-dir "$LOCAL_DIR" "${in_zone[@]}" || over_budget=1
+shifted_at_ms=$(now_ms)
+wait "$LOAD_PID" || true
+read -r _ gray_ms <<< "$(sessions --from-ms "$gray_from" --to-ms "$shifted_at_ms" "${in_zone[@]}")"
+read -r _ other_ms <<< "$(sessions --from-ms "$gray_from" --to-ms "$shifted_at_ms" "${outside[@]}")"
+read -r after_shift _ <<< "$(sessions --from-ms "$shifted_at_ms" "${in_zone[@]}")"
+finish zone-gray "$LOAD_PID" 0 "(sessions took $gray_ms ms at p50 in $zone, $other_ms ms elsewhere; after the shift $after_shift reached $zone)"
+if [ "$after_shift" -ne 0 ] || [ "$(downs)" != "$downs_before" ] || ! over "$gray_ms" "$((5 * other_ms))"; then
+  echo "chaos: zone-gray: the zone was not slow with its checks passing, or the shift left traffic in it (node downs $downs_before -> $(downs))" >&2; over_budget=1
+fi
+
+# 9. zone-back: the zone recovers and the shift ends: traffic spreads over every node again, 0 failed.
+for n in "${in_zone[@]}"; do throttle "$n" off; done
+local_cluster zonal-shift --local-dir "$LOCAL_DIR" --end "${in_zone[@]}" || over_budget=1
+back_from=$(now_ms)
+load zone-back
+wait "$LOAD_PID" || true
+spread=$(for n in $(seq 1 "$NODES"); do sessions --from-ms "$back_from" "$n" | cut -d' ' -f1; done | paste -sd ' ')
+finish zone-back "$LOAD_PID" 0 "(sessions a node after the shift ended: $spread)"
+for count in $spread; do [ "$count" -gt 0 ] || { echo "chaos: zone-back: a node took no traffic" >&2; over_budget=1; }; done
+
+# 10-13. Rules rolled out through the AppConfig stand-in under load: a rule change (one reload a
 # node), a table-only change of 10,000 rows (no reload), and two bad versions with the canary
 # strategy (prod's): one haproxy -c refuses, one that runs but fails its health check. A bad
 # version must reach the canary only, which is back on the previous rules within 10 s.
@@ -124,7 +187,6 @@ rules_phase() { # rules_phase <phase> <strategy env> <seconds per minute> [local
   rollout "$LOCAL_DIR/rules-$phase.json" "$query" "$sha" "$RULES_PHASE_SECONDS" > "$LOCAL_DIR/rollout-$phase.txt"
   sed 's/^/chaos: /' "$LOCAL_DIR/rollout-$phase.txt"
 }
-over() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a > b) }'; }
 
 rules_phase rules-change "$ENVIRONMENT" 1 --rules-version chaos-1
 finish rules-change "$LOAD_PID" 0 "(live on every node after $ROLLOUT_LIVE s, budget $RULES_LIVE_BUDGET s; $ROLLOUT_RELOADS reloads)"
@@ -146,7 +208,7 @@ for fault in check health; do
   fi
 done
 
-# 11-14. The EC2-discovered pool, when the environment has one.
+# 14-17. The EC2-discovered pool, when the environment has one.
 if [ -n "$DISCOVERED_POOL" ]; then
   pool=$DISCOVERED_POOL
   workers() { local_cluster workers --local-dir "$LOCAL_DIR" --nodes "$NODES"; }
@@ -155,7 +217,7 @@ if [ -n "$DISCOVERED_POOL" ]; then
   slots() { local_cluster wait-slots --local-dir "$LOCAL_DIR" --nodes "$NODES" --pool "$pool" --state "$1" --seconds "$2" "${@:3}"; }
   workers_before=$(workers)
 
-  # 11. scale out 2 -> 6: time from EC2 listing each new instance until every node serves it.
+  # 14. scale out 2 -> 6: time from EC2 listing each new instance until every node serves it.
   load discovered-scale-out "$DISCOVERED_HOST"; mid_phase
   listed_at=$(date +%s%3N)
   set_instances "$pool" 6
@@ -167,7 +229,7 @@ if [ -n "$DISCOVERED_POOL" ]; then
     echo "chaos: a new instance took over $NEW_INSTANCE_BUDGET_SECONDS s to serve" >&2; over_budget=1
   fi
 
-  # 12. scale in 6 -> 2: the hook tags the four leaving instances; the nodes drain them; only once
+  # 15. scale in 6 -> 2: the hook tags the four leaving instances; the nodes drain them; only once
   # every node has emptied their slots does the group terminate them.
   load discovered-scale-in "$DISCOVERED_HOST"; mid_phase
   tagged_at=$SECONDS
@@ -181,7 +243,7 @@ if [ -n "$DISCOVERED_POOL" ]; then
   [ "$drained" = yes ] || { echo "chaos: a leaving instance was never drained" >&2; over_budget=1; }
   for i in 3 4 5 6; do start_backend "$pool" "$i"; done
 
-  # 13. an instance lost without warning: killed, then gone from EC2 a few seconds later.
+  # 16. an instance lost without warning: killed, then gone from EC2 a few seconds later.
   load discovered-kill "$DISCOVERED_HOST"; mid_phase
   kill -9 "$(cat "$LOCAL_DIR/backends/$pool-2.pid")"
   sleep 3
@@ -192,7 +254,7 @@ if [ -n "$DISCOVERED_POOL" ]; then
   set_instances "$pool" 2
   slots Serving 60 2 > /dev/null || { echo "chaos: instance 2 never came back" >&2; over_budget=1; }
 
-  # 14. the EC2 API answers 503 for OUTAGE_SECONDS: the agents keep what serves.
+  # 17. the EC2 API answers 503 for OUTAGE_SECONDS: the agents keep what serves.
   load ec2-outage "$DISCOVERED_HOST" "$OUTAGE_SECONDS"
   touch "$LOCAL_DIR/ec2-instances.tsv.outage"
   sleep "$((OUTAGE_SECONDS / 2))"

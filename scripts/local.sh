@@ -27,7 +27,8 @@ readonly AGENT_BIN="$top/.build/agent/$agent_rid/haproxy-cluster-agent"
 
 node_ns() { echo "hc-node$1"; }
 node_address() { echo "${NODE_ADDRESSES[$1 - 1]}"; }
-node_zone() { if [ $(($1 % 2)) -eq 1 ]; then echo a; else echo b; fi; }
+node_zone() { echo "${NODE_ZONES[$1 - 1]}"; }
+zone_nodes() { local n; for n in $(seq 1 "$NODES"); do if [ "$(node_zone "$n")" = "$1" ]; then echo "$n"; fi; done; }
 
 # in_node <n> <command...>: runs the command in node <n>'s network namespace, its folder on /mnt.
 # The shell that runs it becomes the command (exec), so run it in the background or a subshell;
@@ -43,7 +44,7 @@ start_backend() { # start_backend <pool> <index>: the config the renderer wrote 
 }
 
 # What the renderer says of the cluster (LocalTopology.TopologyEnv): the front's ports (FRONT_HTTP,
-# FRONT_TLS, FRONT_STATS), NODE_ADDRESSES, the nodes' ports and health endpoint, and what chaos
+# FRONT_TLS, FRONT_STATS), NODE_ADDRESSES, NODE_ZONES (the zone each node stands in), the nodes' ports and health endpoint, and what chaos
 # aims at (DEFAULT_POOL, DEFAULT_HOST, DISCOVERED_POOL, DISCOVERED_HOST).
 read_topology() {
   [ -f "$LOCAL_DIR/topology.env" ] || { echo "local: no local cluster runs; start one with make local ENV=${ENV:-dev}" >&2; exit 2; }
