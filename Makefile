@@ -11,7 +11,7 @@ export DOTNET_NOLOGO := 1
 
 CDK := npx --no-install cdk
 # Every process make test's tests start carries this in its environment, so that a daemon one of
-# them leaves behind is found and stopped at the end (scripts/leftovers.sh), forked away or not.
+# them leaves behind is found and stopped at the end (local leftovers), forked away or not.
 TEST_MARK := HAPROXY_CLUSTER_TEST=1
 CDK_OUT ?= cdk.out
 # HAProxy 3.0 (Debian 13), run through chroot: Amazon Linux 2023 ships up to 3.0, Debian 12 has 2.6.
@@ -176,7 +176,7 @@ diff-test: node_modules/.package-lock.json
 test: tools build check-determinism nag format-check scripts-check workflows-check diff-test local-test chaos-short bench-smoke fleet-scale-smoke
 	status=0; env $(TEST_MARK) MSBUILDDISABLENODEREUSE=1 \
 	  dotnet test HaproxyCluster.sln --nologo --no-build -v quiet || status=$$?; \
-	scripts/leftovers.sh $(TEST_MARK) || status=1; \
+	dotnet local/bin/Debug/net10.0/HaproxyCluster.Local.dll leftovers $(TEST_MARK) || status=1; \
 	exit $$status
 
 clean:

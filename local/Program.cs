@@ -199,31 +199,32 @@ diffSummaryCommand.SetAction(parsed =>
     }
 });
 
-var frontNode = new Option<int>("--node") { Description = "The node, from 1.", Required = true };
-var frontColumn = new Option<string>("--column") { Description = "A column of HAProxy's stats CSV: status, scur…", DefaultValueFactory = _ => "status" };
+var frontNode = new Option<int[]>("--node") { Description = "The nodes, from 1.", Required = true, AllowMultipleArgumentsPerToken = true };
+var frontColumn = new Option<string>("--column") { Description = "A column of HAProxy's stats CSV: status, scur, chkdown…", DefaultValueFactory = _ => "status" };
 var frontUntil = new Option<string?>("--until") { Description = "Wait until the column reads this; prints the seconds it took instead." };
-var frontCommand = new Command("front", "Column COLUMN of the front's stats for node NODE; with UNTIL, waits (up to SECONDS) until it reads UNTIL and prints the seconds since SINCE-MS, exit 1 if it never did (LocalFront).")
+var frontCommand = new Command("front", "Column COLUMN of the front's stats for each NODE, on one line; with UNTIL, waits (up to SECONDS) until each reads UNTIL and prints the seconds since SINCE-MS each took ('never': exit 1) (LocalFront).")
 {
     frontNode, frontColumn, frontUntil, slotSeconds, sinceMs,
 };
 frontCommand.SetAction(async (parsed, cancellation) =>
 {
     using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+    var (nodeNumbers, column, until) = (parsed.GetValue(frontNode)!, parsed.GetValue(frontColumn)!, parsed.GetValue(frontUntil));
     var since = parsed.GetValue(sinceMs) is { } ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : DateTimeOffset.UtcNow;
     var deadline = DateTimeOffset.UtcNow.AddSeconds(parsed.GetValue(slotSeconds));
+    var read = new string?[nodeNumbers.Length];
     while (true)
     {
-        var value = await LocalFront.StatAsync(http, parsed.GetValue(frontNode), parsed.GetValue(frontColumn)!, cancellation);
-        if (parsed.GetValue(frontUntil) is not { } until)
+        for (var i = 0; i < nodeNumbers.Length; i++)
         {
-            Console.WriteLine(value);
-            return value is null ? 1 : 0;
+            var value = read[i] is null ? await LocalFront.StatAsync(http, nodeNumbers[i], column, cancellation) : null;
+            read[i] ??= until is null ? value : value == until ? (DateTimeOffset.UtcNow - since).TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture) : null;
         }
 
-        if (value == until || DateTimeOffset.UtcNow >= deadline)
+        if (until is null || read.All(r => r is not null) || DateTimeOffset.UtcNow >= deadline)
         {
-            Console.WriteLine(value == until ? (DateTimeOffset.UtcNow - since).TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture) : "never");
-            return value == until ? 0 : 1;
+            Console.WriteLine(string.Join(' ', read.Select(r => r ?? (until is null ? "-" : "never"))));
+            return read.All(r => r is not null) ? 0 : 1;
         }
 
         await Task.Delay(100, cancellation);
@@ -242,6 +243,36 @@ shiftCommand.SetAction(async (parsed, cancellation) =>
     complaints.ToList().ForEach(complaint => Console.Error.WriteLine($"zonal-shift: {complaint}"));
     return complaints.Count == 0 ? 0 : 1;
 });
+
+var netns = new Option<string[]>("--netns") { Description = "The nodes' network namespaces.", Required = true, AllowMultipleArgumentsPerToken = true };
+var throttledPort = new Option<int>("--port") { Description = "The port whose packets are slowed.", Required = true };
+var rate = new Option<string>("--rate") { Description = "Their rate, as tc writes one.", DefaultValueFactory = _ => "256kbit" };
+var throttleOff = new Option<bool>("--off") { Description = "Take the throttle off." };
+var throttleCommand = new Command("throttle", "Slows what each NETNS sends from PORT on its eth0 to RATE, nothing else (PortThrottle); --off lifts it. Exit 1 with what tc said.")
+{
+    netns, throttledPort, rate, throttleOff,
+};
+throttleCommand.SetAction(async (parsed, cancellation) =>
+{
+    foreach (var ns in parsed.GetValue(netns)!)
+    {
+        var commands = parsed.GetValue(throttleOff) ? PortThrottle.Off("eth0") : PortThrottle.On("eth0", parsed.GetValue(throttledPort), parsed.GetValue(rate)!);
+        if (await PortThrottle.RunAsync(ns, commands, cancellation) is { } error)
+        {
+            Console.Error.WriteLine($"throttle: {error}");
+            return 1;
+        }
+    }
+
+    return 0;
+});
+
+var marker = new Argument<string>("MARKER") { Description = "The NAME=value every test command carries in its environment." };
+var leftoversCommand = new Command("leftovers", "make test's last step: stops every process whose environment holds MARKER, but this one's family, and fails when there was one (Leftovers).")
+{
+    marker,
+};
+leftoversCommand.SetAction(parsed => Leftovers.Stop(Leftovers.Find(parsed.GetValue(marker)!), Console.Out) ? 0 : 1);
 
 var frontLog = new Option<FileInfo>("--log") { Description = "The front's session log (front.log).", Required = true };
 var fromMs = new Option<long>("--from-ms") { Description = "Sessions accepted at or after this Unix time in ms." };
@@ -358,7 +389,7 @@ fleetScaleCommand.SetAction(async (parsed, cancellation) =>
     return rows.All(r => !r.Paced || r.WithinBudget) ? 0 : 1;
 });
 
-return await new RootCommand("Renders the local stand-in of an environment's cluster, and runs its EC2 and AppConfig stand-ins.") { nodesCommand, rulesCommand, benchCommand, benchReportCommand, ec2Command, appConfigCommand, rolloutCommand, countCommand, waitReadyCommand, waitSlotsCommand, listCommand, workersCommand, diffSummaryCommand, frontCommand, shiftCommand, sessionsCommand, wrkCommand, rsyslogConfigCommand, fleetScaleCommand }.Parse(args).InvokeAsync();
+return await new RootCommand("Renders the local stand-in of an environment's cluster, and runs its EC2 and AppConfig stand-ins.") { nodesCommand, rulesCommand, benchCommand, benchReportCommand, ec2Command, appConfigCommand, rolloutCommand, countCommand, waitReadyCommand, waitSlotsCommand, listCommand, workersCommand, diffSummaryCommand, frontCommand, shiftCommand, sessionsCommand, throttleCommand, leftoversCommand, wrkCommand, rsyslogConfigCommand, fleetScaleCommand }.Parse(args).InvokeAsync();
 
 // The environment's spec, with the listeners and keepalive the command line overrides.
 HaproxySpec LocalSpec(ParseResult parsed)

@@ -1,12 +1,9 @@
 #!/usr/bin/env bash
 # make bench: what the generated config costs (README, "Benchmark"). Rounds of alternating wrk runs
-# on loopback through the configs local/ renders (LocalBench): the environment's config with a
-# 10-host and a 10,000-host table, logging as a node does to the node's rsyslog (from the Debian 13
-# root), and a minimal passthrough; CPU per request is HAProxy's and rsyslog's user + system time
-# from /proc over the requests served. Then callgrind counts instructions per request through every
-# config, the elements' too (each taken out of the spec). The run fails if a config does not reach
-# a backend or the access log lost lines. Figures: local bench-report (BenchReport); writes
-# bench-results/bench.csv and bench-results/bench.png; the last line holds the ratios.
+# through the configs LocalBench renders (the environment's with a 10- and a 10,000-host table,
+# logging to the node's rsyslog, and a minimal passthrough); CPU per request from /proc; then
+# callgrind's instructions per request for every config and element. Fails if a config does not
+# reach a backend or the access log lost lines. Figures: BenchReport, bench-results/.
 set -euo pipefail
 export LC_ALL=C
 top=$(cd "$(dirname "$0")/.." && pwd)

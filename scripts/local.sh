@@ -25,7 +25,8 @@ case "$(uname -m)" in aarch64) agent_rid=linux-arm64 ;; *) agent_rid=linux-x64 ;
 # The agent exactly as a node gets it: the self-contained file make agent publishes.
 readonly AGENT_BIN="$top/.build/agent/$agent_rid/haproxy-cluster-agent"
 
-node_ns() { echo "hc-node$1"; }
+readonly NETNS_PREFIX=hc-node
+node_ns() { echo "$NETNS_PREFIX$1"; }
 node_address() { echo "${NODE_ADDRESSES[$1 - 1]}"; }
 node_zone() { echo "${NODE_ZONES[$1 - 1]}"; }
 zone_nodes() { local n; for n in $(seq 1 "$NODES"); do if [ "$(node_zone "$n")" = "$1" ]; then echo "$n"; fi; done; }

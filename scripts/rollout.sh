@@ -1,10 +1,9 @@
 #!/usr/bin/env bash
-# make rollout ENV=dev [ARGS='…']: renders the working tree's rules for the running local cluster
-# (make local), with the options of 'local rules' in ARGS (--tenants N, --rules-version V, --fault
-# check|health, --strategy-of ENV), and rolls them out through the AppConfig stand-in with the environment's deployment strategy,
-# each minute of it taking ROLLOUT_SECONDS_PER_MINUTE seconds (default 10). Prints, for each node,
-# when it applied the version (or refused it, or never got it because the deployment rolled
-# back), and fails when a node did not apply it or it took longer than the 20 s budget.
+# make rollout ENV=dev [ARGS='…']: the working tree's rules (with 'local rules' options in ARGS:
+# --tenants N, --rules-version V, --fault check|health, --strategy-of ENV) rolled out to the running
+# local cluster through the AppConfig stand-in, a minute of the strategy lasting
+# ROLLOUT_SECONDS_PER_MINUTE s (10). Prints when each node applied it, refused it or never got it;
+# fails when one did not apply it or it took longer than the 20 s budget.
 set -euo pipefail
 # shellcheck source=scripts/local.sh disable=SC1091
 source "$(dirname "$0")/local.sh"

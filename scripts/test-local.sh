@@ -1,12 +1,9 @@
 #!/usr/bin/env bash
-# make local-test: the local cluster comes up and serves through its front with an environment
-# whose HTTP port, health port and health path are not the defaults. local.sh takes all three
-# from the renderer, so a copy of a default anywhere in it would leave the nodes DOWN in the front
-# or the requests refused. The echo backend then shows what the rules did to a request. Then, on
-# the TLS-origin port through the front (PROXY v2, as the NLB's TLS listener sends), HTTP/2 with
-# prior knowledge and HTTP/1.1 both reach a backend and the access log names each protocol; and an
-# upgraded connection stays usable across an idle period longer than the nodes' keepalive time,
-# their keepalive probes counted.
+# make local-test: the local cluster serves through its front with an HTTP port, health port and
+# health path that are not the defaults (a default copied into local.sh would leave nodes DOWN);
+# the echo shows what the rules did to a request; make scale and make burst work; HTTP/2 and
+# HTTP/1.1 reach a backend through the TLS-origin port, each logged with its protocol; and an
+# upgraded connection outlives an idle period longer than the nodes' keepalive time.
 set -euo pipefail
 # shellcheck source=scripts/local.sh disable=SC1091
 source "$(dirname "$0")/local.sh"
