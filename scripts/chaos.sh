@@ -55,9 +55,9 @@ over() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a > b) }'; }
 # that they broke, from its log. New connections are retried on another node. Then they restart.
 detect_budget=$(awk -v ms="${FRONT_CHECK_MS:-$((HEALTH_INTERVAL_SECONDS * 1000))}" -v fall="$HEALTH_FALL" 'BEGIN { print (fall + 1) * ms / 1000 }')
 lose() {
-  local phase=$1 what=$2 pids detected open killed_at_ms n
+  local phase=$1 what=$2 pids detected open killed_at_ms n started_at_ms
   shift 2
-  load "$phase"; mid_phase
+  started_at_ms=$(now_ms) && load "$phase" && mid_phase
   mapfile -t pids < <(for n in "$@"; do ip netns pids "$(node_ns "$n")"; done)
   kill -9 "${pids[@]}"
   for n in "$@"; do wait_until 10 node_has_no_process "$n"; done
@@ -66,7 +66,7 @@ lose() {
   wait "$LOAD_PID" || true
   # Sessions stuck on a dead node end (and are logged) only at the front's server timeout.
   local_cluster front --node "$@" --column scur --until 0 --seconds 40 > /dev/null || true
-  read -r open _ <<< "$(sessions --to-ms "$killed_at_ms" --broken "$@")"
+  read -r open _ <<< "$(sessions --from-ms "$started_at_ms" --to-ms "$killed_at_ms" --broken "$@")"
   finish "$phase" "$LOAD_PID" "$open" "(front stopped sending to $what ${detected[*]} s after the kill, budget $detect_budget s; $open connections open at the kill)"
   for n in "${detected[@]}"; do { [ "$n" != never ] && ! over "$n" "$detect_budget"; } || fail "the front kept sending to $what past $detect_budget s"; done
   for n in "$@"; do start_node "$n"; done

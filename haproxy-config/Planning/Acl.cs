@@ -13,12 +13,10 @@ internal static class Acl
     public const string CameOverTls = "{ so_name " + ConfigRenderer.TlsOriginBindName + " }";
 
     /// <summary>
-    /// The path is not in normal form: it holds <c>//</c>, a <c>.</c> or <c>..</c> segment, or a
-    /// percent-encoded unreserved character (RFC 3986, 2.3: <c>-</c>, <c>.</c>, digits, letters,
-    /// <c>_</c>, <c>~</c>), which servers decode. HAProxy's normalize-uri is experimental on 2.6 and 3.0.
+    /// The path is not in normal form (<see cref="NormalPath.NotNormal"/>), which servers decode.
+    /// HAProxy's normalize-uri is experimental on 2.6 and 3.0.
     /// </summary>
-    public static readonly string NonNormalPath =
-        "{ path -m reg " + Cfg.Word("//|/\\.\\.?(/|$)|%(2[DdEe]|3[0-9]|4[1-9A-Fa-f]|5[0-9Aa]|5[Ff]|6[1-9A-Fa-f]|7[0-9Aa]|7[Ee])") + " }";
+    public static readonly string NonNormalPath = "{ path -m reg " + Cfg.Word(NormalPath.NotNormal) + " }";
 
     /// <summary>The client address (from PROXY protocol behind the NLB) is in one of <paramref name="cidrs"/>.</summary>
     public static string Source(IEnumerable<string> cidrs) => $"{{ src {string.Join(' ', cidrs)} }}";

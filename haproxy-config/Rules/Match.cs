@@ -79,6 +79,14 @@ public abstract record Match
     internal abstract void Check(Problems at);
 
     /// <summary>
+    /// Reports each path this match compares with that <see cref="DefaultSettings.RejectNonNormalPaths"/>
+    /// makes dead (<see cref="NormalPath"/>): every request it could match is answered 400 first.
+    /// </summary>
+    internal virtual void CheckReachable(Problems at)
+    {
+    }
+
+    /// <summary>
     /// This match in disjunctive normal form: terms joined by <c>||</c>, each a list of ACLs that
     /// must all hold (HAProxy conditions have no parentheses). <paramref name="negate"/> asks for
     /// the form of <c>!this</c>; De Morgan pushes it down to single ACLs, which HAProxy negates with '!'.
@@ -98,6 +106,14 @@ public abstract record Match
         }
 
         match.Check(at);
+    }
+
+    private protected static void CheckEachReachable(Problems at, ValueList<Match> matches)
+    {
+        for (var i = 0; i < matches.Count; i++)
+        {
+            matches[i]?.CheckReachable(at["Matches"][i]);
+        }
     }
 
     private protected static void CheckEach(Problems at, ValueList<Match> matches)
@@ -140,6 +156,8 @@ public sealed record PathIs(string Value) : Match
 {
     internal override void Check(Problems at) => at["Value"].Add(Syntax.Path(Value));
 
+    internal override void CheckReachable(Problems at) => at["Value"].Add(Syntax.Path(Value) is null ? NormalPath.Exact(Value) : null);
+
     internal override Terms Terms(bool negate) => Single($"path -m str {Cfg.Pattern(Value)}", negate);
 }
 
@@ -147,6 +165,8 @@ public sealed record PathIs(string Value) : Match
 public sealed record PathStartsWith(string Prefix) : Match
 {
     internal override void Check(Problems at) => at["Prefix"].Add(Syntax.Path(Prefix));
+
+    internal override void CheckReachable(Problems at) => at["Prefix"].Add(Syntax.Path(Prefix) is null ? NormalPath.Prefix(Prefix) : null);
 
     internal override Terms Terms(bool negate) => Single($"path -m beg {Cfg.Pattern(Prefix)}", negate);
 }
@@ -236,6 +256,8 @@ public sealed record AllOf(ValueList<Match> Matches) : Match
 {
     internal override void Check(Problems at) => CheckEach(at, Matches);
 
+    internal override void CheckReachable(Problems at) => CheckEachReachable(at, Matches);
+
     internal override Terms Terms(bool negate) => negate ? Config.Terms.Union(Matches, negate) : Config.Terms.Product(Matches, negate);
 }
 
@@ -244,6 +266,8 @@ public sealed record AnyOf(ValueList<Match> Matches) : Match
 {
     internal override void Check(Problems at) => CheckEach(at, Matches);
 
+    internal override void CheckReachable(Problems at) => CheckEachReachable(at, Matches);
+
     internal override Terms Terms(bool negate) => negate ? Config.Terms.Product(Matches, negate) : Config.Terms.Union(Matches, negate);
 }
 
@@ -251,6 +275,8 @@ public sealed record AnyOf(ValueList<Match> Matches) : Match
 public sealed record NotMatch(Match Inner) : Match
 {
     internal override void Check(Problems at) => CheckOne(at["Inner"], Inner);
+
+    internal override void CheckReachable(Problems at) => Inner?.CheckReachable(at["Inner"]);
 
     internal override Terms Terms(bool negate) => Inner.Terms(!negate);
 }

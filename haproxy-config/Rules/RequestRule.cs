@@ -163,7 +163,7 @@ public sealed record RedirectRule(RedirectTarget Target, int Status) : RequestRu
                 target["Name"].Add(Syntax.Hostname(host.Name));
                 break;
             case RedirectTarget.PrefixReplacement prefix:
-                target["From"].Add(Syntax.SimplePath(prefix.From));
+                target["From"].Add(Syntax.SimplePath(prefix.From) ?? (spec.Spec.Defaults?.RejectNonNormalPaths ?? false ? NormalPath.Prefix(prefix.From) : null));
                 target["To"].Add(Syntax.SimplePath(prefix.To));
                 break;
             default:

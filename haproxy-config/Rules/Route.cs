@@ -138,7 +138,8 @@ public sealed record PathPrefixTableRoute(string Name, ValueList<TableEntry> Ent
 
     internal override bool TakesEveryRequest => false;
 
-    internal override void Check(Problems at, SpecContext spec) => TableEntry.CheckTable(at, Name, Entries, spec, Syntax.Path, key => key);
+    internal override void Check(Problems at, SpecContext spec) =>
+        TableEntry.CheckTable(at, Name, Entries, spec, key => Syntax.Path(key) ?? (spec.Spec.Defaults?.RejectNonNormalPaths ?? false ? NormalPath.Prefix(key) : null), key => key);
 
     /// <summary><c>map_beg</c> scans in file order, so the longest prefix comes first and wins.</summary>
     internal override IReadOnlyList<Directive> Lower(Planner planner) =>

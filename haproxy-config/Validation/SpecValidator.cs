@@ -118,6 +118,7 @@ internal sealed class SpecValidator
             if (rule.When is not null)
             {
                 Match.CheckOne(at["When"], rule.When);
+                CheckReachable(at["When"], rule.When);
             }
 
             if (Lowerable(at, rule.When, before))
@@ -133,6 +134,15 @@ internal sealed class SpecValidator
             {
                 endsEveryRequest ??= i;
             }
+        }
+    }
+
+    /// <summary>A path match that refused non-normal paths make dead is a mistake (<see cref="NormalPath"/>).</summary>
+    private void CheckReachable(Problems at, Match match)
+    {
+        if (_spec.Defaults?.RejectNonNormalPaths ?? false)
+        {
+            match.CheckReachable(at);
         }
     }
 
@@ -167,6 +177,7 @@ internal sealed class SpecValidator
             if (route.Condition is not null)
             {
                 Match.CheckOne(at["When"], route.Condition);
+                CheckReachable(at["When"], route.Condition);
             }
 
             if (Lowerable(at, route.Condition, before))

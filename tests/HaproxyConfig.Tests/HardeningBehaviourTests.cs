@@ -87,6 +87,17 @@ public sealed class HardeningBehaviourTests : IAsyncLifetime, IDisposable
         [.. reply.Body.Split('\n').Where(l => l.StartsWith(name + ": ", StringComparison.OrdinalIgnoreCase)).Select(l => l[(name.Length + 2)..]).Order(StringComparer.Ordinal)];
 
     [Theory]
+    [InlineData("/a%41b")]
+    [InlineData("/docs//v1/")]
+    [InlineData("/a/./b/../c")]
+    public async Task A_path_synthesis_refuses_to_match_is_answered_400_and_the_normal_form_it_suggests_is_not(string dead)
+    {
+        Assert.NotNull(NormalPath.Exact(dead));
+        Assert.Equal(400, (await _strict.GetAsync(dead)).Status);
+        Assert.Equal(200, (await _strict.GetAsync(NormalPath.Normalize(dead))).Status);
+    }
+
+    [Theory]
     [InlineData("//admin/users")]
     [InlineData("/./admin/users")]
     [InlineData("/x/../admin/users")]

@@ -21,6 +21,11 @@ public class ValidationTests
         { "cidr", Valid with { RequestRules = [Rule.DenySources(["10.0.0.300/8"])] }, "RequestRules[0] (DenySourcesRule).Cidrs[0]", "'10.0.0.300/8' is not a CIDR block" },
         { "cidr host bits", Valid with { RequestRules = [Rule.DenySources(["10.1.2.3/8"])] }, "RequestRules[0] (DenySourcesRule).Cidrs[0]", "did you mean 10.0.0.0/8?" },
         { "regex", Valid with { Routes = [Route.To("api", Match.PathRegex("^/(unclosed"))] }, "Routes[0] (PoolRoute).When.Pattern", "is not a valid PCRE regex: missing closing parenthesis" },
+        { "path dead under normal paths", Valid with { Routes = [Route.To("api", Match.Path("/a%41b"))] }, "Routes[0] (PoolRoute).When.Value", "'/a%41b' can never match: Defaults.RejectNonNormalPaths answers 400 to a path equal to it (it holds '//', a '.' or '..' segment, or a percent-encoded letter, digit or -._~) before any rule runs; write it in normal form, '/aAb'" },
+        { "prefix dead under normal paths", Valid with { RequestRules = [Rule.Deny(when: Match.Method("POST") & !Match.PathPrefix("/api//v1"))] }, "RequestRules[0] (DenyRule).When.Matches[1].Inner.Prefix", "'/api//v1' can never match: Defaults.RejectNonNormalPaths answers 400 to a path starting with it (it holds '//'" },
+        { "dot segment in a prefix", Valid with { Routes = [Route.To("api", Match.Host("a.example.com") | Match.PathPrefix("/a/./b/../c/"))] }, "Routes[0] (PoolRoute).When.Matches[1].Prefix", "write it in normal form, '/a/c/'" },
+        { "path table key dead under normal paths", Valid with { Routes = [Route.PathPrefixTable("paths", new TableEntry("/docs/%7Euser", "web"))] }, "Routes[0] (PathPrefixTableRoute).Entries[0].Key", "write it in normal form, '/docs/~user'" },
+        { "redirect from a dead prefix", Valid with { RequestRules = [Rule.Redirect(RedirectTarget.ReplacePrefix("/blog//", "/news/"), when: null)] }, "RequestRules[0] (RedirectRule).Target.From", "'/blog//' can never match" },
         { "regex with a bare \\x", Valid with { Routes = [Route.To("api", Match.PathRegex("^/a\\x"))] }, "Routes[0] (PoolRoute).When.Pattern", "no hex digits after it" },
         { "regex PCRE refuses", Valid with { Routes = [Route.To("api", Match.PathRegex("(?<=a+)b"))] }, "Routes[0] (PoolRoute).When.Pattern", "lookbehind" },
         { "header name", Valid with { RequestRules = [Rule.SetHeader("X Bad", "v")] }, "RequestRules[0] (RequestHeaderRule).Edit.Name", "'X Bad' is not a header name" },
@@ -74,6 +79,30 @@ public class ValidationTests
 
         var found = Assert.Single(error.Errors, e => e.Property == property);
         Assert.True(found.Message.Contains(message, StringComparison.Ordinal), $"{mistake}: '{found.Message}' lacks '{message}'");
+    }
+
+    [Theory]
+    [InlineData("/a%41b", "/aAb")]
+    [InlineData("/a//b///c", "/a/b/c")]
+    [InlineData("/a/./b/../c", "/a/c")]
+    [InlineData("/a/..", "/")]
+    [InlineData("/a/.", "/a/")]
+    [InlineData("/..", "/")]
+    [InlineData("/%7Euser/%2F", "/~user/%2F")]
+    public void A_dead_paths_fix_is_its_normal_form(string path, string normal) => Assert.Equal(normal, NormalPath.Normalize(path));
+
+    [Fact]
+    public void Paths_in_normal_form_and_any_path_with_the_refusal_off_are_accepted()
+    {
+        // GIVEN matches a normal path can reach, including prefixes that end in a dot
+        var reachable = Valid with
+        {
+            Routes = [Route.To("api", Match.PathPrefix("/.well-known/") | Match.PathPrefix("/a/.") | Match.Path("/a%40b") | Match.Path("/a/.x"))],
+        };
+
+        // WHEN validated, THEN nothing is refused; AND a dead path is accepted once the refusal is off
+        reachable.Validate();
+        (Valid with { Defaults = Valid.Defaults with { RejectNonNormalPaths = false }, Routes = [Route.To("api", Match.Path("/a%41b"))] }).Validate();
     }
 
     [Fact]
