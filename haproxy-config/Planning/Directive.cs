@@ -34,6 +34,15 @@ internal enum HeaderPhase
 /// <summary><c>http-request set-var(txn.NAME) EXPRESSION</c>.</summary>
 internal sealed record SetVarDirective(string Name, string Expression, Condition When) : Directive(When);
 
+/// <summary>
+/// <c>http-request deny</c> with 401 and <c>WWW-Authenticate: CHALLENGE</c> (RFC 6750): the answer
+/// to a request without a valid bearer token.
+/// </summary>
+internal sealed record ChallengeDirective(string Challenge, Condition When) : Directive(When);
+
+/// <summary><c>http-request set-header NAME %[EXPRESSION]</c>: a header set from a sample, not a literal.</summary>
+internal sealed record SetHeaderFromDirective(string Name, string Expression, Condition When) : Directive(When);
+
 /// <summary><c>http-request disable-l7-retry</c>.</summary>
 internal sealed record DisableL7RetryDirective(Condition When) : Directive(When);
 

@@ -15,6 +15,7 @@ internal sealed class Planner(HaproxySpec spec, string configDirectory)
 
     private readonly SortedDictionary<string, string> _files = new(StringComparer.Ordinal);
     private readonly List<StickTablePlan> _stickTables = [];
+    private int _jwtRules;
     private readonly List<FleetLimit> _fleetLimits = [];
 
     /// <summary>Stick counters given out so far.</summary>
@@ -47,6 +48,9 @@ internal sealed class Planner(HaproxySpec spec, string configDirectory)
 
     /// <summary>The lines of <paramref name="route"/>.</summary>
     public IReadOnlyList<Directive> Lower(Route route) => route.Lower(this);
+
+    /// <summary>The prefix of the next JWT rule's transaction variables (<c>jwt0</c>, <c>jwt1</c>…).</summary>
+    public string JwtVariables() => "jwt" + (_jwtRules++).ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>Gives <paramref name="limit"/> the next stick counter and its own table.</summary>
     public (int Counter, string Table) Track(RateLimitRule limit)

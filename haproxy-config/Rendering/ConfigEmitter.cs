@@ -47,6 +47,8 @@ internal sealed class ConfigEmitter
         HeaderDirective h => (h.Phase == HeaderPhase.Request ? "http-request " : "http-after-response ") + HeaderEditWords(h.Edit) + h.When.Suffix,
         SetVarDirective v => $"http-request set-var(txn.{v.Name}) {v.Expression}{v.When.Suffix}",
         DisableL7RetryDirective d => "http-request disable-l7-retry" + d.When.Suffix,
+        ChallengeDirective c => $"http-request deny status 401 content-type text/plain string unauthorized hdr WWW-Authenticate {LogFormatLiteral(c.Challenge)}{c.When.Suffix}",
+        SetHeaderFromDirective h => $"http-request set-header {h.Name} %[{h.Expression}]{h.When.Suffix}",
         UseBackendDirective u => $"use_backend {u.Pool}{u.When.Suffix}",
         MapLookupDirective m => MapLookup($"{m.Fetch},{m.Converter}({m.MapFile})"),
         _ => throw new ArgumentException($"No line for {directive.GetType().Name}", nameof(directive)),

@@ -36,6 +36,15 @@ public static class Rule
         [CallerArgumentExpression(nameof(name))] string written = "", [CallerFilePath] string file = "", [CallerLineNumber] int line = 0) =>
         new RateLimitRule(name, requests, per, exempt) { When = when, Scope = scope, WrittenAt = WrittenAt.Of(nameof(RateLimit), written, file, line) };
 
+    /// <summary>
+    /// Requires a valid JWT from <paramref name="issuer"/> in <c>Authorization: Bearer</c> on requests
+    /// that match <paramref name="when"/> (all when null); others are answered 401 with
+    /// <c>WWW-Authenticate: Bearer</c> saying why (<see cref="RequireJwtRule"/>).
+    /// </summary>
+    public static RequestRule RequireJwt(string name, JwtIssuer issuer, Match? when = null,
+        [CallerArgumentExpression(nameof(name))] string written = "", [CallerFilePath] string file = "", [CallerLineNumber] int line = 0) =>
+        new RequireJwtRule(name, issuer) { When = when, WrittenAt = WrittenAt.Of(nameof(RequireJwt), written, file, line) };
+
     /// <summary>Redirects plain-HTTP requests to HTTPS.</summary>
     public static RequestRule RedirectToHttps(int status = 301, Match? when = null,
         [CallerFilePath] string file = "", [CallerLineNumber] int line = 0) =>

@@ -8,8 +8,28 @@ public class ValidationTests
         DefaultPool = "web",
     };
 
+    private static readonly string RsaKey = System.Security.Cryptography.RSA.Create(2048).ExportSubjectPublicKeyInfoPem();
+    private static readonly string P384Key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP384).ExportSubjectPublicKeyInfoPem();
+
+    private static HaproxySpec WithJwt(Func<JwtIssuer, JwtIssuer> change) => Valid with
+    {
+        RequestRules = [Rule.RequireJwt("partners", change(new JwtIssuer { Issuer = "https://login.example.com/", Audiences = ["orders-api"], PublicKeyPem = RsaKey }))],
+    };
+
     public static TheoryData<string, HaproxySpec, string, string> BadSpecs => new()
     {
+        { "jwt alg none", WithJwt(j => j with { Algorithms = ["none"] }), "RequestRules[0] (RequireJwtRule).Issuer.Algorithms[0]", "'none' accepts unsigned tokens and is never allowed" },
+        { "jwt hmac", WithJwt(j => j with { Algorithms = ["HS256"] }), "RequestRules[0] (RequireJwtRule).Issuer.Algorithms[0]", "'HS256' is HMAC: anyone who knows the public key could sign with it as the secret" },
+        { "jwt ps", WithJwt(j => j with { Algorithms = ["PS256"] }), "RequestRules[0] (RequireJwtRule).Issuer.Algorithms[0]", "'PS256' is not verified by HAProxy 2.6" },
+        { "jwt alg for another key", WithJwt(j => j with { PublicKeyPem = P384Key, Algorithms = ["ES256"] }), "RequestRules[0] (RequireJwtRule).Issuer.Algorithms[0]", "'ES256' needs an EC key on P-256, but the key is EC on P-384" },
+        { "jwt rsa alg on an ec key", WithJwt(j => j with { PublicKeyPem = P384Key }), "RequestRules[0] (RequireJwtRule).Issuer.Algorithms[0]", "'RS256' needs an RSA key, but the key is EC on P-384" },
+        { "jwt private key", WithJwt(j => j with { PublicKeyPem = "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n" }), "RequestRules[0] (RequireJwtRule).Issuer.PublicKeyPem", "holds a private key; ship the issuer's public key only" },
+        { "jwt key that does not parse", WithJwt(j => j with { PublicKeyPem = "-----BEGIN PUBLIC KEY-----\nbm90IGEga2V5\n-----END PUBLIC KEY-----\n" }), "RequestRules[0] (RequireJwtRule).Issuer.PublicKeyPem", "does not parse as an RSA or EC public key" },
+        { "jwt claim that could inject", WithJwt(j => j with { ForwardClaims = [new JwtClaimHeader("sub') -m found } || { always_true", "X-User")] }), "RequestRules[0] (RequireJwtRule).Issuer.ForwardClaims[0].Claim", "is not a claim name" },
+        { "jwt header name", WithJwt(j => j with { ForwardClaims = [new JwtClaimHeader("sub", "X User\r\nX-Admin: 1")] }), "RequestRules[0] (RequireJwtRule).Issuer.ForwardClaims[0].Header", "is not a header name" },
+        { "jwt issuer with a line break", WithJwt(j => j with { Issuer = "https://a/\nhttp-request allow" }), "RequestRules[0] (RequireJwtRule).Issuer.Issuer", "" },
+        { "jwt no audience", WithJwt(j => j with { Audiences = [] }), "RequestRules[0] (RequireJwtRule).Issuer.Audiences", "is empty; give the audience" },
+        { "jwt skew", WithJwt(j => j with { ClockSkew = TimeSpan.FromHours(1) }), "RequestRules[0] (RequireJwtRule).Issuer.ClockSkew", "is not a whole number of seconds from 0 to 10 minutes" },
         { "pool name", Valid with { Pools = [.. Valid.Pools, new Pool { Name = "bad name", Servers = [new Server("10.0.0.1", 80)] }] }, "Pools[2].Name", "'bad name' is not a pool name" },
         { "reserved pool name", Valid with { Pools = [.. Valid.Pools, new Pool { Name = "fe_http", Servers = [new Server("10.0.0.1", 80)] }] }, "Pools[2].Name", "reserved" },
         { "duplicate pool", Valid with { Pools = [.. Valid.Pools, Valid.Pools[0]] }, "Pools[2].Name", "'web' is used by an earlier pool too" },
