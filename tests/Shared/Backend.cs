@@ -132,21 +132,41 @@ internal static class FreePort
 {
     public static int Next() => Distinct(1)[0];
 
+    /// <summary>Every port this process has handed out: HAProxy binds with SO_REUSEPORT, so two test
+    /// HAProxies given one port would both bind it and answer each other's requests.</summary>
+    private static readonly HashSet<int> Given = [];
+
     /// <summary>
-    /// <paramref name="count"/> ports, all different: each is held open until all are chosen, since
-    /// the kernel may hand out a port it just handed out once that socket is closed.
+    /// <paramref name="count"/> ports, all different and never handed out before in this process:
+    /// each is held open until all are chosen, since the kernel may hand out a port it just handed
+    /// out once that socket is closed.
     /// </summary>
     public static int[] Distinct(int count)
     {
-        var sockets = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToList();
-        try
+        lock (Given)
         {
-            sockets.ForEach(s => s.Start());
-            return [.. sockets.Select(s => ((IPEndPoint)s.LocalEndpoint).Port)];
-        }
-        finally
-        {
-            sockets.ForEach(s => s.Dispose());
+            var sockets = new List<TcpListener>();
+            try
+            {
+                var ports = new List<int>();
+                while (ports.Count < count)
+                {
+                    var socket = new TcpListener(IPAddress.Loopback, 0);
+                    sockets.Add(socket);
+                    socket.Start();
+                    var port = ((IPEndPoint)socket.LocalEndpoint).Port;
+                    if (Given.Add(port))
+                    {
+                        ports.Add(port);
+                    }
+                }
+
+                return [.. ports];
+            }
+            finally
+            {
+                sockets.ForEach(s => s.Dispose());
+            }
         }
     }
 }
