@@ -48,14 +48,51 @@ public static class LocalBench
             ("without-observe", s => s with { Pools = s.Pools.Select(p => p with { ErrorLimit = null }).ToValueList() }),
             .. spec.Defaults.AccessLogFields.Select(field => ($"log-without-{field.ToString().ToLowerInvariant()}",
                 Defaults(d => d with { AccessLogFields = d.AccessLogFields.Where(f => f != field).ToValueList() }))),
+
+            // What verifying a JWT costs: every request is given a valid RS256 token by a header rule
+            // (the load carries none), and then checked by Rule.RequireJwt or not; the difference is
+            // the verification's price (JwtPrice).
+            (JwtTokenOnly, s => s with { RequestRules = [BenchJwt.Token, .. s.RequestRules] }),
+            (WithJwt, s => s with { RequestRules = [BenchJwt.Token, BenchJwt.Require, .. s.RequestRules] }),
         ];
+    }
+
+    /// <summary>The config whose requests carry a bench token that nothing checks.</summary>
+    public const string JwtTokenOnly = "jwt-token-only";
+
+    /// <summary>The config whose requests carry a bench token that Rule.RequireJwt verifies.</summary>
+    public const string WithJwt = "with-jwt";
+
+    /// <summary>An RS256 issuer made for this run, a token of it valid for a day, and the rules that set and require it.</summary>
+    private static class BenchJwt
+    {
+        private static readonly System.Security.Cryptography.RSA Key = System.Security.Cryptography.RSA.Create(2048);
+
+        public static RequestRule Token { get; } = Rule.SetHeader("Authorization", "Bearer " + Sign());
+
+        public static RequestRule Require { get; } = Rule.RequireJwt("bench", new JwtIssuer
+        {
+            Issuer = "https://bench.example.com/",
+            Audiences = ["bench"],
+            PublicKeyPem = Key.ExportSubjectPublicKeyInfoPem(),
+            ForwardClaims = [new JwtClaimHeader("sub", "X-Jwt-Subject")],
+        });
+
+        private static string Sign()
+        {
+            static string Part(object value) => System.Buffers.Text.Base64Url.EncodeToString(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(value));
+            var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+            var input = Part(new { alg = "RS256", typ = "JWT" }) + "." + Part(new { iss = "https://bench.example.com/", aud = "bench", sub = "bench", exp = now + 86_400, nbf = now - 60 });
+            var signature = Key.SignData(System.Text.Encoding.ASCII.GetBytes(input), System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
+            return input + "." + System.Buffers.Text.Base64Url.EncodeToString(signature);
+        }
     }
 
     /// <summary>
     /// Writes every config of the bench under <paramref name="folder"/> (one folder each, the
     /// backends' configs in <c>backends/</c>) for <paramref name="environment"/>, ports from
     /// <paramref name="firstPort"/> ten apart, backends from <paramref name="firstBackendPort"/>,
-    /// logging to <paramref name="logTarget"/>; returns them, timed ones first.
+    /// logging to <paramref name="logTarget"/>; returns them (timed: the three, and <see cref="WithJwt"/>).
     /// </summary>
     public static IReadOnlyList<BenchConfig> Write(HaproxySpec environment, string folder, int firstPort, int firstBackendPort, string logTarget)
     {
@@ -92,7 +129,8 @@ public static class LocalBench
         var port = firstPort + 30;
         foreach (var (name, without) in Elements(environment))
         {
-            var variant = Render(name, without(Node(name, Hosts, port)), Hosts, timed: false);
+            // The JWT's price is timed too: crypto runs at another rate of instructions than the rest.
+            var variant = Render(name, without(Node(name, Hosts, port)), Hosts, timed: name == WithJwt);
             if (name == "same-config" || Differs(variant, full))
             {
                 configs.Add(variant);

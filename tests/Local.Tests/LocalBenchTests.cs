@@ -18,8 +18,8 @@ public sealed class LocalBenchTests : IDisposable
         // WHEN dev's bench is rendered
         var configs = LocalBench.Write(Environments.Select("dev")[0].Haproxy, _folder, firstPort: 28100, firstBackendPort: 29500, logTarget: "tcp@127.0.0.1:28099");
 
-        // THEN the timed configs come first, each config has ports of its own, and HAProxy 2.6 and 3.0 accept every one
-        Assert.Equal(["minimal", "generated-10-hosts", "generated-10000-hosts"], configs.Where(c => c.Timed).Select(c => c.Name));
+        // THEN the three timed configs come first (the JWT variant is timed too), each config has ports of its own, and HAProxy 2.6 and 3.0 accept every one
+        Assert.Equal(["minimal", "generated-10-hosts", "generated-10000-hosts", "with-jwt"], configs.Where(c => c.Timed).Select(c => c.Name));
         Assert.Equal(configs.Count, configs.Select(c => c.Port).Distinct().Count());
         Assert.Empty(HaproxyCheck.Failures([.. configs.Select(c => c.Config)]));
         // AND each element's config lacks what the full one has
