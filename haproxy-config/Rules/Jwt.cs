@@ -64,6 +64,9 @@ public sealed partial record RequireJwtRule(string Name, JwtIssuer Issuer) : Req
         ["ES512"] = "P-521",
     };
 
+    /// <summary>Headers a forwarded claim may not take: the token's own, the routing's, and those the cluster sets.</summary>
+    private static readonly HashSet<string> Reserved = new(["Authorization", "Host", "X-Forwarded-For", "X-Forwarded-Proto", "X-Request-ID", "Content-Length", "Transfer-Encoding", "Connection"], StringComparer.OrdinalIgnoreCase);
+
     internal override bool EndsRequest => false;
 
     internal override void Check(Problems at, SpecContext spec)
@@ -108,6 +111,8 @@ public sealed partial record RequireJwtRule(string Name, JwtIssuer Issuer) : Req
             forward["Claim"].Require(claim.Claim is not null && ClaimName().IsMatch(claim.Claim),
                 $"{Syntax.Show(claim.Claim)} is not a claim name; use a letter or '_', then up to 63 letters, digits or '_'");
             forward["Header"].Add(Syntax.HeaderName(claim.Header));
+            forward["Header"].Require(claim.Header is null || !Reserved.Contains(claim.Header),
+                $"'{claim.Header}' is a header the node reads or the cluster sets, and every client's copy of a forwarded claim's header is removed; use a header of its own, such as X-Jwt-Subject");
             forward["Header"].Require(claim.Header is null || headers.Add(claim.Header), $"'{claim.Header}' carries an earlier claim too; give each claim its own header");
         }
     }

@@ -28,6 +28,7 @@ public class ValidationTests
         { "jwt claim that could inject", WithJwt(j => j with { ForwardClaims = [new JwtClaimHeader("sub') -m found } || { always_true", "X-User")] }), "RequestRules[0] (RequireJwtRule).Issuer.ForwardClaims[0].Claim", "is not a claim name" },
         { "jwt header name", WithJwt(j => j with { ForwardClaims = [new JwtClaimHeader("sub", "X User\r\nX-Admin: 1")] }), "RequestRules[0] (RequireJwtRule).Issuer.ForwardClaims[0].Header", "is not a header name" },
         { "jwt issuer with a line break", WithJwt(j => j with { Issuer = "https://a/\nhttp-request allow" }), "RequestRules[0] (RequireJwtRule).Issuer.Issuer", "" },
+        { "jwt claim in the token's own header", WithJwt(j => j with { ForwardClaims = [new JwtClaimHeader("sub", "authorization")] }), "RequestRules[0] (RequireJwtRule).Issuer.ForwardClaims[0].Header", "'authorization' is a header the node reads or the cluster sets" },
         { "jwt no audience", WithJwt(j => j with { Audiences = [] }), "RequestRules[0] (RequireJwtRule).Issuer.Audiences", "is empty; give the audience" },
         { "jwt skew", WithJwt(j => j with { ClockSkew = TimeSpan.FromHours(1) }), "RequestRules[0] (RequireJwtRule).Issuer.ClockSkew", "is not a whole number of seconds from 0 to 10 minutes" },
         { "pool name", Valid with { Pools = [.. Valid.Pools, new Pool { Name = "bad name", Servers = [new Server("10.0.0.1", 80)] }] }, "Pools[2].Name", "'bad name' is not a pool name" },
