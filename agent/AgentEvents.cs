@@ -7,7 +7,7 @@ namespace HaproxyCluster.Agent;
 /// Everything the agent reports, one event each: a stable name and id, typed fields, and a message
 /// for people. Written one JSON object a line (<see cref="EventLineFormatter"/>), so the local
 /// harness, tests and CloudWatch Logs Insights read the name and fields, never the message. Ids: 1
-/// start-up, 1xx discovery, 2xx rules rollout, 3xx applying a bundle.
+/// start-up, 1xx discovery, 2xx rules rollout, 3xx applying a bundle, 4xx a new node's bake.
 /// </summary>
 internal static partial class AgentEvents
 {
@@ -106,6 +106,21 @@ internal static partial class AgentEvents
 
     [LoggerMessage(306, LogLevel.Information, "reload: worker {Worker} took over from {Previous}", EventName = NodeEvents.Reloaded)]
     public static partial void Reloaded(this ILogger log, int worker, int previous);
+
+    [LoggerMessage(400, LogLevel.Information, "bake: serving real traffic for {Seconds} s before signalling; it passes at {MaxOwnFailurePercent} % own failures or fewer (judged on {MinimumRequests} requests or more); worker {Worker}", EventName = NodeEvents.BakeStarted)]
+    public static partial void BakeStarted(this ILogger log, int seconds, int minimumRequests, double maxOwnFailurePercent, int worker);
+
+    [LoggerMessage(401, LogLevel.Information, "bake: {Elapsed} of {Seconds} s: {Requests} requests, {OwnFailures} own failures ({Kinds})", EventName = NodeEvents.BakeProgress)]
+    public static partial void BakeProgress(this ILogger log, int elapsed, int seconds, int requests, int ownFailures, string kinds);
+
+    [LoggerMessage(402, LogLevel.Information, "bake: passed: {Requests} requests (under the minimum, judged on those: {BelowMinimum}), {OwnFailures} own failures ({OwnFailurePercent} %, at most {MaxOwnFailurePercent} % allowed)", EventName = NodeEvents.BakePassed)]
+    public static partial void BakePassed(this ILogger log, int requests, bool belowMinimum, int ownFailures, double ownFailurePercent, double maxOwnFailurePercent);
+
+    [LoggerMessage(403, LogLevel.Error, "bake: FAILED on {Requests} requests, {OwnFailures} own failures ({OwnFailurePercent} %, at most {MaxOwnFailurePercent} % allowed; {Kinds}): {Reason}", EventName = NodeEvents.BakeFailed)]
+    public static partial void BakeFailed(this ILogger log, int requests, int ownFailures, double ownFailurePercent, double maxOwnFailurePercent, string kinds, string reason);
+
+    [LoggerMessage(404, LogLevel.Information, "bake: none configured; the node signals once it is healthy", EventName = NodeEvents.BakeSkipped)]
+    public static partial void BakeSkipped(this ILogger log);
 
     /// <summary>An exception's message, which may quote a reply, on one line.</summary>
     public static string Detail(Exception e) => e.Message.ReplaceLineEndings(" ");

@@ -32,6 +32,10 @@ internal sealed class AgentMetrics(IPEndPoint cloudWatchAgent, string metricsNam
     public Task PublishThrottledAsync(CancellationToken cancellation) =>
         SendAsync(Emf(null, [(NodeAgentMetrics.ThrottledEc2Calls, 1)]), cancellation);
 
+    /// <summary>Reports a bake's requests and own failures so far (no dimension: one node bakes at a time).</summary>
+    public Task PublishBakeAsync(int requests, int ownFailures, CancellationToken cancellation) =>
+        SendAsync(Emf(null, [(NodeAgentMetrics.BakeRequests, requests), (NodeAgentMetrics.BakeOwnFailures, ownFailures)]), cancellation);
+
     /// <summary>The EMF object for one data point of <paramref name="values"/>, under one dimension or none.</summary>
     public string Emf((string Name, string Value)? dimension, IReadOnlyList<(string Name, int Value)> values)
     {

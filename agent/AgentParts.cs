@@ -44,6 +44,9 @@ internal sealed class AgentParts(NodeSettings settings, ILogger log, string? fle
         new(settings.ConfigDirectory, new RuntimeApi(settings.RuntimeSocket), Run(settings.ReloadCommand),
             new HealthProbe(new IPEndPoint(IPAddress.Loopback, settings.HealthPort), settings.HealthPath).HealthyAsync, log);
 
+    /// <summary>The node's bake, as its settings say.</summary>
+    public NodeBakeRun Bake() => new(settings, new RuntimeApi(settings.RuntimeSocket), Metrics, log, TimeProvider.System);
+
     /// <summary>The rollout of the rules versions AppConfig deploys, or null when the settings name no rules URL.</summary>
     public RuleRollout? Rollout(HttpClient http) =>
         settings.RulesUrl is { } url ? new RuleRollout(http, new Uri(url), Applier(), log, Metrics) : null;

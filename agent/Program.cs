@@ -67,9 +67,31 @@ install.SetAction(async (parsed, cancellation) =>
     return 0;
 });
 
+var reasonFile = new Option<FileInfo?>("--reason-file") { Description = "Where to write the verdict's reason, one line, for the bootstrap's signal to CloudFormation." };
+var bake = new Command("bake", "A new node's bake, after its first install and once its agent runs: it serves real traffic for the settings' bake time and is judged on its own failures, its worker and its agent (the events Bake*). Exit 0 when it passed or there is no bake, 1 when it failed.")
+{
+    settingsFile, reasonFile,
+};
+bake.SetAction(async (parsed, cancellation) =>
+{
+    if (Settings(parsed) is not { } settings)
+    {
+        return 2;
+    }
+
+    using var parts = new AgentParts(settings, log);
+    var verdict = await parts.Bake().RunAsync(cancellation);
+    if (parsed.GetValue(reasonFile) is { } file)
+    {
+        await File.WriteAllTextAsync(file.FullName, verdict.Reason + "\n", cancellation);
+    }
+
+    return verdict.Passed ? 0 : 1;
+});
+
 var root = new RootCommand("HaproxyCluster node agent: AppConfig rule rollout, EC2 discovery and fleet-wide rate limits through HAProxy's Runtime API.")
 {
-    install, settingsFile, once, fleetGroup, instanceId,
+    install, bake, settingsFile, once, fleetGroup, instanceId,
 };
 root.SetAction(async (parsed, cancellation) =>
 {

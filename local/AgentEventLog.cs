@@ -5,28 +5,20 @@ using HaproxyCluster.Node;
 namespace HaproxyCluster.Local;
 
 /// <summary>
-/// The node agent's events as the local harness reads them: one JSON object a line, by its
-/// <c>Event</c> name and fields (the agent's <c>AgentEvents</c>), never by its message, so a
-/// reworded message breaks no script. Lines that are not events (a crash's text) are skipped.
+/// The node agent's events as the local harness reads them (<see cref="NodeEventLine"/>), and
+/// what they say about a rules version's rollout.
 /// </summary>
 public static class AgentEventLog
 {
-    /// <summary>One event: its name, when it happened, and its fields.</summary>
-    public sealed record AgentEvent(string Name, DateTimeOffset Time, JsonElement Fields)
-    {
-        /// <summary>Field <paramref name="name"/> as text, or null.</summary>
-        public string? Field(string name) => Fields.TryGetProperty(name, out var value) ? value.ToString() : null;
-    }
-
     /// <summary>The events in <paramref name="file"/> from line <paramref name="fromLine"/> (1-based) on.</summary>
-    public static IReadOnlyList<AgentEvent> Read(string file, int fromLine = 1) =>
+    public static IReadOnlyList<NodeEventLine> Read(string file, int fromLine = 1) =>
         File.Exists(file) ? Parse(File.ReadLines(file).Skip(fromLine - 1)) : [];
 
     /// <summary>The events among <paramref name="lines"/>.</summary>
-    public static IReadOnlyList<AgentEvent> Parse(IEnumerable<string> lines) => [.. lines.Select(ParseLine).OfType<AgentEvent>()];
+    public static IReadOnlyList<NodeEventLine> Parse(IEnumerable<string> lines) => NodeEventLine.Parse(lines);
 
     /// <summary>What became of rules version <paramref name="sha256"/> on a node, from its events.</summary>
-    public static NodeRollout RolloutOf(IReadOnlyList<AgentEvent> events, string sha256)
+    public static NodeRollout RolloutOf(IReadOnlyList<NodeEventLine> events, string sha256)
     {
         var mine = events.Where(e => e.Field("Sha256") == sha256).ToList();
         if (!mine.Any(e => e.Name == NodeEvents.RulesVersionReceived))
@@ -59,27 +51,7 @@ public static class AgentEventLog
     }
 
     /// <summary>Whether the agent said it is ready (what it tells systemd with READY=1): its discovery read every pool, or there is none.</summary>
-    public static bool Ready(IReadOnlyList<AgentEvent> events) => events.Any(e => e.Name is NodeEvents.DiscoveryReady or NodeEvents.NoDiscoveredPool);
-
-    private static AgentEvent? ParseLine(string line)
-    {
-        if (!line.StartsWith('{'))
-        {
-            return null;
-        }
-
-        try
-        {
-            var root = JsonDocument.Parse(line).RootElement;
-            return root.TryGetProperty("Event", out var name) && root.TryGetProperty("Time", out var time)
-                ? new AgentEvent(name.GetString()!, DateTimeOffset.Parse(time.GetString()!, CultureInfo.InvariantCulture), root)
-                : null;
-        }
-        catch (JsonException)
-        {
-            return null; // a line cut short by a crash
-        }
-    }
+    public static bool Ready(IReadOnlyList<NodeEventLine> events) => events.Any(e => e.Name is NodeEvents.DiscoveryReady or NodeEvents.NoDiscoveredPool);
 }
 
 /// <summary>What became of a rules version on one node: when it applied or refused it, how, and how long it took to be back on the previous rules.</summary>

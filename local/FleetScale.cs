@@ -157,7 +157,7 @@ public sealed class FleetScale(string agent, string folder, double callsPerSecon
         Process.Start(new ProcessStartInfo("bash", ["-c", "exec \"$0\" \"$@\" >> \"$LOG\" 2>&1", program, .. arguments]) { Environment = { ["LOG"] = log } })!;
 
     /// <summary>When <paramref name="found"/> (given a node's index and events) first found its event in each node's log; throws naming how many never did within <paramref name="within"/>.</summary>
-    private static async Task<IReadOnlyList<DateTimeOffset>> WaitAsync(List<string> logs, Func<int, IReadOnlyList<AgentEventLog.AgentEvent>, DateTimeOffset?> found, string what, TimeSpan within, CancellationToken cancellation)
+    private static async Task<IReadOnlyList<DateTimeOffset>> WaitAsync(List<string> logs, Func<int, IReadOnlyList<NodeEventLine>, DateTimeOffset?> found, string what, TimeSpan within, CancellationToken cancellation)
     {
         var clock = Stopwatch.StartNew();
         var times = new DateTimeOffset?[logs.Count];

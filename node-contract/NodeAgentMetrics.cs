@@ -18,6 +18,12 @@ public static class NodeAgentMetrics
     /// <summary>DescribeInstances calls EC2 throttled (the account's API rate limit, shared with every tool in it).</summary>
     public const string ThrottledEc2Calls = "ThrottledEc2Calls";
 
+    /// <summary>Requests a new node served in its bake so far (BakeProgress; the dashboard's bake graph).</summary>
+    public const string BakeRequests = "BakeRequests";
+
+    /// <summary>Of <see cref="BakeRequests"/>, those that failed through the node's own fault.</summary>
+    public const string BakeOwnFailures = "BakeOwnFailures";
+
     /// <summary>The dimension that names the pool.</summary>
     public const string PoolDimension = "Pool";
 

@@ -102,4 +102,19 @@ public static class NodeEvents
 
     /// <summary>The event <c>PoolsNotRead</c>.</summary>
     public const string PoolsNotRead = nameof(PoolsNotRead);
+
+    /// <summary>The event <c>BakeStarted</c>.</summary>
+    public const string BakeStarted = nameof(BakeStarted);
+
+    /// <summary>The event <c>BakeProgress</c>.</summary>
+    public const string BakeProgress = nameof(BakeProgress);
+
+    /// <summary>The event <c>BakePassed</c>.</summary>
+    public const string BakePassed = nameof(BakePassed);
+
+    /// <summary>The event <c>BakeFailed</c>.</summary>
+    public const string BakeFailed = nameof(BakeFailed);
+
+    /// <summary>The event <c>BakeSkipped</c>.</summary>
+    public const string BakeSkipped = nameof(BakeSkipped);
 }

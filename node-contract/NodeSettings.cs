@@ -79,6 +79,15 @@ public sealed record NodeSettings
     /// <summary>The log group CloudWatch keeps the metrics' EMF objects in; null: the namespace.</summary>
     public string? LogGroup { get; init; }
 
+    /// <summary>The bake the node passes before it signals, after its first install (<c>bake</c>). Default: none.</summary>
+    public NodeBake Bake { get; init; } = NodeBake.None;
+
+    /// <summary>HAProxy's access log as the node writes it (JSON lines with <c>status</c> and <c>termination</c>), which the bake reads; null: no bake.</summary>
+    public string? AccessLog { get; init; }
+
+    /// <summary>The agent's own event log, where the bake finds the agent's reloads and failed applies; null: not read.</summary>
+    public string? AgentLog { get; init; }
+
     /// <summary>The membership manifest's path.</summary>
     [JsonIgnore]
     public string ManifestPath => Path.Combine(ConfigDirectory, MembershipManifest.FileName);
@@ -132,6 +141,14 @@ public sealed record NodeSettings
             Require(command is { Count: > 0 } && command.All(a => a is { Length: > 0 }), property, "is empty; use the program and its arguments, such as [\"systemctl\", \"reload\", \"haproxy\"]");
         }
 
+        foreach (var problem in Bake?.Problems() ?? ["is null; leave it out for no bake"])
+        {
+            problems.Add($"bake.{problem}");
+        }
+
+        Require(AccessLog is null || Absolute(AccessLog), "accessLog", $"{Show(AccessLog)} is not an absolute path; use the file HAProxy's access log is written to, such as /var/log/haproxy/access.log");
+        Require(Bake?.Enabled != true || AccessLog is not null, "accessLog", "is missing, but the bake reads it; name HAProxy's access log");
+        Require(AgentLog is null || Absolute(AgentLog), "agentLog", $"{Show(AgentLog)} is not an absolute path; use the agent's log, such as /var/log/haproxy-cluster-agent.log");
         Require(IPEndPoint.TryParse(MetricsAddress ?? "", out _), "metricsAddress", $"{Show(MetricsAddress)} is not an address and port; use one such as 127.0.0.1:25888");
         return problems;
     }

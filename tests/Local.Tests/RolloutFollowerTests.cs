@@ -8,7 +8,7 @@ public sealed class RolloutFollowerTests
 {
     private static readonly DateTimeOffset Start = new(2026, 12, 6, 9, 0, 0, TimeSpan.Zero);
 
-    private static AgentEventLog.AgentEvent Event(string name, double seconds, params (string Name, string Value)[] fields) =>
+    private static NodeEventLine Event(string name, double seconds, params (string Name, string Value)[] fields) =>
         new(name, Start.AddSeconds(seconds), JsonDocument.Parse(JsonSerializer.Serialize(fields.ToDictionary(f => f.Name, f => f.Value))).RootElement);
 
     [Fact]

@@ -17,6 +17,7 @@ internal sealed class Backend : IDisposable
     private readonly string? _onlyPath;
     private volatile bool _stopped;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _paths = new(StringComparer.Ordinal);
+    private readonly int _status;
     private int _hungUp;
 
     /// <param name="name">Named in every answer, so a test sees which server answered.</param>
@@ -26,9 +27,11 @@ internal sealed class Backend : IDisposable
     /// </param>
     /// <param name="address">The loopback address to listen on (an EC2 instance's stand-in); default 127.0.0.1.</param>
     /// <param name="port">The port; default a free one.</param>
-    public Backend(string name, string? onlyPath = null, IPAddress? address = null, int port = 0)
+    /// <param name="status">The status of every answer (a failing application answers 500); default 200.</param>
+    public Backend(string name, string? onlyPath = null, IPAddress? address = null, int port = 0, int status = 200)
     {
         Name = name;
+        _status = status;
         _onlyPath = onlyPath;
         _listener = new TcpListener(address ?? IPAddress.Loopback, port);
         _listener.Start();
@@ -97,7 +100,7 @@ internal sealed class Backend : IDisposable
         }
 
         var bytes = Encoding.UTF8.GetBytes(body.ToString());
-        var head = $"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nServer: test-backend\r\nContent-Length: {bytes.Length}\r\nConnection: close\r\n\r\n";
+        var head = $"HTTP/1.1 {_status} {(_status == 200 ? "OK" : "Status")}\r\nContent-Type: text/plain\r\nServer: test-backend\r\nContent-Length: {bytes.Length}\r\nConnection: close\r\n\r\n";
         stream.Write(Encoding.ASCII.GetBytes(head));
         stream.Write(bytes);
     }
