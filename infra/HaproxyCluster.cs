@@ -9,6 +9,7 @@ using Amazon.CDK.AWS.Logs;
 using Amazon.CDK.AWS.SNS;
 using Constructs;
 using HaproxyCluster.Config;
+using HaproxyCluster.Node;
 using HaproxyCluster.UserData;
 using InstanceType = Amazon.CDK.AWS.EC2.InstanceType;
 
@@ -185,6 +186,21 @@ public sealed partial class HaproxyCluster : Construct
         foreach (var problem in props.Rollout?.Problems() ?? [])
         {
             problems[nameof(props.Rollout)].Add(problem);
+        }
+
+        problems[nameof(props.Bake)].Require(props.Bake is not null, "is null; use NodeBake.None for no bake");
+        foreach (var problem in props.Bake?.Problems() ?? [])
+        {
+            problems[nameof(props.Bake)].Add(problem);
+        }
+
+        if (props.Bake?.Enabled == true && props.Haproxy is { } baked)
+        {
+            var d = baked.Defaults;
+            problems[nameof(props.Bake)].Require(d.JsonAccessLog && d.AccessLogFields.Contains(AccessLogField.Status) && d.AccessLogFields.Contains(AccessLogField.Termination),
+                "reads the JSON access log's status and termination fields, but Haproxy.Defaults does not log them; set JsonAccessLog and keep Status and Termination in AccessLogFields, or use NodeBake.None");
+            problems[nameof(props.Bake)].Require(baked.Global.LoopbackTcpLogPort is not null,
+                $"reads the access log the node's rsyslog writes, but Haproxy.Global.LogTarget is {Syntax.Show(baked.Global.LogTarget)}; leave LogTarget at its default (tcp@127.0.0.1:{GlobalSettings.NodeSyslogPort}), or use NodeBake.None");
         }
 
         problems[nameof(props.ZonalShift)].Require(props.ZonalShift is not null, "is null; use ZonalShift.Off, Manual or Autoshift()");

@@ -2,6 +2,7 @@ using Amazon.CDK.AWS.EC2;
 using Amazon.CDK.AWS.ElasticLoadBalancingV2;
 using Amazon.CDK.AWS.Logs;
 using HaproxyCluster.Config;
+using HaproxyCluster.Node;
 
 namespace HaproxyCluster.Infra;
 
@@ -49,6 +50,28 @@ public sealed record HaproxyClusterProps
     /// (<see cref="ZoneLossCapacity"/>). Default: none, and no check.
     /// </summary>
     public PeakLoad? Peak { get; init; }
+
+    /// <summary>
+    /// What a node replaced by a launch-template change (a refreshed image, a new bootstrap, agent or
+    /// instance type) must show on real traffic before it signals CloudFormation: it serves the
+    /// NLB's requests for the bake's duration and fails its signal when more than
+    /// <see cref="NodeBake.MaxOwnFailurePercent"/> of them failed through its own fault, its HAProxy
+    /// worker restarted or its agent failed to apply rules. A failed bake stops the rolling update
+    /// and CloudFormation puts the previous launch template back; the nodes not yet replaced are never
+    /// touched. The rolling update waits <see cref="NodePauseTime"/> for each node. Needs the JSON
+    /// access log with its <c>status</c> and <c>termination</c> fields, sent to the node's rsyslog.
+    /// Default: <see cref="NodeBake.None"/>, the node signals once it is healthy.
+    /// </summary>
+    public NodeBake Bake { get; init; } = NodeBake.None;
+
+    /// <summary>How long a node may take to boot, install its rules and fill its pools before its bake starts.</summary>
+    public static readonly TimeSpan NodeBootTime = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// How long CloudFormation waits for each new node's signal: <see cref="NodeBootTime"/> plus
+    /// <see cref="Bake"/>'s duration (a node that signals sooner moves the update on sooner).
+    /// </summary>
+    public TimeSpan NodePauseTime => NodeBootTime + (Bake?.Duration ?? TimeSpan.Zero);
 
     /// <summary>
     /// Average open sessions a node holds that the group scales to hold, beside

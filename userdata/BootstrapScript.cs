@@ -95,6 +95,9 @@ public static partial class BootstrapScript
             MetricsNamespace = settings.Agent.MetricsNamespace,
             LogGroup = settings.LogGroupName,
             Ec2CallsPerSecond = settings.Agent.Ec2CallsPerSecond,
+            Bake = settings.Bake,
+            AccessLog = NodeFiles.AccessLog,
+            AgentLog = NodeFiles.AgentLog,
 
             // The bootstrap puts in the group IMDS names for this instance, as in the Prometheus config.
             FleetGroup = NodeFiles.GroupToken,
@@ -178,6 +181,12 @@ public static partial class BootstrapScript
         }
 
         Syntax.KeepAlive(problems[nameof(s.TcpKeepAlive)], s.TcpKeepAlive);
+        problems[nameof(s.Bake)].Require(s.Bake is not null, "is null; use NodeBake.None for no bake");
+        foreach (var problem in s.Bake?.Problems() ?? [])
+        {
+            problems[nameof(s.Bake)].Add(problem);
+        }
+
 
         // The same rules, and so the same messages, as the spec's listeners and directories.
         problems[nameof(s.ConfigDirectory)].Add(Syntax.AbsoluteFilePath(s.ConfigDirectory));

@@ -1,4 +1,5 @@
 using HaproxyCluster.Config;
+using HaproxyCluster.Node;
 
 namespace HaproxyCluster.UserData;
 
@@ -55,6 +56,9 @@ public sealed record BootstrapSettings
     /// spec's default.
     /// </summary>
     public TcpKeepAlive TcpKeepAlive { get; init; } = new();
+
+    /// <summary>The bake the node passes on real traffic before it signals success (the agent's <c>bake</c>). Default: none.</summary>
+    public NodeBake Bake { get; init; } = NodeBake.None;
 }
 
 /// <summary>

@@ -14,6 +14,7 @@ exec > >(tee -a "$BOOT_LOG") 2>&1
 log() { printf '%s haproxy-bootstrap: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*"; }
 
 signalled=0
+failure_reason=
 work=$(mktemp -d)
 
 on_exit() {
@@ -30,7 +31,7 @@ on_exit() {
     systemctl stop haproxy || true
   fi
   cfn-signal -e 1 --stack "$STACK_NAME" --resource "$SIGNAL_RESOURCE" --region "$REGION" \
-    --reason "bootstrap failed (exit $rc), see $BOOT_LOG" || log "cfn-signal failed too"
+    --reason "${failure_reason:-bootstrap failed (exit $rc), see $BOOT_LOG}" || log "cfn-signal failed too"
 }
 trap on_exit EXIT
 
@@ -106,6 +107,17 @@ start_agent() {
   log "node agent ready"
 }
 
+# The bake: the node serves the NLB's real traffic for the environment's bake time, judged on its own
+# failures, its worker and its agent (the agent's bake events, here in this log); a failed bake
+# signals failure with its reason, so CloudFormation rolls the update back.
+bake() {
+  if ! "$AGENT_BIN" bake --settings "$AGENT_SETTINGS" --reason-file "$work/bake-reason"; then
+    failure_reason=$(head -n 1 "$work/bake-reason" 2> /dev/null || echo "bake failed, see $BOOT_LOG")
+    log "$failure_reason"
+    return 1
+  fi
+}
+
 log "starting on instance $(imds instance-id)"
 install_packages
 write_node_files
@@ -113,6 +125,7 @@ start_services
 install_agent
 install_rules
 start_agent
+bake
 touch "$STATE_DIR/good"
 signalled=1
 cfn-signal -e 0 --stack "$STACK_NAME" --resource "$SIGNAL_RESOURCE" --region "$REGION"

@@ -1,4 +1,5 @@
 using HaproxyCluster.Config;
+using HaproxyCluster.Node;
 
 namespace HaproxyCluster.Infra;
 
@@ -67,6 +68,8 @@ public static class Environments
             MinCapacity = 3,
             // Per vCPU: the capacity line of 'ENV=staging make bench' (2026-11-28, on the 2-core build machine).
             Peak = new PeakLoad(RequestsPerSecond: 10_000, RequestsPerVcpu: 13_000),
+            // A replaced node serves two minutes of real traffic before it signals; staging's traffic is thin.
+            Bake = new NodeBake(TimeSpan.FromMinutes(2)) { MinimumRequests = 100, MaxOwnFailurePercent = 1 },
             TargetSessionsPerNode = 5_000,
             MaxCapacity = 6,
             Haproxy = new HaproxySpec
@@ -106,6 +109,8 @@ public static class Environments
             // With a zone lost, the two nodes left carry 2 × 4 vCPU × 14,000 × 50 % = 56,000 requests/s.
             // Per vCPU: the capacity line of 'ENV=prod make bench' (2026-11-28, on the 2-core build machine).
             Peak = new PeakLoad(RequestsPerSecond: 50_000, RequestsPerVcpu: 14_000),
+            // A replaced node serves five minutes of real traffic (about 80,000 requests at a quiet third of the peak) before it signals.
+            Bake = new NodeBake(TimeSpan.FromMinutes(5)) { MinimumRequests = 1_000, MaxOwnFailurePercent = 0.5 },
             TargetSessionsPerNode = 10_000,
             MaxCapacity = 12,
             CertificateArn = "arn:aws:acm:eu-central-1:123456789012:certificate/00000000-0000-0000-0000-000000000000",

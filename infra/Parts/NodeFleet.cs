@@ -90,6 +90,7 @@ internal sealed class NodeFleet
             SyslogPort = props.Haproxy.Global.LoopbackTcpLogPort ?? GlobalSettings.NodeSyslogPort,
             TcpKeepAlive = props.Haproxy.Defaults.TcpKeepAlive,
             AdminPort = listeners.AdminPort,
+            Bake = props.Bake,
             Agent = new NodeAgentSettings
             {
                 Uri = (string)stack.Resolve(agent.S3ObjectUrl),
@@ -190,13 +191,14 @@ internal sealed class NodeFleet
             MaxCapacity = props.MaxCapacity,
             // The NLB's view decides whether a node is healthy; give a new node time to boot first.
             HealthCheck = AsgHealthCheck.Elb(new ElbHealthCheckOptions { Grace = Duration.Minutes(5) }),
-            Signals = Signals.WaitForMinCapacity(new SignalsOptions { Timeout = Duration.Minutes(15) }),
+            // Each new node signals after its boot and its bake (HaproxyClusterProps.NodePauseTime).
+            Signals = Signals.WaitForMinCapacity(new SignalsOptions { Timeout = Duration.Seconds(props.NodePauseTime.TotalSeconds) }),
             UpdatePolicy = UpdatePolicy.RollingUpdate(new RollingUpdateOptions
             {
                 MaxBatchSize = 1,
                 MinInstancesInService = props.MinCapacity,
                 WaitOnResourceSignals = true,
-                PauseTime = Duration.Minutes(15),
+                PauseTime = Duration.Seconds(props.NodePauseTime.TotalSeconds),
             }),
             Notifications = [new NotificationConfiguration { Topic = notifications }],
             DefaultInstanceWarmup = Duration.Minutes(3),
