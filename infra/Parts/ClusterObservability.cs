@@ -142,7 +142,7 @@ internal sealed class ClusterObservability
                 Right = [loadBalancer.Metrics.ProcessedBytes()],
                 Width = 8,
             }));
-        Dashboard.AddWidgets(new GraphWidget(new GraphWidgetProps
+        var nodeCpu = new GraphWidget(new GraphWidgetProps
         {
             Title = "Node CPU",
             Left = [new Metric(new MetricProps
@@ -152,8 +152,18 @@ internal sealed class ClusterObservability
                 DimensionsMap = new Dictionary<string, string> { ["AutoScalingGroupName"] = nodes.AutoScalingGroupName },
                 Statistic = "Average",
             })],
-            Width = 24,
-        }));
+            Width = _props.Bake.Enabled ? 16 : 24,
+        });
+        // A replaced node's bake (HaproxyClusterProps.Bake): what it served so far, and what failed through its own fault.
+        Dashboard.AddWidgets(_props.Bake.Enabled
+            ? [nodeCpu, new GraphWidget(new GraphWidgetProps
+            {
+                Title = "New node's bake",
+                Left = [AgentMetric(NodeAgentMetrics.BakeRequests, new Dictionary<string, string>(), "Maximum")],
+                Right = [AgentMetric(NodeAgentMetrics.BakeOwnFailures, new Dictionary<string, string>(), "Maximum")],
+                Width = 8,
+            })]
+            : [nodeCpu]);
 
         var region = Stack.Of(_scope).Region;
         _ = new CfnOutput(_scope, "DashboardUrl", new CfnOutputProps

@@ -51,6 +51,32 @@ public class NodeFilesAndSnapshotTests(SynthesizedApp app) : IClassFixture<Synth
         Assert.True(exitCode == 0, output);
     }
 
+    [Theory]
+    [InlineData("dev", 0, 100, 1.0, 10)]
+    [InlineData("staging", 120, 100, 1.0, 12)]
+    [InlineData("prod", 300, 1_000, 0.5, 15)]
+    public void Each_environment_bakes_a_new_node_and_the_rolling_update_waits_for_boot_and_bake(string env, int bakeSeconds, int minimumRequests, double maxPercent, int pauseMinutes)
+    {
+        // GIVEN the agent's settings the user data writes on the node
+        var agentJson = File.ReadAllText(Path.Combine(app.Outdir, "node-files", env, "user-data.sh"))
+            .Split("cat > '/etc/haproxy-cluster/agent.json' <<'NODE_FILE'\n")[1].Split("NODE_FILE\n")[0]
+            .Replace(UserData.NodeFiles.GroupToken, "HaproxyCluster-asg", StringComparison.Ordinal); // the bootstrap puts in the group IMDS names
+        var settings = Node.NodeSettings.FromJson(agentJson, out var error) ?? throw new InvalidOperationException(error);
+
+        // THEN they carry the environment's bake, and the paths of the logs it reads
+        Assert.Equal((TimeSpan.FromSeconds(bakeSeconds), minimumRequests, maxPercent), (settings.Bake.Duration, settings.Bake.MinimumRequests, settings.Bake.MaxOwnFailurePercent));
+        Assert.Equal(("/var/log/haproxy/access.log", "/var/log/haproxy-cluster-agent.log"), (settings.AccessLog, settings.AgentLog));
+        Assert.Empty(settings.Problems());
+        // AND CloudFormation waits for each node's signal through its boot (10 min) and its bake
+        var group = JsonSerializer.SerializeToElement(app.Templates[env].FindResources("AWS::AutoScaling::AutoScalingGroup").Single().Value);
+        Assert.Equal($"PT{pauseMinutes}M", group.GetProperty("UpdatePolicy").GetProperty("AutoScalingRollingUpdate").GetProperty("PauseTime").GetString());
+        Assert.Equal($"PT{pauseMinutes}M", group.GetProperty("CreationPolicy").GetProperty("ResourceSignal").GetProperty("Timeout").GetString());
+        Assert.True(group.GetProperty("UpdatePolicy").GetProperty("AutoScalingRollingUpdate").GetProperty("WaitOnResourceSignals").GetBoolean());
+        // AND the dashboard graphs the bake's requests and own failures where there is a bake
+        var dashboard = JsonSerializer.Serialize(app.Templates[env].FindResources("AWS::CloudWatch::Dashboard").Single().Value);
+        Assert.Equal(bakeSeconds > 0, dashboard.Contains(Node.NodeAgentMetrics.BakeOwnFailures, StringComparison.Ordinal));
+    }
+
     [Fact]
     public void Each_environment_exercises_the_main_rule_kinds()
     {

@@ -1,5 +1,6 @@
 using Amazon.CDK;
 using HaproxyCluster.Config;
+using HaproxyCluster.Node;
 
 namespace HaproxyCluster.Infra.Tests;
 
@@ -40,6 +41,17 @@ public class PropsValidationTests
         {
             "a drain the budget cannot see in time", Valid with { DrainOnScaleIn = ["dev-api"], MaxCapacity = 400, DiscoveryCallsPerSecond = 0.1 },
             "DrainOnScaleIn[0]", "'dev-api' needs a lifecycle hook of 9650 s (30 s drain + 2 × 4800 s passes of 400 nodes at 0.1 calls/s + 20 s), past the 7200 s EC2 Auto Scaling allows; raise DiscoveryCallsPerSecond, lower MaxCapacity or the pool's DrainTimeout"
+        },
+        { "a bake past half an hour", Valid with { Bake = new NodeBake(TimeSpan.FromMinutes(45)) }, "Bake", "Duration: 00:45:00 is out of range; use whole seconds from 0 (no bake) to 30 minutes" },
+        { "a bake's threshold of all requests", Valid with { Bake = new NodeBake(TimeSpan.FromMinutes(2)) { MaxOwnFailurePercent = 100 } }, "Bake", "MaxOwnFailurePercent: 100 is out of range; use 0 (no failure allowed) up to, not including, 100" },
+        { "a bake's negative minimum", Valid with { Bake = new NodeBake(TimeSpan.FromMinutes(2)) { MinimumRequests = -1 } }, "Bake", "MinimumRequests: -1 is out of range; use 0 to 10,000,000" },
+        {
+            "a bake with no status in the access log", Valid with { Bake = new NodeBake(TimeSpan.FromMinutes(2)), Haproxy = Valid.Haproxy with { Defaults = Valid.Haproxy.Defaults with { AccessLogFields = [AccessLogField.Time, AccessLogField.Uri] } } },
+            "Bake", "reads the JSON access log's status and termination fields, but Haproxy.Defaults does not log them; set JsonAccessLog and keep Status and Termination in AccessLogFields, or use NodeBake.None"
+        },
+        {
+            "a bake with the access log sent elsewhere", Valid with { Bake = new NodeBake(TimeSpan.FromMinutes(2)), Haproxy = Valid.Haproxy with { Global = Valid.Haproxy.Global with { LogTarget = "10.0.0.5:514" } } },
+            "Bake", "reads the access log the node's rsyslog writes, but Haproxy.Global.LogTarget is '10.0.0.5:514'; leave LogTarget at its default (tcp@127.0.0.1:5140), or use NodeBake.None"
         },
         { "autoshift without zonal shift", Valid with { ZonalShift = ZonalShift.Autoshift() with { Enabled = false } }, "ZonalShift", "AutoshiftEnabled: autoshift needs zonal shift; set Enabled, or turn autoshift off" },
         { "practice window", Valid with { ZonalShift = ZonalShift.Autoshift("Friday 16:00") }, "ZonalShift", "BlockedWindows: 'Friday 16:00' is not a weekly UTC window; write it as Day:HH:MM-Day:HH:MM, such as Fri:16:00-Mon:08:00" },
