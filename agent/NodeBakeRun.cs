@@ -6,8 +6,8 @@ namespace HaproxyCluster.Agent;
 
 /// <summary>
 /// A new node's bake (<see cref="NodeBake"/>): it watches the node serve for the bake's duration,
-/// reading what HAProxy's access log gains (<see cref="BakeTally"/>), what the agent's log gains (its
-/// reloads and failed applies) and which worker runs, once a second, and judges at the end. Nothing
+/// reading what HAProxy's access log gains (<see cref="BakeTally"/>), the agent's log (its reloads,
+/// and any failed apply since it started) and which worker runs, once a second, and judges at the end. Nothing
 /// it reads ends it: a file that is not there yet gives no line, a Runtime API that does not answer
 /// is asked again, and only the answer at the end must come.
 /// </summary>
@@ -27,8 +27,9 @@ internal sealed class NodeBakeRun(NodeSettings settings, RuntimeApi runtime, Age
 
         var access = new LogFollower(settings.AccessLog!);
         var agentLog = settings.AgentLog is { } file ? new LogFollower(file) : null;
+        // The access log from now on; the agent's log from its start on this node: an apply that
+        // failed between the agent's start and the bake counts as much as one during it.
         access.SkipToEnd();
-        agentLog?.SkipToEnd();
         var tally = new BakeTally();
         var reloadedTo = new HashSet<int>();
         var workers = new List<int>();

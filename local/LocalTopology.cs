@@ -124,7 +124,7 @@ public static class LocalTopology
     /// the environment's health endpoint, the stand-ins for EC2, AppConfig and the CloudWatch agent,
     /// and a reload that signals the master whose pid local.sh keeps in <c>master.pid</c>.
     /// </summary>
-    public static NodeSettings AgentSettings(string env, Listeners listeners, StandIns standIns)
+    public static NodeSettings AgentSettings(string env, Listeners listeners, StandIns standIns, NodeBake bake)
     {
         var rules = new Uri(new RulesSource { Application = RulesDeployment.ApplicationName(env), Environment = env, Profile = RulesDeployment.ProfileName }.Url);
         return new NodeSettings
@@ -139,6 +139,12 @@ public static class LocalTopology
             HealthPort = listeners.HealthPort,
             HealthPath = listeners.HealthPath,
             ReloadCommand = ["/bin/sh", "-c", $"kill -USR2 \"$(cat {NodeRoot}/master.pid)\""],
+            // A new instance's first start (ImageRollout), as local.sh starts HAProxy: logging to haproxy.log, its master's pid kept.
+            StartCommand = ["/bin/sh", "-c", $"haproxy -W -db -f {NodeRoot}/haproxy/{ConfigBundle.ConfigFileName} >> {NodeRoot}/haproxy.log 2>&1 & echo $! > {NodeRoot}/master.pid"],
+            StopCommand = ["/bin/sh", "-c", $"kill \"$(cat {NodeRoot}/master.pid)\""],
+            Bake = bake,
+            AccessLog = $"{NodeRoot}/haproxy.log",
+            AgentLog = $"{NodeRoot}/agent.log",
             MetricsNamespace = NodeAgentMetrics.Namespace(env),
             MetricsAddress = $"{standIns.BridgeAddress}:{standIns.EmfPort.ToString(CultureInfo.InvariantCulture)}",
         };

@@ -30,16 +30,19 @@ var appConfigPort = new Option<int>("--appconfig-port") { Description = "The App
 var emfPortOnBridge = new Option<int>("--emf-port") { Description = "Where on the bridge the agents send their EMF data points.", Required = true };
 var agentInterval = new Option<int>("--agent-interval-seconds") { Description = "Seconds between two discovery passes of each node's agent.", DefaultValueFactory = _ => 5 };
 var rulesPoll = new Option<int>("--rules-poll-seconds") { Description = "Seconds between two reads of the rules by each node's agent.", DefaultValueFactory = _ => 1 };
+var bakeSeconds = new Option<int?>("--bake-seconds") { Description = "A new node's bake, in seconds, with the environment's thresholds (or the defaults). Default: the environment's bake." };
 var frontCheckMs = new Option<int?>("--front-check-ms") { Description = "The front's health check interval in milliseconds. Default: the target group's." };
 var nodesCommand = new Command("nodes", "Each node's bundle (OUT/node<i>/haproxy/, as a node of the local cluster sees it under /mnt) and agent settings (OUT/node<i>/agent.json), the rules version of it (OUT/rules.json), the front's config (OUT/front.cfg), the local backends' configs (OUT/backends/) and list (OUT/backends.tsv), every instance EC2-discovered pools can have (OUT/instances.tsv), and OUT/topology.env, which local.sh reads.")
 {
-    env, output, nodes, backendAddress, firstPort, httpPort, healthPort, healthPath, keepAlive, ec2Port, appConfigPort, emfPortOnBridge, agentInterval, rulesPoll, frontCheckMs,
+    env, output, nodes, backendAddress, firstPort, httpPort, healthPort, healthPath, keepAlive, ec2Port, appConfigPort, emfPortOnBridge, agentInterval, rulesPoll, frontCheckMs, bakeSeconds,
 };
 nodesCommand.SetAction(parsed =>
 {
     var spec = LocalSpec(parsed);
     var standIns = new LocalTopology.StandIns(parsed.GetValue(backendAddress)!, parsed.GetValue(ec2Port), parsed.GetValue(appConfigPort), parsed.GetValue(emfPortOnBridge), parsed.GetValue(agentInterval), parsed.GetValue(rulesPoll));
-    var agentSettings = LocalTopology.AgentSettings(parsed.GetValue(env)!, spec.Listeners, standIns).ToJson();
+    var bake = Environments.Select(parsed.GetValue(env))[0].Cluster.Bake;
+    var agentSettings = LocalTopology.AgentSettings(parsed.GetValue(env)!, spec.Listeners, standIns,
+        parsed.GetValue(bakeSeconds) is { } seconds ? bake with { Duration = TimeSpan.FromSeconds(seconds) } : bake).ToJson();
     var folder = parsed.GetValue(output)!.FullName;
     var backends = LocalTopology.Backends(spec, parsed.GetValue(backendAddress)!, parsed.GetValue(firstPort));
     var bundle = LocalTopology.NodeBundle(spec, backends);
@@ -389,7 +392,42 @@ fleetScaleCommand.SetAction(async (parsed, cancellation) =>
     return rows.All(r => !r.Paced || r.WithinBudget) ? 0 : 1;
 });
 
-return await new RootCommand("Renders the local stand-in of an environment's cluster, and runs its EC2 and AppConfig stand-ins.") { nodesCommand, rulesCommand, benchCommand, benchReportCommand, ec2Command, appConfigCommand, rolloutCommand, countCommand, waitReadyCommand, waitSlotsCommand, listCommand, workersCommand, diffSummaryCommand, frontCommand, shiftCommand, sessionsCommand, throttleCommand, leftoversCommand, wrkCommand, rsyslogConfigCommand, fleetScaleCommand }.Parse(args).InvokeAsync();
+var imageFaulty = new Option<bool>("--faulty") { Description = "An image whose HAProxy answers 503 itself to one default-pool request in five, its checks and health passing (for chaos only)." };
+var imageCommand = new Command("image", "Writes a node image into OUT (NodeImage): the environment's net sysctls (with --keepalive-seconds, that keepalive), and with --faulty a faulty HAProxy first on PATH.")
+{
+    env, output, keepAlive, imageFaulty,
+};
+imageCommand.SetAction(parsed =>
+{
+    var keep = LocalSpec(parsed).Defaults.TcpKeepAlive;
+    var folder = parsed.GetValue(output)!.FullName;
+    if (parsed.GetValue(imageFaulty))
+    {
+        var haproxy = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Select(dir => Path.Combine(dir, "haproxy")).First(File.Exists);
+        NodeImage.WriteFaulty(folder, keep, haproxy);
+    }
+    else
+    {
+        NodeImage.Write(folder, keep);
+    }
+});
+
+var imageFolder = new Option<DirectoryInfo>("--image") { Description = "The image to roll out (local image).", Required = true };
+var netnsPrefix = new Option<string>("--netns-prefix") { Description = "Node n's network namespace is this and n.", DefaultValueFactory = _ => "hc-node" };
+var imageSummary = new Option<FileInfo>("--summary") { Description = "Where to write the summary, as shell assignments.", Required = true };
+var imageRolloutCommand = new Command("image-rollout", "Rolls IMAGE over the local cluster's NODES one at a time through a node's boot path (install-rules, the agent, its bake), stopping at the first failed bake and putting that node back on its image (ImageRollout); a line a node, the summary in SUMMARY. Exit 1 when a bake failed.")
+{
+    localDir, agentBinary, nodes, netnsPrefix, imageFolder, imageSummary,
+};
+imageRolloutCommand.SetAction(async (parsed, cancellation) =>
+{
+    var rollout = new ImageRollout(parsed.GetValue(localDir)!.FullName, parsed.GetValue(netnsPrefix)!, parsed.GetValue(agentBinary)!.FullName, Console.Out);
+    var summary = await rollout.RunAsync(parsed.GetValue(imageFolder)!.FullName, parsed.GetValue(nodes), cancellation);
+    await File.WriteAllTextAsync(parsed.GetValue(imageSummary)!.FullName, summary.ToEnv(), cancellation);
+    return summary.RolledBack is null ? 0 : 1;
+});
+
+return await new RootCommand("Renders the local stand-in of an environment's cluster, and runs its EC2 and AppConfig stand-ins.") { nodesCommand, rulesCommand, benchCommand, benchReportCommand, ec2Command, appConfigCommand, rolloutCommand, countCommand, waitReadyCommand, waitSlotsCommand, listCommand, workersCommand, diffSummaryCommand, frontCommand, shiftCommand, sessionsCommand, throttleCommand, leftoversCommand, wrkCommand, rsyslogConfigCommand, fleetScaleCommand, imageCommand, imageRolloutCommand }.Parse(args).InvokeAsync();
 
 // The environment's spec, with the listeners and keepalive the command line overrides.
 HaproxySpec LocalSpec(ParseResult parsed)

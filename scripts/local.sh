@@ -171,7 +171,7 @@ up() { # up <env> [renderer options]
   echo "local: rendering $env's bundle for $NODES nodes"
   local_cluster nodes --env "$env" --out "$LOCAL_DIR" --nodes "$NODES" --backend-address "$BRIDGE_ADDRESS" --first-port "$FIRST_BACKEND_PORT" \
     --ec2-port "$EC2_PORT" --appconfig-port "$APPCONFIG_PORT" --emf-port "$EMF_PORT" --agent-interval-seconds "$AGENT_INTERVAL" --rules-poll-seconds "$RULES_POLL" \
-    ${FRONT_CHECK_MS:+--front-check-ms "$FRONT_CHECK_MS"} "$@" > /dev/null
+    ${FRONT_CHECK_MS:+--front-check-ms "$FRONT_CHECK_MS"} ${BAKE_SECONDS:+--bake-seconds "$BAKE_SECONDS"} "$@" > /dev/null
   echo "$env" > "$LOCAL_DIR/env"
   : > "$LOCAL_DIR/render-options"
   if [ $# -gt 0 ]; then printf '%s\n' "$@" > "$LOCAL_DIR/render-options"; fi

@@ -60,7 +60,7 @@ public static class NodeFiles
     }
 
     /// <summary>The kernel's limits for many connections, and TCP keepalive probes well inside the NLB's 350 s idle timeout.</summary>
-    private static string Sysctl(TcpKeepAlive keepAlive) => Lines($"""
+    public static string Sysctl(TcpKeepAlive keepAlive) => Lines($"""
         net.core.somaxconn = 65535
         net.ipv4.tcp_max_syn_backlog = 65535
         net.ipv4.ip_local_port_range = 1024 65023

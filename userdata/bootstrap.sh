@@ -111,11 +111,9 @@ start_agent() {
 # failures, its worker and its agent (the agent's bake events, here in this log); a failed bake
 # signals failure with its reason, so CloudFormation rolls the update back.
 bake() {
-  if ! "$AGENT_BIN" bake --settings "$AGENT_SETTINGS" --reason-file "$work/bake-reason"; then
-    failure_reason=$(head -n 1 "$work/bake-reason" 2> /dev/null || echo "bake failed, see $BOOT_LOG")
-    log "$failure_reason"
-    return 1
-  fi
+  "$AGENT_BIN" bake --settings "$AGENT_SETTINGS" --reason-file "$work/bake-reason" && return
+  failure_reason=$(head -n 1 "$work/bake-reason" 2> /dev/null || echo "bake failed, see $BOOT_LOG")
+  log "$failure_reason" && return 1
 }
 
 log "starting on instance $(imds instance-id)"

@@ -151,6 +151,16 @@ public sealed class NodeBakeRunTests : IDisposable
     }
 
     [Fact]
+    public async Task A_failed_apply_after_the_agent_started_and_before_the_bake_fails_it()
+    {
+        File.WriteAllText(AgentLog, "{\"Time\":\"2026-12-06T17:00:00.000Z\",\"Event\":\"DiscoveryReady\"}\n{\"Time\":\"2026-12-06T17:00:01.000Z\",\"Event\":\"RulesFailed\",\"Message\":\"rules: bundle cd FAILED\"}\n");
+
+        var verdict = await Bake(seconds: 1).RunAsync(CancellationToken.None);
+
+        Assert.Equal(new NodeBakeRun.Verdict(false, "bake failed: the agent reported RulesFailed (rules: bundle cd FAILED)"), verdict);
+    }
+
+    [Fact]
     public async Task No_bake_passes_at_once()
     {
         var verdict = await new NodeBakeRun(
