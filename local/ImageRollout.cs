@@ -25,10 +25,34 @@ public sealed class ImageRollout(string localDir, string netnsPrefix, string age
     /// </summary>
     public sealed record Summary(IReadOnlyList<string> Verdicts, int? RolledBack, long FailureBudget, IReadOnlyList<string> Images, IReadOnlyList<string> KeepAlive)
     {
-        /// <summary>The summary as shell assignments (IMAGE_VERDICTS, IMAGE_ROLLED_BACK, IMAGE_BUDGET, IMAGE_ON, IMAGE_KEEPALIVE).</summary>
-        public string ToEnv() => string.Create(CultureInfo.InvariantCulture,
-            $"IMAGE_VERDICTS='{string.Join(' ', Verdicts)}'\nIMAGE_ROLLED_BACK='{RolledBack}'\nIMAGE_BUDGET={FailureBudget}\nIMAGE_ON='{string.Join(' ', Images)}'\nIMAGE_KEEPALIVE='{string.Join(' ', KeepAlive)}'\n");
+        /// <summary>The summary on one line, for chaos: the failure budget, then what happened.</summary>
+        public string ToLine() => string.Create(CultureInfo.InvariantCulture,
+            $"{FailureBudget} bakes: {string.Join(' ', Verdicts)}; nodes on {string.Join(' ', Images)}; keepalive {string.Join(' ', KeepAlive)} s\n");
     }
+
+    /// <summary>What a rollout should end in: every node on the image, or its first node back on its previous image and the others untouched.</summary>
+    public enum Outcome
+    {
+        /// <summary>Every bake passed and every node runs the image, its sysctls in force.</summary>
+        EveryNode,
+
+        /// <summary>The first node's bake failed, it runs its previous image again, and no other node was replaced.</summary>
+        RolledBack,
+    }
+
+    /// <summary>Whether <paramref name="summary"/> of rolling <paramref name="image"/> over <paramref name="nodes"/> nodes, each before on <paramref name="before"/>, is <paramref name="expected"/>; null when it is, else what differs.</summary>
+    public static string? Differs(Summary summary, Outcome expected, string image, int nodes, IReadOnlyList<string> before)
+    {
+        var name = Path.GetFileName(image);
+        var keepAlive = File.ReadLines(Path.Combine(image, "sysctl.conf")).Single(line => line.StartsWith("net.ipv4.tcp_keepalive_time", StringComparison.Ordinal)).Split('=')[1].Trim();
+        var ok = expected == Outcome.EveryNode
+            ? summary.RolledBack is null && summary.Images.All(i => i == name) && summary.KeepAlive.All(k => k == keepAlive) && summary.Verdicts.Count == nodes
+            : summary.RolledBack == 1 && summary.Verdicts.SequenceEqual(["node1:failed"]) && summary.Images.SequenceEqual(before);
+        return ok ? null : Invariant($"expected {expected}, but bakes {string.Join(' ', summary.Verdicts)}, images {string.Join(' ', summary.Images)} (before: {string.Join(' ', before)}), keepalive {string.Join(' ', summary.KeepAlive)} s");
+    }
+
+    /// <summary>Each node's image now, by folder name ("-": as local.sh started it).</summary>
+    public IReadOnlyList<string> Images(int nodes) => [.. Enumerable.Range(1, nodes).Select(n => ImageOf(n) is { } folder ? Path.GetFileName(folder) : "-")];
 
     private sealed record Replaced(bool Passed, string Reason, long BakeFromMs);
 
@@ -57,7 +81,7 @@ public sealed class ImageRollout(string localDir, string netnsPrefix, string age
             }
         }
 
-        var images = Enumerable.Range(1, nodes).Select(n => ImageOf(n) is { } folder ? Path.GetFileName(folder) : "-").ToList();
+        var images = Images(nodes);
         var keepAlive = await Task.WhenAll(Enumerable.Range(1, nodes).Select(n => RunAsync(["ip", "netns", "exec", netnsPrefix + n, "sysctl", "-n", "net.ipv4.tcp_keepalive_time"], cancellation)));
         return new Summary(verdicts, rolledBack, budget, images, [.. keepAlive.Select(k => k.Output.Trim())]);
     }

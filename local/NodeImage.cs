@@ -28,9 +28,9 @@ public static class NodeImage
 
     /// <summary>
     /// Writes an image whose HAProxy is faulty: it checks a config exactly as <paramref name="haproxy"/>
-    /// does (so <c>haproxy -c</c> passes), but runs it with one request in five that would go to a
-    /// frontend's default pool sent to <see cref="FaultBackend"/> instead, so HAProxy itself answers
-    /// 503; the health endpoint is untouched, so the node's health checks pass.
+    /// does (so <c>haproxy -c</c> passes), but runs it with one request in five that a frontend
+    /// routes sent to <see cref="FaultBackend"/> first, so HAProxy itself answers 503; the health
+    /// endpoint routes nothing, so the node's health checks pass.
     /// </summary>
     public static void WriteFaulty(string folder, TcpKeepAlive keepAlive, string haproxy)
     {
@@ -47,7 +47,7 @@ public static class NodeImage
               if [ "${args[i]}" = -f ]; then
                 config=${args[i + 1]}
                 faulty=$(mktemp "$(dirname "$0")/faulty.XXXXXX")
-                sed 's/^    default_backend .*/    use_backend {{FaultBackend}} if { rand(5) -m int 0 }\n&/' "$config" > "$faulty"
+                awk '/^frontend /{ f = 1 } f && /^    (use|default)_backend /{ print "    use_backend {{FaultBackend}} if { rand(5) -m int 0 }"; f = 0 } { print }' "$config" > "$faulty"
                 printf '\nbackend {{FaultBackend}}\n' >> "$faulty"
                 args[i + 1]=$faulty
               fi

@@ -414,20 +414,51 @@ imageCommand.SetAction(parsed =>
 
 var imageFolder = new Option<DirectoryInfo>("--image") { Description = "The image to roll out (local image).", Required = true };
 var netnsPrefix = new Option<string>("--netns-prefix") { Description = "Node n's network namespace is this and n.", DefaultValueFactory = _ => "hc-node" };
-var imageSummary = new Option<FileInfo>("--summary") { Description = "Where to write the summary, as shell assignments.", Required = true };
-var imageRolloutCommand = new Command("image-rollout", "Rolls IMAGE over the local cluster's NODES one at a time through a node's boot path (install-rules, the agent, its bake), stopping at the first failed bake and putting that node back on its image (ImageRollout); a line a node, the summary in SUMMARY. Exit 1 when a bake failed.")
+var imageSummary = new Option<FileInfo>("--summary") { Description = "Where to write the summary: a line, the failures the rollout may cause, then what happened.", Required = true };
+var imageExpect = new Option<ImageRollout.Outcome>("--expect") { Description = "What the rollout must end in: EveryNode or RolledBack.", Required = true };
+var imageRolloutCommand = new Command("image-rollout", "Rolls IMAGE over the local cluster's NODES one at a time through a node's boot path (install-rules, the agent, its bake), stopping at the first failed bake and putting that node back on its image (ImageRollout); a line a node, the summary in SUMMARY. Exit 1 when it did not end as EXPECT says.")
 {
-    localDir, agentBinary, nodes, netnsPrefix, imageFolder, imageSummary,
+    localDir, agentBinary, nodes, netnsPrefix, imageFolder, imageSummary, imageExpect,
 };
 imageRolloutCommand.SetAction(async (parsed, cancellation) =>
 {
     var rollout = new ImageRollout(parsed.GetValue(localDir)!.FullName, parsed.GetValue(netnsPrefix)!, parsed.GetValue(agentBinary)!.FullName, Console.Out);
-    var summary = await rollout.RunAsync(parsed.GetValue(imageFolder)!.FullName, parsed.GetValue(nodes), cancellation);
-    await File.WriteAllTextAsync(parsed.GetValue(imageSummary)!.FullName, summary.ToEnv(), cancellation);
-    return summary.RolledBack is null ? 0 : 1;
+    var (image, count) = (parsed.GetValue(imageFolder)!.FullName, parsed.GetValue(nodes));
+    var before = rollout.Images(count);
+    var summary = await rollout.RunAsync(image, count, cancellation);
+    await File.WriteAllTextAsync(parsed.GetValue(imageSummary)!.FullName, summary.ToLine(), cancellation);
+    if (ImageRollout.Differs(summary, parsed.GetValue(imageExpect), image, count, before) is { } differs)
+    {
+        Console.WriteLine("image-rollout: " + differs);
+        return 1;
+    }
+
+    return 0;
 });
 
-return await new RootCommand("Renders the local stand-in of an environment's cluster, and runs its EC2 and AppConfig stand-ins.") { nodesCommand, rulesCommand, benchCommand, benchReportCommand, ec2Command, appConfigCommand, rolloutCommand, countCommand, waitReadyCommand, waitSlotsCommand, listCommand, workersCommand, diffSummaryCommand, frontCommand, shiftCommand, sessionsCommand, throttleCommand, leftoversCommand, wrkCommand, rsyslogConfigCommand, fleetScaleCommand, imageCommand, imageRolloutCommand }.Parse(args).InvokeAsync();
+var callgrindConfig = new Option<FileInfo>("--config") { Description = "The bench config to count.", Required = true };
+var callgrindHost = new Option<string>("--host") { Description = "The Host header of the load.", Required = true };
+var callgrindSeconds = new Option<int>("--seconds") { Description = "The load's length.", DefaultValueFactory = _ => 3 };
+var callgrindCommand = new Command("callgrind", "Instructions per request through CONFIG, counted by callgrind over SECONDS of load on PORT with HOST, its files in OUT (CallgrindCount); printed. Exit 1 with what went wrong.")
+{
+    callgrindConfig, output, port, callgrindHost, callgrindSeconds,
+};
+callgrindCommand.SetAction(async (parsed, cancellation) =>
+{
+    try
+    {
+        Console.WriteLine(await CallgrindCount.RunAsync(parsed.GetValue(callgrindConfig)!.FullName, parsed.GetValue(output)!.FullName, parsed.GetValue(port),
+            parsed.GetValue(callgrindHost)!, parsed.GetValue(callgrindSeconds), cancellation));
+        return 0;
+    }
+    catch (InvalidOperationException e)
+    {
+        Console.Error.WriteLine("bench: " + e.Message);
+        return 1;
+    }
+});
+
+return await new RootCommand("Renders the local stand-in of an environment's cluster, and runs its EC2 and AppConfig stand-ins.") { nodesCommand, rulesCommand, benchCommand, benchReportCommand, ec2Command, appConfigCommand, rolloutCommand, countCommand, waitReadyCommand, waitSlotsCommand, listCommand, workersCommand, diffSummaryCommand, frontCommand, shiftCommand, sessionsCommand, throttleCommand, leftoversCommand, wrkCommand, rsyslogConfigCommand, fleetScaleCommand, imageCommand, imageRolloutCommand, callgrindCommand }.Parse(args).InvokeAsync();
 
 // The environment's spec, with the listeners and keepalive the command line overrides.
 HaproxySpec LocalSpec(ParseResult parsed)

@@ -95,39 +95,11 @@ for round in $(seq 1 "$ROUNDS"); do
   for config in "${configs[@]}"; do run "$round" "$config"; done
 done
 
-# Instructions per request, counted by callgrind. A second of CPU on this shared machine moves by
-# 10 to 30 % from run to run, more than most single elements cost; the instruction count holds to
-# within about 0.1 %, so it is what prices each element. Each config runs once more under callgrind, as one
-# process with one thread, and the count covers one run of load between a zero and a dump, over
-# the requests HAProxy counted in it (CumReq). Instructions are not time: the estimate in µs
-# scales them by the full config's measured HAProxy CPU per instruction.
-cumulated_requests() { echo "show info" | socat - "UNIX-CONNECT:$1" | awk -F': ' '$1 == "CumReq" { print $2 }'; }
+# Instructions per request, counted by callgrind (CallgrindCount): each element's price, since a
+# second of CPU here moves by 10 to 30 % from run to run. Instructions are not time: the estimate in
+# µs scales them by the full config's measured HAProxy CPU per instruction.
 instructions() { # instructions <config>: callgrind's instructions per request through it
-  local name=$1 dir="$work/callgrind/$1" port=${port_of[$1]} host=${host_of[$1]} pid before after
-  mkdir -p "$dir"
-  { printf 'global\n    nbthread 1\n    stats socket %s/stats.sock mode 600 level admin\n' "$dir"; sed '/^    master-worker$/d' "${config_of[$name]}"; } > "$dir/haproxy.cfg"
-  # glibc copies large blocks with rep movsb, which callgrind counts a byte an instruction: the
-  # threshold sends them through the vector loop, whose count is in proportion to its cost.
-  (cd "$dir" && GLIBC_TUNABLES=glibc.cpu.x86_rep_movsb_threshold=2097152 exec valgrind --tool=callgrind haproxy -db -f haproxy.cfg > valgrind.log 2>&1) &
-  pid=$!
-  for _ in $(seq 120); do
-    [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Host: $host" "http://127.0.0.1:$port/")" = 200 ] && break
-    sleep 0.5
-  done
-  before=$(cumulated_requests "$dir/stats.sock")
-  callgrind_control -z "$pid" > /dev/null 2>&1
-  timeout $((SECONDS_PER_RUN + 30)) wrk -t1 -c8 -d"${SECONDS_PER_RUN}s" -H "Host: $host" "http://127.0.0.1:$port/" > "$dir/wrk.txt"
-  callgrind_control -d "$pid" > /dev/null 2>&1
-  after=$(cumulated_requests "$dir/stats.sock")
-  kill "$pid"
-  wait "$pid" 2> /dev/null || true
-  # As in the timed runs, every request must have reached a backend, or the count prices a refusal.
-  if [ $((after - before)) -le 0 ] || [ ! -f "$(echo "$dir"/callgrind.out.*.1)" ] || grep -q 'Non-2xx\|Socket errors' "$dir/wrk.txt"; then
-    echo "bench: callgrind counted nothing valid for $name:" >&2
-    cat "$dir/wrk.txt" "$dir/valgrind.log" >&2
-    return 1
-  fi
-  awk -v n=$((after - before)) '$1 == "totals:" { printf "%.0f\n", $2 / n }' "$dir"/callgrind.out.*.1
+  local_cluster callgrind --config "${config_of[$1]}" --out "$work/callgrind/$1" --port "${port_of[$1]}" --host "${host_of[$1]}" --seconds "$SECONDS_PER_RUN"
 }
 for config in "${configs[@]}"; do
   kill "${pid_of[$config]}"

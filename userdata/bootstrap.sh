@@ -14,11 +14,12 @@ exec > >(tee -a "$BOOT_LOG") 2>&1
 log() { printf '%s haproxy-bootstrap: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*"; }
 
 signalled=0
-failure_reason=
 work=$(mktemp -d)
 
 on_exit() {
-  local rc=$?
+  local rc=$? reason
+  # A failed bake's verdict is the signal's reason.
+  reason=$(head -n 1 "$work/bake-reason" 2> /dev/null || echo "bootstrap failed (exit $rc), see $BOOT_LOG")
   rm -rf "$work"
   if [ "$rc" -eq 0 ] || [ "$signalled" -eq 1 ]; then
     return
@@ -31,7 +32,7 @@ on_exit() {
     systemctl stop haproxy || true
   fi
   cfn-signal -e 1 --stack "$STACK_NAME" --resource "$SIGNAL_RESOURCE" --region "$REGION" \
-    --reason "${failure_reason:-bootstrap failed (exit $rc), see $BOOT_LOG}" || log "cfn-signal failed too"
+    --reason "$reason" || log "cfn-signal failed too"
 }
 trap on_exit EXIT
 
@@ -107,15 +108,6 @@ start_agent() {
   log "node agent ready"
 }
 
-# The bake: the node serves the NLB's real traffic for the environment's bake time, judged on its own
-# failures, its worker and its agent (the agent's bake events, here in this log); a failed bake
-# signals failure with its reason, so CloudFormation rolls the update back.
-bake() {
-  "$AGENT_BIN" bake --settings "$AGENT_SETTINGS" --reason-file "$work/bake-reason" && return
-  failure_reason=$(head -n 1 "$work/bake-reason" 2> /dev/null || echo "bake failed, see $BOOT_LOG")
-  log "$failure_reason" && return 1
-}
-
 log "starting on instance $(imds instance-id)"
 install_packages
 write_node_files
@@ -123,7 +115,9 @@ start_services
 install_agent
 install_rules
 start_agent
-bake
+# The bake: the node serves the NLB's real traffic for the environment's bake time, judged on its own
+# failures, its worker and its agent (the agent's events, in this log); a failed one signals failure.
+"$AGENT_BIN" bake --settings "$AGENT_SETTINGS" --reason-file "$work/bake-reason"
 touch "$STATE_DIR/good"
 signalled=1
 cfn-signal -e 0 --stack "$STACK_NAME" --resource "$SIGNAL_RESOURCE" --region "$REGION"

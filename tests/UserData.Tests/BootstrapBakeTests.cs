@@ -85,9 +85,9 @@ public sealed class BootstrapBakeTests : IDisposable
                 await ProxiedHttp.SendAsync(_spec.Listeners.HttpPort, sent % 5 == 4 ? everyFifthTo : "/");
                 sent++;
             }
-            catch (Exception e) when (e is System.Net.Sockets.SocketException or IOException)
+            catch (Exception e) when (e is System.Net.Sockets.SocketException or IOException or InvalidDataException)
             {
-                // Not serving yet, or no longer.
+                // Not serving yet, or no longer (stopped mid-answer).
             }
 
             await Task.Delay(20);
