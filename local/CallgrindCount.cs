@@ -38,13 +38,13 @@ public static partial class CallgrindCount
             }
 
             var before = await CumulatedRequestsAsync(socket, cancellation);
-            await RunAsync(["callgrind_control", "-z", valgrind.Id.ToString(CultureInfo.InvariantCulture)], null, cancellation);
+            await LocalProcess.RunAsync(["callgrind_control", "-z", valgrind.Id.ToString(CultureInfo.InvariantCulture)], cancellation);
             var wrk = Path.Combine(folder, "wrk.txt");
-            await RunAsync(["timeout", (seconds + 30).ToString(CultureInfo.InvariantCulture), "wrk", "-t1", "-c8", $"-d{seconds.ToString(CultureInfo.InvariantCulture)}s", "-H", $"Host: {host}", url.ToString()], wrk, cancellation);
-            await RunAsync(["callgrind_control", "-d", valgrind.Id.ToString(CultureInfo.InvariantCulture)], null, cancellation);
+            var (_, load) = await LocalProcess.RunAsync(["timeout", (seconds + 30).ToString(CultureInfo.InvariantCulture), "wrk", "-t1", "-c8", $"-d{seconds.ToString(CultureInfo.InvariantCulture)}s", "-H", $"Host: {host}", url.ToString()], cancellation);
+            await File.WriteAllTextAsync(wrk, load, cancellation);
+            await LocalProcess.RunAsync(["callgrind_control", "-d", valgrind.Id.ToString(CultureInfo.InvariantCulture)], cancellation);
             var requests = await CumulatedRequestsAsync(socket, cancellation) - before;
             var dump = Directory.GetFiles(folder, "callgrind.out.*.1").SingleOrDefault();
-            var load = await File.ReadAllTextAsync(wrk, cancellation);
             if (requests <= 0 || dump is null || load.Contains("Non-2xx", StringComparison.Ordinal) || load.Contains("Socket errors", StringComparison.Ordinal))
             {
                 throw new InvalidOperationException($"callgrind counted nothing valid for {config}:\n{load}\n{await File.ReadAllTextAsync(Path.Combine(folder, "valgrind.log"), cancellation)}");
@@ -81,18 +81,6 @@ public static partial class CallgrindCount
     private static async Task<long> CumulatedRequestsAsync(string socket, CancellationToken cancellation) =>
         ((await RuntimeSocket.AskAsync(socket, "show info", cancellation)) ?? "").Split('\n')
             .Where(line => line.StartsWith("CumReq: ", StringComparison.Ordinal)).Select(line => long.Parse(line[8..], CultureInfo.InvariantCulture)).FirstOrDefault();
-
-    private static async Task RunAsync(string[] command, string? output, CancellationToken cancellation)
-    {
-        using var process = Process.Start(new ProcessStartInfo(command[0], command[1..]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
-        var text = await process.StandardOutput.ReadToEndAsync(cancellation);
-        await process.StandardError.ReadToEndAsync(cancellation);
-        await process.WaitForExitAsync(cancellation);
-        if (output is not null)
-        {
-            await File.WriteAllTextAsync(output, text, cancellation);
-        }
-    }
 
     [GeneratedRegex(@"^totals:\s+([0-9]+)")]
     private static partial Regex Totals();

@@ -82,7 +82,7 @@ public sealed class ImageRollout(string localDir, string netnsPrefix, string age
         }
 
         var images = Images(nodes);
-        var keepAlive = await Task.WhenAll(Enumerable.Range(1, nodes).Select(n => RunAsync(["ip", "netns", "exec", netnsPrefix + n, "sysctl", "-n", "net.ipv4.tcp_keepalive_time"], cancellation)));
+        var keepAlive = await Task.WhenAll(Enumerable.Range(1, nodes).Select(n => LocalProcess.RunAsync(["ip", "netns", "exec", netnsPrefix + n, "sysctl", "-n", "net.ipv4.tcp_keepalive_time"], cancellation)));
         return new Summary(verdicts, rolledBack, budget, images, [.. keepAlive.Select(k => k.Output.Trim())]);
     }
 
@@ -97,9 +97,9 @@ public sealed class ImageRollout(string localDir, string netnsPrefix, string age
         // Deregistered: no new connection, and the open ones finish. Then the instance is terminated.
         await LocalFront.ShiftAsync(frontSocket, [n], true, cancellation);
         await WaitForAsync(http, n, "scur", "0", TimeSpan.FromSeconds(30), cancellation);
-        foreach (var pid in (await RunAsync(["ip", "netns", "pids", netns], cancellation)).Output.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        foreach (var pid in (await LocalProcess.RunAsync(["ip", "netns", "pids", netns], cancellation)).Output.Split('\n', StringSplitOptions.RemoveEmptyEntries))
         {
-            await RunAsync(["kill", "-9", pid], cancellation);
+            await LocalProcess.RunAsync(["kill", "-9", pid], cancellation);
         }
 
         // A new instance: no config yet, an empty server state (as the bootstrap lays down), a log of its own.
@@ -117,7 +117,7 @@ public sealed class ImageRollout(string localDir, string netnsPrefix, string age
         if (image is not null)
         {
             File.WriteAllText(marker, Path.GetFullPath(image) + "\n");
-            if (await RunAsync(["ip", "netns", "exec", netns, "sysctl", "-q", "-p", Path.Combine(image, "sysctl.conf")], cancellation) is { Code: not 0 } sysctl)
+            if (await LocalProcess.RunAsync(["ip", "netns", "exec", netns, "sysctl", "-q", "-p", Path.Combine(image, "sysctl.conf")], cancellation) is { Code: not 0 } sysctl)
             {
                 return new Replaced(false, "its image's sysctl failed: " + sysctl.Output.Trim(), 0);
             }
@@ -212,27 +212,5 @@ public sealed class ImageRollout(string localDir, string netnsPrefix, string age
             Environment = { ["LOG"] = log },
         })!;
 
-    private static async Task<(int Code, string Output)> RunAsync(string[] command, CancellationToken cancellation)
-    {
-        using var process = Process.Start(new ProcessStartInfo(command[0], command[1..]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
-        var text = await process.StandardOutput.ReadToEndAsync(cancellation) + await process.StandardError.ReadToEndAsync(cancellation);
-        await process.WaitForExitAsync(cancellation);
-        return (process.ExitCode, text);
-    }
-
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
-}
-
-/// <summary>Waiting on a started process.</summary>
-internal static class ProcessExit
-{
-    /// <summary>The process's exit code, once it exited; the process is disposed.</summary>
-    public static async Task<int> WaitAsync(this Process process, CancellationToken cancellation)
-    {
-        using (process)
-        {
-            await process.WaitForExitAsync(cancellation);
-            return process.ExitCode;
-        }
-    }
 }

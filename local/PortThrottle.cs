@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 
 namespace HaproxyCluster.Local;
@@ -27,12 +26,9 @@ public static class PortThrottle
     {
         foreach (var command in commands)
         {
-            using var tc = Process.Start(new ProcessStartInfo("ip", ["netns", "exec", netns, "tc", .. command]) { RedirectStandardError = true })!;
-            var error = await tc.StandardError.ReadToEndAsync(cancellation);
-            await tc.WaitForExitAsync(cancellation);
-            if (tc.ExitCode != 0)
+            if (await LocalProcess.RunAsync(["ip", "netns", "exec", netns, "tc", .. command], cancellation) is { Code: not 0 } failed)
             {
-                return $"tc {string.Join(' ', command)} in {netns}: {error.Trim()}";
+                return $"tc {string.Join(' ', command)} in {netns}: {failed.Output.Trim()}";
             }
         }
 
