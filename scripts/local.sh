@@ -53,13 +53,13 @@ read_topology() {
   source "$LOCAL_DIR/topology.env"
 }
 
-start_node() { # start_node <n>: HAProxy, then the node agent on the settings local/ wrote, as the bootstrap starts them
+start_node() { # start_node <n>: HAProxy, then the node agent, as the bootstrap starts them; disowned, so their kill prints no "Killed"
   local dir="$LOCAL_DIR/node$1"
   in_node "$1" haproxy -W -db -f /mnt/haproxy/haproxy.cfg >> "$dir/haproxy.log" 2>&1 &
-  echo $! > "$dir/master.pid"
+  echo $! > "$dir/master.pid" && disown
   wait_until 10 test -S "$dir/run/admin.sock"
   in_node "$1" "$AGENT_BIN" --settings /mnt/agent.json >> "$dir/agent.log" 2>&1 &
-  echo $! > "$dir/agent.pid"
+  echo $! > "$dir/agent.pid" && disown
 }
 
 # The upgrade echo the backends send Upgrade requests to (LocalTopology.UpgradeEchoPort).
