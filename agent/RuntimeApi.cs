@@ -47,23 +47,29 @@ internal sealed class RuntimeApi(string socketPath)
 
     /// <summary>The serving worker's pid (<c>show info</c>): it changes exactly when HAProxy reloads.</summary>
     public async Task<int> WorkerPidAsync(CancellationToken cancellation) =>
-        (await SendAsync("show info", cancellation)).Split('\n')
-            .Where(line => line.StartsWith("Pid: ", StringComparison.Ordinal))
-            .Select(line => int.Parse(line[5..].Trim(), CultureInfo.InvariantCulture))
-            .Single();
+        Pid(await SendAsync("show info", cancellation)) ?? throw new InvalidOperationException("show info named no worker pid");
 
-    /// <summary>The serving worker's pid, or null while no worker answers (between two workers, or restarting).</summary>
+    /// <summary>
+    /// The serving worker's pid, or null while no worker answers (between two workers, or
+    /// restarting) or its answer names no pid (cut short): a reply is never a reason to stop.
+    /// </summary>
     public async Task<int?> WorkerPidOrNullAsync(CancellationToken cancellation)
     {
         try
         {
-            return await WorkerPidAsync(cancellation);
+            return Pid(await SendAsync("show info", cancellation));
         }
         catch (SocketException)
         {
             return null;
         }
     }
+
+    /// <summary>The one <c>Pid:</c> line's number in <paramref name="info"/>, or null.</summary>
+    internal static int? Pid(string info) =>
+        info.Split('\n').Where(line => line.StartsWith("Pid: ", StringComparison.Ordinal))
+            .Select(line => int.TryParse(line[5..].Trim(), CultureInfo.InvariantCulture, out var pid) ? pid : (int?)null)
+            .ToList() is [{ } one] ? one : null;
 
     /// <summary>The servers' state as <c>show servers state</c> prints it, to save for the next reload.</summary>
     public Task<string> ServersStateAsync(CancellationToken cancellation) => SendAsync("show servers state", cancellation);
