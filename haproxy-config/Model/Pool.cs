@@ -18,11 +18,17 @@ public sealed record Pool
     public ServerDiscovery? Discovery { get; init; }
 
     /// <summary>
-    /// What the pool speaks to its servers: HTTP/1.1, or HTTP/2 in clear (<c>proto h2</c>), which
-    /// gRPC services need. Whatever clients speak, each request goes out in this protocol.
+    /// What the pool speaks to its servers: HTTP/1.1, or HTTP/2 (in clear with <c>proto h2</c>, or
+    /// through ALPN over <see cref="Tls"/>), which gRPC services need. Whatever clients speak, each request goes out in this protocol.
     /// Default: HTTP/1.1.
     /// </summary>
     public ServerProtocol Protocol { get; init; } = ServerProtocol.Http1;
+
+    /// <summary>
+    /// TLS to the servers, for requests and health checks alike, and HTTP/2 negotiated in ALPN
+    /// when the pool speaks it. Default: null, clear text.
+    /// </summary>
+    public PoolTls? Tls { get; init; }
 
     /// <summary>How servers are checked. Default: see <see cref="HealthCheck"/>.</summary>
     public HealthCheck HealthCheck { get; init; } = new();
@@ -130,7 +136,10 @@ public enum ServerProtocol
     /// <summary>HTTP/1.1.</summary>
     Http1,
 
-    /// <summary>HTTP/2 in clear with prior knowledge (h2c): for gRPC services and other HTTP/2 servers.</summary>
+    /// <summary>
+    /// HTTP/2: in clear with prior knowledge (h2c), or over TLS with h2 in ALPN when the pool has
+    /// <see cref="Pool.Tls"/>; for gRPC services and other HTTP/2 servers.
+    /// </summary>
     Http2,
 }
 

@@ -24,8 +24,8 @@ internal sealed record ConfigPlan(
     bool UsesDns,
     MembershipManifest? Discovery);
 
-/// <summary>A pool's backend: its settings and its servers, named.</summary>
-internal sealed record BackendPlan(Pool Pool, ValueList<ServerPlan> Servers);
+/// <summary>A pool's backend: its settings, its servers named, and the CA file its servers' certificates are verified with (TLS only).</summary>
+internal sealed record BackendPlan(Pool Pool, ValueList<ServerPlan> Servers, string? CaFile);
 
 /// <summary>One server line: its name, where it is, and whether that is a DNS name to resolve.</summary>
 internal sealed record ServerPlan(string Name, string Address, int Port, bool ByDns);

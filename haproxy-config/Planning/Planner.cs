@@ -36,7 +36,7 @@ internal sealed class Planner(HaproxySpec spec, string configDirectory)
             spec,
             RequestIdFormat(spec.Defaults),
             frontend,
-            spec.Pools.OrderBy(p => p.Name, StringComparer.Ordinal).Select(Backend).ToValueList(),
+            spec.Pools.OrderBy(p => p.Name, StringComparer.Ordinal).Select(planner.Backend).ToValueList(),
             planner._stickTables.OrderBy(t => t.Name, StringComparer.Ordinal).ToValueList(),
             planner._files.Select(f => new BundleFile(f.Key, f.Value)).ToValueList(),
             spec.UsesDns,
@@ -176,6 +176,7 @@ internal sealed class Planner(HaproxySpec spec, string configDirectory)
             : new MembershipManifest(spec.Global.RuntimeSocketPath, spec.Global.ServerStateFile, pools, fleetLimits, fleetLimits.Count == 0 ? null : fleetLimitsMap);
     }
 
-    private static BackendPlan Backend(Pool pool) =>
-        new(pool, pool.NamedServers().Select(s => new ServerPlan(s.Name, s.Server.Address, s.Server.Port, s.Server.IsDnsName)).ToValueList());
+    private BackendPlan Backend(Pool pool) =>
+        new(pool, pool.NamedServers().Select(s => new ServerPlan(s.Name, s.Server.Address, s.Server.Port, s.Server.IsDnsName)).ToValueList(),
+            pool.Tls is { } tls ? AddFile($"ca/{pool.Name}.pem", tls.CaBundlePem) : null);
 }

@@ -290,9 +290,10 @@ internal sealed class ConfigEmitter
         }
 
         defaults.Append(Invariant($" maxconn {pool.MaxConnectionsPerServer} maxqueue {pool.MaxQueuePerServer}"));
-        if (pool.Protocol == ServerProtocol.Http2)
+        if (pool.Protocol == ServerProtocol.Http2 && pool.Tls is null)
         {
             // Requests and HTTP checks alike in HTTP/2: an h2c-only server answers nothing else.
+            // Over TLS, ALPN picks h2 instead (with check-proto too, 2.6's and 3.0's checks time out).
             defaults.Append(" proto h2 check-proto h2");
         }
 
@@ -301,17 +302,22 @@ internal sealed class ConfigEmitter
             defaults.Append(Invariant($" observe layer7 error-limit {limit} on-error mark-down"));
         }
 
+        if (backend.CaFile is { } caFile)
+        {
+            defaults.Append(Tls(pool, caFile));
+        }
+
         _cfg.Line(defaults.ToString());
         foreach (var server in backend.Servers)
         {
-            var line = $"server {server.Name} {HostPort(server.Address, server.Port)}{(server.ByDns ? DnsResolution : "")}";
+            var line = $"server {server.Name} {HostPort(server.Address, server.Port)}{(server.ByDns ? DnsResolution : "")}{ServerNameWords(pool, server.Address)}";
             _cfg.Line(pool.StickyCookie is null ? line : $"{line} cookie {server.Name}");
         }
 
         switch (pool.Discovery)
         {
             case DnsDiscovery dns:
-                _cfg.Line(Invariant($"server-template {Planner.SlotPrefix(pool)} {dns.Slots} {HostPort(dns.Hostname, dns.Port)}{DnsResolution}"));
+                _cfg.Line(Invariant($"server-template {Planner.SlotPrefix(pool)} {dns.Slots} {HostPort(dns.Hostname, dns.Port)}{DnsResolution}{ServerNameWords(pool, dns.Hostname)}"));
                 break;
             case Ec2Discovery ec2:
                 // Empty slots, in maintenance until the node agent gives one an instance's address.
@@ -322,6 +328,22 @@ internal sealed class ConfigEmitter
                 break;
         }
     }
+
+    /// <summary>
+    /// TLS to every server and on every check, verified against the pool's CA file; the name, when
+    /// the pool gives one for all; h2 offered in ALPN to a pool that speaks HTTP/2.
+    /// </summary>
+    private static string Tls(Pool pool, string caFile) =>
+        $" ssl verify required ca-file {caFile} ssl-min-ver TLSv1.2 check-ssl"
+        + (pool.Tls!.ServerName is { } name ? NameWords(name) : "")
+        + (pool.Protocol == ServerProtocol.Http2 ? " alpn h2 check-alpn h2" : "");
+
+    /// <summary>A server's own name for SNI and its certificate, when the pool gives none for all.</summary>
+    private static string ServerNameWords(Pool pool, string address) =>
+        pool.Tls is { ServerName: null } ? NameWords(address.ToLowerInvariant()) : "";
+
+    /// <summary>The name sent in SNI on requests and checks, and checked in the server's certificate.</summary>
+    private static string NameWords(string name) => $" sni str({name}) check-sni {name} verifyhost {name}";
 
     /// <summary>Resolve through the VPC resolver at run time; start without an address rather than fail.</summary>
     private static string DnsResolution => $" resolvers {ConfigRenderer.ResolversName} resolve-prefer ipv4 init-addr none";

@@ -55,6 +55,7 @@ internal sealed class SpecValidator
             at.Require(!pool.Servers.IsEmpty || pool.Discovery is not null, $"pool '{pool.Name}' has no servers and no Discovery; give it at least one Server, or a DnsDiscovery or Ec2Discovery");
             Servers(at, pool);
             pool.Discovery?.Check(at["Discovery"]);
+            pool.Tls?.Check(at["Tls"], pool);
 
             at["Balance"].Require(Enum.IsDefined(pool.Balance), $"{(int)pool.Balance} is not a Balance; use RoundRobin, LeastConn or Source");
             at["Protocol"].Require(Enum.IsDefined(pool.Protocol), $"{(int)pool.Protocol} is not a ServerProtocol; use Http1 or Http2");

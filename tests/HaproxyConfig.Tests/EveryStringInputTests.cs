@@ -43,6 +43,9 @@ public class EveryStringInputTests(ITestOutputHelper output)
     private static Input Setting(string property, string valid, Func<string?, HaproxySpec> spec, Func<string, string>? word = null) =>
         new(property, valid, spec, word ?? (v => v));
 
+    /// <summary>A CA certificate, for a pool's TLS.</summary>
+    private static readonly string CaPem = File.ReadAllText(Path.Combine(RepositoryRoot.Path, "tests", "HaproxyConfig.Tests", "Golden", "internal-ca.pem"));
+
     /// <summary>The server-state file an EC2-discovered pool needs; it exists, so haproxy -c has nothing to warn about.</summary>
     private static readonly string StateFile = CreateStateFile();
 
@@ -102,6 +105,8 @@ public class EveryStringInputTests(ITestOutputHelper output)
         Setting("Pools[0].Servers[0].Name", "blue", v => Base with { Pools = [Base.Pools[0] with { Servers = [new Server("10.0.1.10", 8080) { Name = v }] }, Base.Pools[1]] }),
         Setting("Pools[0].Discovery.Hostname", "web.internal", v => Base with { Pools = [Base.Pools[0] with { Discovery = new DnsDiscovery(v!, 8080) }, Base.Pools[1]] }, v => v + ":8080"),
         Setting("Pools[0].HealthCheck.Path", "/healthz", v => Base with { Pools = [Base.Pools[0] with { HealthCheck = new HealthCheck { Path = v! } }, Base.Pools[1]] }),
+        Setting("Pools[0].Tls.ServerName", "api.internal", v => Base with { Pools = [Base.Pools[0] with { Tls = new PoolTls { CaBundlePem = CaPem, ServerName = v } }, Base.Pools[1]] }),
+        Setting("Pools[0].Tls.CaBundlePem", CaPem, v => Base with { Pools = [Base.Pools[0] with { Tls = new PoolTls { CaBundlePem = v!, ServerName = "api.internal" } }, Base.Pools[1]] }, InFile),
         Setting("Pools[0].StickyCookie", "SRV", v => Base with { Pools = [Base.Pools[0] with { StickyCookie = v }, Base.Pools[1]] }),
         Setting("Resolvers.Nameservers[0]", "169.254.169.253:53", v => Base with { Pools = [Base.Pools[0] with { Discovery = new DnsDiscovery("web.internal", 8080) }, Base.Pools[1]], Resolvers = new Resolvers { Nameservers = [v!] } }),
         Setting("Global.RuntimeSocketPath", "/run/haproxy/admin.sock", v => Base with { Global = Base.Global with { RuntimeSocketPath = v! } }),

@@ -3,6 +3,9 @@ namespace HaproxyCluster.Config.Tests;
 /// <summary>Representative specs whose rendered bundles are kept as golden files.</summary>
 internal static class GoldenSpecs
 {
+    /// <summary>A CA certificate made once with openssl for the golden files (its key was never kept).</summary>
+    private static readonly string InternalCa = File.ReadAllText(Path.Combine(RepositoryRoot.Path, "tests", "HaproxyConfig.Tests", "Golden", "internal-ca.pem"));
+
     public static IReadOnlyDictionary<string, HaproxySpec> All { get; } = new SortedDictionary<string, HaproxySpec>(StringComparer.Ordinal)
     {
         // The least a user writes: one pool, production defaults everywhere.
@@ -12,7 +15,7 @@ internal static class GoldenSpecs
             DefaultPool = "web",
         },
 
-        // Routing: a host table with wildcards, a path table, a canary split, DNS discovery, stickiness.
+        // Routing: a host table with wildcards, a path table, a canary split, DNS discovery, stickiness, TLS to backends.
         ["routing"] = new HaproxySpec
         {
             Pools =
@@ -23,12 +26,16 @@ internal static class GoldenSpecs
                 new Pool { Name = "docs", Servers = [new Server("2001:db8::10", 80)], HealthCheck = new HealthCheck { Path = "/status", ExpectStatus = 204 } },
                 new Pool { Name = "grpc", Servers = [new Server("10.0.3.10", 50051)], Protocol = ServerProtocol.Http2 },
                 new Pool { Name = "grpc-connect", Servers = [new Server("10.0.3.11", 50051)], Protocol = ServerProtocol.Http2, HealthCheck = new HealthCheck { Kind = HealthCheckKind.Tcp } },
+                new Pool { Name = "payments", Servers = [new Server("payments-a.service.internal", 8443), new Server("payments-b.service.internal", 8443)], Tls = new PoolTls { CaBundlePem = InternalCa } },
+                new Pool { Name = "ledger", Servers = [new Server("10.0.4.10", 443)], Protocol = ServerProtocol.Http2, Tls = new PoolTls { CaBundlePem = InternalCa, ServerName = "ledger.service.internal" } },
             ],
             DefaultPool = "web",
             Routes =
             [
                 Route.To("grpc", Match.Grpc() & Match.PathPrefix("/checkout.")),
                 Route.To("grpc-connect", Match.Grpc()),
+                Route.To("payments", Match.PathPrefix("/pay/")),
+                Route.To("ledger", Match.PathPrefix("/ledger/")),
                 Route.Split(Match.Host("api.example.com"), new WeightedPool("api-blue", 95), new WeightedPool("api-green", 5)),
                 Route.HostTable("sites", new TableEntry("www.example.com", "web"), new TableEntry("*.docs.example.com", "docs"), new TableEntry("docs.example.com", "docs")),
                 Route.PathPrefixTable("paths", new TableEntry("/docs", "docs"), new TableEntry("/docs/api", "api-green")),

@@ -16,8 +16,31 @@ public class ValidationTests
         RequestRules = [Rule.RequireJwt("partners", change(new JwtIssuer { Issuer = "https://login.example.com/", Audiences = ["orders-api"], PublicKeyPem = RsaKey }))],
     };
 
+    private static readonly string CaPem = Certificate();
+
+    private static string Certificate()
+    {
+        using var key = System.Security.Cryptography.ECDsa.Create();
+        using var ca = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=ca", key, System.Security.Cryptography.HashAlgorithmName.SHA256)
+            .CreateSelfSigned(DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch.AddYears(100));
+        return ca.ExportCertificatePem();
+    }
+
+    private static HaproxySpec WithTls(Server server, PoolTls tls, ServerDiscovery? discovery = null) => Valid with
+    {
+        Pools = [.. Valid.Pools, new Pool { Name = "secure", Servers = discovery is null ? [server] : [], Discovery = discovery, Tls = tls }],
+    };
+
     public static TheoryData<string, HaproxySpec, string, string> BadSpecs => new()
     {
+        { "tls ca not pem", WithTls(new Server("a.internal", 443), new PoolTls { CaBundlePem = "ca.pem" }), "Pools[2].Tls.CaBundlePem", "is not PEM certificates; give the certificates of the authorities that sign the servers' certificates" },
+        { "tls ca with a key", WithTls(new Server("a.internal", 443), new PoolTls { CaBundlePem = CaPem + "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n" }), "Pools[2].Tls.CaBundlePem", "holds a private key, which would ship in the bundle" },
+        { "tls ca garbage", WithTls(new Server("a.internal", 443), new PoolTls { CaBundlePem = "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n" }), "Pools[2].Tls.CaBundlePem", "holds a block that is not a certificate (ASN1 corrupted data)" },
+        { "tls ca OpenSSL would not read", WithTls(new Server("a.internal", 443), new PoolTls { CaBundlePem = CaPem.Insert(CaPem.IndexOf('\n') + 10, " ") }), "Pools[2].Tls.CaBundlePem", "line 2 holds a character that is not base64 inside a certificate; give the certificates of the authorities" },
+        { "tls ca with a line to inject", WithTls(new Server("a.internal", 443), new PoolTls { CaBundlePem = CaPem + "\u2028" }), "Pools[2].Tls.CaBundlePem", "outside printable ASCII" },
+        { "tls server at an ip", WithTls(new Server("10.0.0.5", 443), new PoolTls { CaBundlePem = CaPem }), "Pools[2].Tls.ServerName", "is null, but pool 'secure' has servers at IP addresses (10.0.0.5), which have no name to check their certificates against; give the name their certificates carry" },
+        { "tls servers in ec2", WithTls(null!, new PoolTls { CaBundlePem = CaPem }, new Ec2Discovery(443) { AutoScalingGroup = "api-asg" }), "Pools[2].Tls.ServerName", "has servers found in EC2" },
+        { "tls server name", WithTls(new Server("10.0.0.5", 443), new PoolTls { CaBundlePem = CaPem, ServerName = "api.internal) verifyhost none" }), "Pools[2].Tls.ServerName", "is not a host name" },
         { "jwt alg none", WithJwt(j => j with { Algorithms = ["none"] }), "RequestRules[0] (RequireJwtRule).Issuer.Algorithms[0]", "'none' accepts unsigned tokens and is never allowed" },
         { "jwt hmac", WithJwt(j => j with { Algorithms = ["HS256"] }), "RequestRules[0] (RequireJwtRule).Issuer.Algorithms[0]", "'HS256' is HMAC: anyone who knows the public key could sign with it as the secret" },
         { "jwt ps", WithJwt(j => j with { Algorithms = ["PS256"] }), "RequestRules[0] (RequireJwtRule).Issuer.Algorithms[0]", "'PS256' is not verified by HAProxy 2.6" },
