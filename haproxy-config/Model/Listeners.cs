@@ -19,10 +19,19 @@ public sealed record Listeners
     public int? TlsOriginPort { get; init; } = 8443;
 
     /// <summary>
+    /// TLS terminated on the node, on a bind of its own (the NLB forwarding TCP 443 to it), instead
+    /// of at the NLB. Default: null.
+    /// </summary>
+    public TlsListener? Tls { get; init; }
+
+    /// <summary>
     /// Whether the NLB-facing binds (HTTP, TLS origin, health) expect a PROXY protocol header,
     /// which carries the client's address. Default: true, as the NLB target group sends PROXY v2.
     /// </summary>
     public bool AcceptProxy { get; init; } = true;
+
+    /// <summary>Whether some bind takes requests that came over HTTPS.</summary>
+    internal bool ComesOverTls => TlsOriginPort is not null || Tls is not null;
 
     /// <summary>Port of the NLB health check endpoint. Default: 8081.</summary>
     public int HealthPort { get; init; } = 8081;

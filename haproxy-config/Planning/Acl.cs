@@ -9,8 +9,14 @@ internal static class Acl
     /// <summary>The request's method is idempotent (RFC 9110, 9.2.2), so sending it twice is safe.</summary>
     public const string IdempotentMethod = "{ method GET HEAD OPTIONS TRACE PUT DELETE }";
 
-    /// <summary>The request reached the bind for traffic the NLB decrypted.</summary>
-    public const string CameOverTls = "{ so_name " + ConfigRenderer.TlsOriginBindName + " }";
+    /// <summary>The request came over TLS: to the bind for traffic the NLB decrypted, or the node's own TLS bind.</summary>
+    public const string CameOverTls = "{ so_name " + ConfigRenderer.TlsOriginBindName + " " + ConfigRenderer.TlsBindName + " }";
+
+    /// <summary>The request came to the node's own TLS bind.</summary>
+    public const string CameOverNodeTls = "{ so_name " + ConfigRenderer.TlsBindName + " }";
+
+    /// <summary>The client certificate's subject, RFC 2253 (which escapes what would break a header).</summary>
+    public const string ClientSubject = "ssl_c_s_dn(,0,rfc2253)";
 
     /// <summary>
     /// The path is not in normal form (<see cref="NormalPath.NotNormal"/>), which servers decode.

@@ -14,6 +14,7 @@ namespace HaproxyCluster.Config;
 /// <param name="UsesDns">Whether some server is a DNS name, so the resolvers section is needed.</param>
 /// <param name="RequestIdFormat">What each request's id is (<c>unique-id-format</c>); null for no request id.</param>
 /// <param name="Discovery">What the node agent fills, when a pool is discovered from EC2; else null.</param>
+/// <param name="ClientCaFile">The CA file clients' certificates are verified with (mutual TLS); else null.</param>
 internal sealed record ConfigPlan(
     HaproxySpec Spec,
     string? RequestIdFormat,
@@ -22,7 +23,8 @@ internal sealed record ConfigPlan(
     ValueList<StickTablePlan> StickTables,
     ValueList<BundleFile> Files,
     bool UsesDns,
-    MembershipManifest? Discovery);
+    MembershipManifest? Discovery,
+    string? ClientCaFile);
 
 /// <summary>A pool's backend: its settings, its servers named, and the CA file its servers' certificates are verified with (TLS only).</summary>
 internal sealed record BackendPlan(Pool Pool, ValueList<ServerPlan> Servers, string? CaFile);

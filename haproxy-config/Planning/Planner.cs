@@ -26,6 +26,7 @@ internal sealed class Planner(HaproxySpec spec, string configDirectory)
     {
         var planner = new Planner(spec, configDirectory);
         var frontend = planner.Frontend();
+        var clientCa = spec.Listeners.Tls?.ClientCertificates is { } clients ? planner.AddFile("tls/clients-ca.pem", clients.CaBundlePem) : null;
         var discovery = Discovery(spec, planner._fleetLimits, $"{configDirectory}/{FleetLimitsMap}");
         if (discovery is not null)
         {
@@ -40,7 +41,8 @@ internal sealed class Planner(HaproxySpec spec, string configDirectory)
             planner._stickTables.OrderBy(t => t.Name, StringComparer.Ordinal).ToValueList(),
             planner._files.Select(f => new BundleFile(f.Key, f.Value)).ToValueList(),
             spec.UsesDns,
-            discovery);
+            discovery,
+            clientCa);
     }
 
     /// <summary>The lines of <paramref name="rule"/>.</summary>
@@ -122,7 +124,7 @@ internal sealed class Planner(HaproxySpec spec, string configDirectory)
     /// </summary>
     private IEnumerable<Directive> ForwardingHeaders(DefaultSettings defaults)
     {
-        if (spec.Listeners.TlsOriginPort is not null)
+        if (spec.Listeners.ComesOverTls)
         {
             yield return new HeaderDirective(HeaderPhase.Request, HeaderEdit.Set("X-Forwarded-Proto", "https"), Condition.Always.And(Acl.CameOverTls));
             yield return new HeaderDirective(HeaderPhase.Request, HeaderEdit.Set("X-Forwarded-Proto", "http"), Condition.Always.And("!" + Acl.CameOverTls));
@@ -134,6 +136,14 @@ internal sealed class Planner(HaproxySpec spec, string configDirectory)
 
         var untrusted = defaults.TrustedProxies.IsEmpty ? Condition.Always : Condition.Always.And("!" + Acl.Source(defaults.TrustedProxies));
         yield return new HeaderDirective(HeaderPhase.Request, HeaderEdit.Delete("X-Forwarded-For"), untrusted);
+        if (spec.Listeners.Tls?.ClientCertificates is { } clients)
+        {
+            foreach (var directive in ClientCertificateHeaders(clients))
+            {
+                yield return directive;
+            }
+        }
+
         if (defaults.RequestIdHeader is not { } header)
         {
             yield break;
@@ -149,6 +159,27 @@ internal sealed class Planner(HaproxySpec spec, string configDirectory)
         }
 
         yield return new HeaderDirective(HeaderPhase.Request, HeaderEdit.Delete(header), Condition.Always);
+    }
+
+    /// <summary>
+    /// Mutual TLS at the node's TLS bind (which asks with <c>verify optional</c> and lets every
+    /// verification error through to here): a certificate that did not verify is refused, as is none
+    /// when one is required; a verified one's subject and fingerprint replace whatever the client sent.
+    /// </summary>
+    private static IEnumerable<Directive> ClientCertificateHeaders(ClientCertificates clients)
+    {
+        yield return new HeaderDirective(HeaderPhase.Request, HeaderEdit.Delete(clients.SubjectHeader), Condition.Always);
+        yield return new HeaderDirective(HeaderPhase.Request, HeaderEdit.Delete(clients.FingerprintHeader), Condition.Always);
+        var overTls = Condition.Always.And(Acl.CameOverNodeTls);
+        yield return new DenyDirective(clients.DenyStatus, overTls.And("{ ssl_c_used }").And("!{ ssl_c_verify 0 }"));
+        if (clients.Mode == ClientCertificateMode.Required)
+        {
+            yield return new DenyDirective(clients.DenyStatus, overTls.And("!{ ssl_c_used }"));
+        }
+
+        var verified = overTls.And("{ ssl_c_used }").And("{ ssl_c_verify 0 }");
+        yield return new SetHeaderFromDirective(clients.SubjectHeader, Acl.ClientSubject, verified.And($"{{ {Acl.ClientSubject} -m reg {Cfg.Word("^[\x20-\x7e]+$")} }}"));
+        yield return new SetHeaderFromDirective(clients.FingerprintHeader, "ssl_c_der,digest(sha256),hex", verified);
     }
 
     /// <summary>

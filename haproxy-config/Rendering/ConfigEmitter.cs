@@ -231,6 +231,11 @@ internal sealed class ConfigEmitter
             _cfg.Line(Bind(tlsPort, proxied: true) + $" name {ConfigRenderer.TlsOriginBindName}");
         }
 
+        if (listeners.Tls is { } tls)
+        {
+            _cfg.Line(Bind(tls.Port, proxied: true) + $" name {ConfigRenderer.TlsBindName}" + TlsBindWords(tls));
+        }
+
         // Only this frontend logs; a log-format in defaults would warn on the frontends that don't.
         var defaults = _spec.Defaults;
         _cfg.Line(!defaults.JsonAccessLog ? "option httplog" : defaults.AccessLogFields.IsEmpty ? "no log" : $"log-format {Word(JsonLogFormat(defaults))}");
@@ -261,6 +266,16 @@ internal sealed class ConfigEmitter
             .Line("stats uri /stats")
             .Line("stats refresh 10s");
     }
+
+    /// <summary>
+    /// The node's TLS: its certificates (the first the default), TLS 1.2 and up, h2 before
+    /// http/1.1; with mutual TLS, a client's certificate asked for and every verification error let
+    /// through to the frontend's rules, which answer it with the configured status, not a failed handshake.
+    /// </summary>
+    private string TlsBindWords(TlsListener tls) =>
+        " ssl" + string.Concat(tls.Certificates.Select(name => $" crt {tls.CertificatePath(name)}"))
+        + $" ssl-min-ver TLSv1.2 ciphers {TlsListener.Ciphers} alpn h2,http/1.1"
+        + (_plan.ClientCaFile is { } ca ? $" ca-file {ca} verify optional ca-ignore-err all crt-ignore-err all" : "");
 
     private string Bind(int port, bool proxied) =>
         Invariant($"bind {_spec.Listeners.BindAddress}:{port}") + (proxied && _spec.Listeners.AcceptProxy ? " accept-proxy" : "");

@@ -13,6 +13,9 @@ public static class ConfigRenderer
     /// <summary>Name of the bind that receives requests the NLB decrypted; rules test it with <c>so_name</c>.</summary>
     public const string TlsOriginBindName = "tls-origin";
 
+    /// <summary>Name of the bind that terminates TLS on the node (<see cref="Listeners.Tls"/>).</summary>
+    public const string TlsBindName = "tls";
+
     /// <summary>Names of the frontends the renderer writes.</summary>
     public const string HttpFrontend = "fe_http", HealthFrontend = "fe_health", AdminFrontend = "fe_admin";
 

@@ -156,8 +156,8 @@ public sealed record RedirectRule(RedirectTarget Target, int Status) : RequestRu
         {
             case RedirectTarget.ToHttps:
                 target.Require(
-                    spec.Spec.Listeners.TlsOriginPort is not null,
-                    "redirects to HTTPS, but Listeners.TlsOriginPort is null, so no request could ever count as HTTPS and every request would loop; set TlsOriginPort");
+                    spec.Spec.Listeners.ComesOverTls,
+                    "redirects to HTTPS, but Listeners.TlsOriginPort and Listeners.Tls are null, so no request could ever count as HTTPS and every request would loop; set one");
                 break;
             case RedirectTarget.ToHost host:
                 target["Name"].Add(Syntax.Hostname(host.Name));

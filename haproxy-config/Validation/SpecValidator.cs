@@ -229,7 +229,13 @@ internal sealed class SpecValidator
             ports.Insert(1, ("TlsOriginPort", tls));
         }
 
-        foreach (var (name, port) in ports)
+        if (l.Tls is { } node)
+        {
+            node.Check(at["Tls"]);
+            ports.Insert(1, ("Tls.Port", node.Port));
+        }
+
+        foreach (var (name, port) in ports.Where(p => p.Name != "Tls.Port"))
         {
             at[name].Add(Syntax.Port(port));
         }

@@ -46,6 +46,22 @@ public class EveryStringInputTests(ITestOutputHelper output)
     /// <summary>A CA certificate, for a pool's TLS.</summary>
     private static readonly string CaPem = File.ReadAllText(Path.Combine(RepositoryRoot.Path, "tests", "HaproxyConfig.Tests", "Golden", "internal-ca.pem"));
 
+    /// <summary>A folder holding the certificate <c>site.pem</c> (chain and key), for the node's TLS bind.</summary>
+    private static readonly string TlsFolder = CreateTlsFolder();
+
+    private static string CreateTlsFolder()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "haproxy-inputs-tls");
+        Directory.CreateDirectory(folder);
+        using var pki = new TestPki("inputs-ca");
+        using var site = pki.Server("www.example.test");
+        File.WriteAllText(Path.Combine(folder, "site.pem"), TestPki.PemWithKey(site));
+        return folder;
+    }
+
+    private static HaproxySpec WithTls(Func<TlsListener, TlsListener> change) =>
+        Base with { Listeners = Base.Listeners with { Tls = change(new TlsListener { Certificates = ["site"], CertificateDirectory = TlsFolder }) } };
+
     /// <summary>The server-state file an EC2-discovered pool needs; it exists, so haproxy -c has nothing to warn about.</summary>
     private static readonly string StateFile = CreateStateFile();
 
@@ -107,6 +123,11 @@ public class EveryStringInputTests(ITestOutputHelper output)
         Setting("Pools[0].HealthCheck.Path", "/healthz", v => Base with { Pools = [Base.Pools[0] with { HealthCheck = new HealthCheck { Path = v! } }, Base.Pools[1]] }),
         Setting("Pools[0].Tls.ServerName", "api.internal", v => Base with { Pools = [Base.Pools[0] with { Tls = new PoolTls { CaBundlePem = CaPem, ServerName = v } }, Base.Pools[1]] }),
         Setting("Pools[0].Tls.CaBundlePem", CaPem, v => Base with { Pools = [Base.Pools[0] with { Tls = new PoolTls { CaBundlePem = v!, ServerName = "api.internal" } }, Base.Pools[1]] }, InFile),
+        Setting("Listeners.Tls.Certificates[0]", "site", v => WithTls(tls => tls with { Certificates = [v!] }), v => $"{TlsFolder}/{v}.pem"),
+        Setting("Listeners.Tls.CertificateDirectory", TlsFolder, v => WithTls(tls => tls with { CertificateDirectory = v! }), v => $"{v}/site.pem"),
+        Setting("Listeners.Tls.ClientCertificates.CaBundlePem", CaPem, v => WithTls(tls => tls with { ClientCertificates = new ClientCertificates { CaBundlePem = v! } }), InFile),
+        Setting("Listeners.Tls.ClientCertificates.SubjectHeader", "X-Client", v => WithTls(tls => tls with { ClientCertificates = new ClientCertificates { CaBundlePem = CaPem, SubjectHeader = v! } })),
+        Setting("Listeners.Tls.ClientCertificates.FingerprintHeader", "X-Client-Sha", v => WithTls(tls => tls with { ClientCertificates = new ClientCertificates { CaBundlePem = CaPem, FingerprintHeader = v! } })),
         Setting("Pools[0].StickyCookie", "SRV", v => Base with { Pools = [Base.Pools[0] with { StickyCookie = v }, Base.Pools[1]] }),
         Setting("Resolvers.Nameservers[0]", "169.254.169.253:53", v => Base with { Pools = [Base.Pools[0] with { Discovery = new DnsDiscovery("web.internal", 8080) }, Base.Pools[1]], Resolvers = new Resolvers { Nameservers = [v!] } }),
         Setting("Global.RuntimeSocketPath", "/run/haproxy/admin.sock", v => Base with { Global = Base.Global with { RuntimeSocketPath = v! } }),

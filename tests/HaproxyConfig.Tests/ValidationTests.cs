@@ -31,8 +31,24 @@ public class ValidationTests
         Pools = [.. Valid.Pools, new Pool { Name = "secure", Servers = discovery is null ? [server] : [], Discovery = discovery, Tls = tls }],
     };
 
+    private static HaproxySpec WithNodeTls(Func<TlsListener, TlsListener> change) => Valid with
+    {
+        Listeners = new Listeners { Tls = change(new TlsListener { Certificates = ["site"], ClientCertificates = new ClientCertificates { CaBundlePem = CaPem } }) },
+    };
+
     public static TheoryData<string, HaproxySpec, string, string> BadSpecs => new()
     {
+        { "node tls no certificate", WithNodeTls(t => t with { Certificates = [] }), "Listeners.Tls.Certificates", "is empty; name at least one certificate" },
+        { "node tls certificate name", WithNodeTls(t => t with { Certificates = ["site crt /etc/shadow"] }), "Listeners.Tls.Certificates[0]", "is not a valid name" },
+        { "node tls certificate twice", WithNodeTls(t => t with { Certificates = ["site", "site"] }), "Listeners.Tls.Certificates[1]", "'site' is named twice" },
+        { "node tls directory", WithNodeTls(t => t with { CertificateDirectory = "certs" }), "Listeners.Tls.CertificateDirectory", "is not an absolute file path" },
+        { "node tls port clash", WithNodeTls(t => t with { Port = 80 }), "Listeners.Tls.Port", "80 is also HttpPort" },
+        { "node tls bad port", WithNodeTls(t => t with { Port = 0 }), "Listeners.Tls.Port", "0 is not a port" },
+        { "mtls ca with a key", WithNodeTls(t => t with { ClientCertificates = new ClientCertificates { CaBundlePem = "-----BEGIN CERTIFICATE-----\n-----BEGIN PRIVATE KEY-----\n" } }), "Listeners.Tls.ClientCertificates.CaBundlePem", "holds a private key" },
+        { "mtls deny status", WithNodeTls(t => t with { ClientCertificates = t.ClientCertificates! with { DenyStatus = 200 } }), "Listeners.Tls.ClientCertificates.DenyStatus", "200 is not allowed here; use one of 400, 401, 403, 421" },
+        { "mtls header", WithNodeTls(t => t with { ClientCertificates = t.ClientCertificates! with { SubjectHeader = "X-Subject\r\nX-Admin" } }), "Listeners.Tls.ClientCertificates.SubjectHeader", "is not a header name" },
+        { "mtls same header", WithNodeTls(t => t with { ClientCertificates = t.ClientCertificates! with { FingerprintHeader = "x-client-cert-subject" } }), "Listeners.Tls.ClientCertificates.FingerprintHeader", "is SubjectHeader too" },
+        { "mtls mode", WithNodeTls(t => t with { ClientCertificates = t.ClientCertificates! with { Mode = (ClientCertificateMode)7 } }), "Listeners.Tls.ClientCertificates.Mode", "7 is not a ClientCertificateMode" },
         { "tls ca not pem", WithTls(new Server("a.internal", 443), new PoolTls { CaBundlePem = "ca.pem" }), "Pools[2].Tls.CaBundlePem", "is not PEM certificates; give the certificates of the authorities that sign the servers' certificates" },
         { "tls ca with a key", WithTls(new Server("a.internal", 443), new PoolTls { CaBundlePem = CaPem + "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n" }), "Pools[2].Tls.CaBundlePem", "holds a private key, which would ship in the bundle" },
         { "tls ca garbage", WithTls(new Server("a.internal", 443), new PoolTls { CaBundlePem = "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n" }), "Pools[2].Tls.CaBundlePem", "holds a block that is not a certificate (ASN1 corrupted data)" },

@@ -1,6 +1,9 @@
 using System.Buffers.Binary;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 
 namespace HaproxyCluster.Tests.Shared;
@@ -17,6 +20,9 @@ internal sealed record Reply(int Status, IReadOnlyDictionary<string, string> Hea
 
     public string? Header(string name) => Headers.TryGetValue(name.ToLowerInvariant(), out var value) ? value : null;
 }
+
+/// <summary>What a TLS request got: the TLS version, the ALPN protocol, the server's certificate, and the reply (none after h2).</summary>
+internal sealed record TlsReply(SslProtocols Protocol, string Alpn, X509Certificate2 Certificate, Reply? Reply);
 
 /// <summary>
 /// An HTTP/1.1 client that speaks as the NLB does: it opens each connection with a PROXY
@@ -49,7 +55,57 @@ internal static class ProxiedHttp
         return Parse(await reader.ReadToEndAsync(timeout.Token));
     }
 
-    private static byte[] ProxyV2Header(IPAddress client, int port)
+    /// <summary>
+    /// One request over TLS to a bind that terminates it, as the NLB's TCP listener passes a client
+    /// on: the PROXY v2 header in clear, then the client's handshake (<paramref name="sni"/>, its
+    /// certificate if any, ALPN http/1.1), then the request.
+    /// </summary>
+    public static async Task<TlsReply> SendTlsAsync(int port, string path, string? sni, X509Certificate2 trustedCa, X509Certificate2? clientCertificate = null,
+        IReadOnlyDictionary<string, string>? headers = null, List<SslApplicationProtocol>? alpn = null)
+    {
+        using var tcp = new TcpClient();
+        await tcp.ConnectAsync(IPAddress.Loopback, port);
+        tcp.ReceiveTimeout = 5000;
+        await tcp.GetStream().WriteAsync(ProxyV2Header(DefaultClient, port));
+        using var tls = new SslStream(tcp.GetStream());
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await tls.AuthenticateAsClientAsync(TrustingOnly(trustedCa, sni, clientCertificate, alpn ?? [SslApplicationProtocol.Http11]), timeout.Token);
+        var served = new X509Certificate2(tls.RemoteCertificate!);
+        if (tls.NegotiatedApplicationProtocol == SslApplicationProtocol.Http2)
+        {
+            return new TlsReply(tls.SslProtocol, tls.NegotiatedApplicationProtocol.ToString(), served, null);
+        }
+
+        var request = new StringBuilder($"GET {path} HTTP/1.1\r\nHost: {sni ?? "app.example.com"}\r\nConnection: close\r\n");
+        foreach (var (name, value) in headers ?? new Dictionary<string, string>())
+        {
+            request.Append(name).Append(": ").Append(value).Append("\r\n");
+        }
+
+        await tls.WriteAsync(Encoding.ASCII.GetBytes(request.Append("\r\n").ToString()), timeout.Token);
+        using var reader = new StreamReader(tls, Encoding.UTF8);
+        return new TlsReply(tls.SslProtocol, tls.NegotiatedApplicationProtocol.ToString(), served, Parse(await reader.ReadToEndAsync(timeout.Token)));
+    }
+
+    /// <summary>
+    /// A handshake that trusts only <paramref name="trustedCa"/>, and takes a certificate for another
+    /// name: tests ask for unknown names on purpose and check the subject they got themselves.
+    /// </summary>
+    public static SslClientAuthenticationOptions TrustingOnly(X509Certificate2 trustedCa, string? sni, X509Certificate2? clientCertificate = null, List<SslApplicationProtocol>? alpn = null)
+    {
+        var chain = new X509ChainPolicy { TrustMode = X509ChainTrustMode.CustomRootTrust, RevocationMode = X509RevocationMode.NoCheck };
+        chain.CustomTrustStore.Add(trustedCa);
+        return new SslClientAuthenticationOptions
+        {
+            TargetHost = sni ?? "",
+            ClientCertificates = clientCertificate is null ? null : [clientCertificate],
+            ApplicationProtocols = alpn,
+            CertificateChainPolicy = chain,
+            RemoteCertificateValidationCallback = (_, _, _, errors) => (errors & ~SslPolicyErrors.RemoteCertificateNameMismatch) == SslPolicyErrors.None,
+        };
+    }
+
+    public static byte[] ProxyV2Header(IPAddress client, int port)
     {
         var header = new byte[16 + 12];
         Signature.CopyTo(header, 0);

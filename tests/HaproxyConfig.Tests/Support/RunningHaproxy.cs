@@ -53,10 +53,14 @@ internal sealed class RunningHaproxy : IDisposable
     /// </summary>
     public static HaproxySpec OnLoopback(HaproxySpec spec, string directory)
     {
-        var ports = FreePort.Distinct(4);
+        var ports = FreePort.Distinct(5);
         return spec with
         {
-            Listeners = spec.Listeners with { BindAddress = "127.0.0.1", HttpPort = ports[0], TlsOriginPort = ports[1], HealthPort = ports[2], AdminPort = ports[3] },
+            Listeners = spec.Listeners with
+            {
+                BindAddress = "127.0.0.1", HttpPort = ports[0], TlsOriginPort = ports[1], HealthPort = ports[2], AdminPort = ports[3],
+                Tls = spec.Listeners.Tls is { } tls ? tls with { Port = ports[4] } : null,
+            },
             // The test machine allows 20,000 open files; 50,000 connections would need 100,000.
             Global = spec.Global with { LogTarget = "stdout", RuntimeSocketPath = $"{directory}/admin.sock", User = null, MaxConnections = 2000 },
         };
