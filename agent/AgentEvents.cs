@@ -122,6 +122,24 @@ internal static partial class AgentEvents
     [LoggerMessage(404, LogLevel.Information, "bake: none configured; the node signals once it is healthy", EventName = NodeEvents.BakeSkipped)]
     public static partial void BakeSkipped(this ILogger log);
 
+    [LoggerMessage(500, LogLevel.Information, "tls: certificate {Name} installed from {Parameter} version {Version}: {Subject}, serial {Serial}, sha256 {Sha256}, valid until {NotAfter} ({DaysLeft} days)", EventName = NodeEvents.CertificateInstalled)]
+    public static partial void CertificateInstalled(this ILogger log, string name, string parameter, long version, string subject, string serial, string sha256, DateTimeOffset notAfter, double daysLeft);
+
+    [LoggerMessage(501, LogLevel.Information, "tls: certificate {Name} rotated to {Parameter} version {Version} through the Runtime API, no reload: {Subject}, serial {Serial}, sha256 {Sha256}, valid until {NotAfter} ({DaysLeft} days)", EventName = NodeEvents.CertificateRotated)]
+    public static partial void CertificateRotated(this ILogger log, string name, string parameter, long version, string subject, string serial, string sha256, DateTimeOffset notAfter, double daysLeft);
+
+    [LoggerMessage(502, LogLevel.Warning, "tls: certificate {Name}: parameter {Parameter} not read ({Error}: {Detail}); the node keeps what it serves and tries again", EventName = NodeEvents.CertificateUnread)]
+    public static partial void CertificateUnread(this ILogger log, string name, string parameter, string error, string detail);
+
+    [LoggerMessage(503, LogLevel.Error, "tls: certificate {Name}: parameter {Parameter} version {Version} refused: {Problem}; the node keeps what it serves", EventName = NodeEvents.CertificateRefused)]
+    public static partial void CertificateRefused(this ILogger log, string name, string parameter, long version, string problem);
+
+    [LoggerMessage(504, LogLevel.Error, "tls: certificate {Name}: HAProxy refused {Step}: {Answer}; the node keeps what it serves and tries again", EventName = NodeEvents.CertificateSwapFailed)]
+    public static partial void CertificateSwapFailed(this ILogger log, string name, string step, string answer);
+
+    [LoggerMessage(505, LogLevel.Warning, "tls: refresh failed ({Error}: {Detail}); trying again at the next", EventName = NodeEvents.CertificatesNotRefreshed)]
+    public static partial void CertificatesNotRefreshed(this ILogger log, string error, string detail);
+
     /// <summary>An exception's message, which may quote a reply, on one line.</summary>
     public static string Detail(Exception e) => e.Message.ReplaceLineEndings(" ");
 }

@@ -13,6 +13,7 @@ namespace HaproxyCluster.Agent;
 internal sealed class AgentParts(NodeSettings settings, ILogger log, string? fleetGroup = null, string? instanceId = null) : IDisposable
 {
     private readonly Ec2ClientOnDemand _ec2 = new(settings);
+    private readonly SsmParameters? _ssm = settings.Tls is { } tls ? new SsmParameters(tls, settings.Region) : null;
 
     public NodeSettings Settings => settings;
 
@@ -51,6 +52,10 @@ internal sealed class AgentParts(NodeSettings settings, ILogger log, string? fle
     public RuleRollout? Rollout(HttpClient http) =>
         settings.RulesUrl is { } url ? new RuleRollout(http, new Uri(url), Applier(), log, Metrics) : null;
 
+    /// <summary>The keeper of the node's TLS certificates, or null when TLS ends at the NLB.</summary>
+    public CertificateKeeper? Certificates() =>
+        settings.Tls is { } tls ? new CertificateKeeper(tls, _ssm!.GetAsync, new RuntimeApi(settings.RuntimeSocket), log, TimeProvider.System) : null;
+
     /// <summary>A command of the settings (program and arguments, no shell), run to its end.</summary>
     public static Func<CancellationToken, Task> Run(IReadOnlyList<string> command) => async cancellation =>
     {
@@ -61,6 +66,7 @@ internal sealed class AgentParts(NodeSettings settings, ILogger log, string? fle
     public void Dispose()
     {
         _ec2.Dispose();
+        _ssm?.Dispose();
         Metrics?.Dispose();
     }
 }

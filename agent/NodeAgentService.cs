@@ -41,6 +41,7 @@ internal sealed class NodeAgentService(AgentParts parts, IHostApplicationLifetim
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
         var rollout = parts.Rollout(http);
         var rolling = rollout?.RunAsync(TimeSpan.FromSeconds(parts.Settings.RulesPollSeconds), stopping) ?? Task.CompletedTask;
+        var keeping = parts.Certificates()?.RunAsync(TimeSpan.FromSeconds(parts.Settings.Tls!.RefreshSeconds), stopping) ?? Task.CompletedTask;
 
         // A rollout that fails unexpectedly (a full disk, say) ends the agent, and systemd starts it
         // again (Restart=always): an agent that kept discovering but no longer rolled rules out would
@@ -67,6 +68,7 @@ internal sealed class NodeAgentService(AgentParts parts, IHostApplicationLifetim
         }
 
         await rolling.ContinueWith(_ => { }, TaskScheduler.Default);
+        await keeping.ContinueWith(_ => { }, TaskScheduler.Default);
     }
 
     /// <summary>Discovery on the manifest of the rules that run: a version that changes what runs starts it again.</summary>

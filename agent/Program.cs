@@ -20,7 +20,7 @@ var waitSeconds = new Option<int>("--wait-seconds") { Description = "How long to
 using var loggers = EventLineFormatter.CreateFactory();
 var log = loggers.CreateLogger("HaproxyCluster.Agent");
 
-var install = new Command("install-rules", "Installs the deployed rules version with the code that applies every later one: verify, check, start HAProxy (or reload it, when it runs), fill the discovered pools, check health; on failure the previous config comes back. Exit 0 when it runs healthy, 1 when it was refused or reverted (the bootstrap's first install).")
+var install = new Command("install-rules", "Installs the node's TLS certificates, if it has any, then the deployed rules version with the code that applies every later one: verify, check, start HAProxy (or reload it, when it runs), fill the discovered pools, check health; on failure the previous config comes back. Exit 0 when it runs healthy, 1 when it was refused or reverted (the bootstrap's first install).")
 {
     settingsFile, waitSeconds,
 };
@@ -32,6 +32,14 @@ install.SetAction(async (parsed, cancellation) =>
     }
 
     using var parts = new AgentParts(settings, log);
+
+    // The certificates first: HAProxy's check of the config loads them.
+    if (parts.Certificates() is { } certificates
+        && !await Retry.EverySecondWithin<bool>(TimeSpan.FromSeconds(parsed.GetValue(waitSeconds))).ExecuteWithinAsync(certificates.RefreshAsync, cancellation))
+    {
+        return 1;
+    }
+
     var within = Retry.EverySecondWithin<string?>(TimeSpan.FromSeconds(parsed.GetValue(waitSeconds)));
     using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
     var url = new Uri(settings.RulesUrl ?? "http://localhost:2772/");

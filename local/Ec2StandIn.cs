@@ -112,7 +112,7 @@ public sealed class Ec2StandIn : IDisposable
 
         if (File.Exists(_instancesFile + ".reply"))
         {
-            await ReplyAsync(context.Response, await File.ReadAllTextAsync(_instancesFile + ".reply"));
+            await StandInListener.ReplyAsync(context.Response, await File.ReadAllTextAsync(_instancesFile + ".reply"), "text/xml;charset=UTF-8");
             return;
         }
 
@@ -122,27 +122,6 @@ public sealed class Ec2StandIn : IDisposable
         var bytes = Encoding.UTF8.GetBytes(body);
         await context.Response.OutputStream.WriteAsync(bytes);
         context.Response.Close();
-    }
-
-    /// <summary>Answers with a <see cref="Reply"/> file: "STATUS CUT" on its first line, then the body.</summary>
-    private static async Task ReplyAsync(HttpListenerResponse response, string reply)
-    {
-        var head = reply[..reply.IndexOf('\n', StringComparison.Ordinal)].Split(' ');
-        var body = Encoding.UTF8.GetBytes(reply[(reply.IndexOf('\n', StringComparison.Ordinal) + 1)..]);
-        response.StatusCode = int.Parse(head[0], CultureInfo.InvariantCulture);
-        response.ContentType = "text/xml;charset=UTF-8";
-        if (head[1] == "-")
-        {
-            await response.OutputStream.WriteAsync(body);
-            response.Close();
-            return;
-        }
-
-        // Promise the whole body, send its first bytes, and drop the connection.
-        response.ContentLength64 = body.Length;
-        await response.OutputStream.WriteAsync(body.AsMemory(0, Math.Min(body.Length, int.Parse(head[1], CultureInfo.InvariantCulture))));
-        await response.OutputStream.FlushAsync();
-        response.Abort();
     }
 
     private (int Status, string Body) Answer(IReadOnlyDictionary<string, string> form)

@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Net;
+using System.Text;
 
 namespace HaproxyCluster.Local;
 
@@ -22,5 +24,30 @@ internal static class StandInListener
 
             await answer(context);
         }
+    }
+
+    /// <summary>
+    /// Answers with a reply file, a hostile answer a test set up: "STATUS CUT" on its first line,
+    /// then the body, sent as it is, or (with a number for CUT) cut after that many bytes of a
+    /// promised whole and the connection dropped.
+    /// </summary>
+    public static async Task ReplyAsync(HttpListenerResponse response, string reply, string contentType)
+    {
+        var head = reply[..reply.IndexOf('\n', StringComparison.Ordinal)].Split(' ');
+        var body = Encoding.UTF8.GetBytes(reply[(reply.IndexOf('\n', StringComparison.Ordinal) + 1)..]);
+        response.StatusCode = int.Parse(head[0], CultureInfo.InvariantCulture);
+        response.ContentType = contentType;
+        if (head[1] == "-")
+        {
+            await response.OutputStream.WriteAsync(body);
+            response.Close();
+            return;
+        }
+
+        // Promise the whole body, send its first bytes, and drop the connection.
+        response.ContentLength64 = body.Length;
+        await response.OutputStream.WriteAsync(body.AsMemory(0, Math.Min(body.Length, int.Parse(head[1], CultureInfo.InvariantCulture))));
+        await response.OutputStream.FlushAsync();
+        response.Abort();
     }
 }

@@ -117,4 +117,22 @@ public static class NodeEvents
 
     /// <summary>The event <c>BakeSkipped</c>.</summary>
     public const string BakeSkipped = nameof(BakeSkipped);
+
+    /// <summary>The event <c>CertificateInstalled</c>.</summary>
+    public const string CertificateInstalled = nameof(CertificateInstalled);
+
+    /// <summary>The event <c>CertificateRotated</c>.</summary>
+    public const string CertificateRotated = nameof(CertificateRotated);
+
+    /// <summary>The event <c>CertificateUnread</c>.</summary>
+    public const string CertificateUnread = nameof(CertificateUnread);
+
+    /// <summary>The event <c>CertificateRefused</c>.</summary>
+    public const string CertificateRefused = nameof(CertificateRefused);
+
+    /// <summary>The event <c>CertificateSwapFailed</c>.</summary>
+    public const string CertificateSwapFailed = nameof(CertificateSwapFailed);
+
+    /// <summary>The event <c>CertificatesNotRefreshed</c>.</summary>
+    public const string CertificatesNotRefreshed = nameof(CertificatesNotRefreshed);
 }

@@ -88,6 +88,9 @@ public sealed record NodeSettings
     /// <summary>The agent's own event log, where the bake finds the agent's reloads and failed applies; null: not read.</summary>
     public string? AgentLog { get; init; }
 
+    /// <summary>The certificates the node terminates TLS with, and where they come from; null: TLS ends at the NLB.</summary>
+    public NodeTlsSettings? Tls { get; init; }
+
     /// <summary>The membership manifest's path.</summary>
     [JsonIgnore]
     public string ManifestPath => Path.Combine(ConfigDirectory, MembershipManifest.FileName);
@@ -149,6 +152,7 @@ public sealed record NodeSettings
         Require(AccessLog is null || Absolute(AccessLog), "accessLog", $"{Show(AccessLog)} is not an absolute path; use the file HAProxy's access log is written to, such as /var/log/haproxy/access.log");
         Require(Bake?.Enabled != true || AccessLog is not null, "accessLog", "is missing, but the bake reads it; name HAProxy's access log");
         Require(AgentLog is null || Absolute(AgentLog), "agentLog", $"{Show(AgentLog)} is not an absolute path; use the agent's log, such as /var/log/haproxy-cluster-agent.log");
+        problems.AddRange(Tls?.Problems().Select(problem => $"tls.{problem}") ?? []);
         Require(IPEndPoint.TryParse(MetricsAddress ?? "", out _), "metricsAddress", $"{Show(MetricsAddress)} is not an address and port; use one such as 127.0.0.1:25888");
         return problems;
     }

@@ -58,7 +58,11 @@ internal sealed class RunningHaproxy : IDisposable
         {
             Listeners = spec.Listeners with
             {
-                BindAddress = "127.0.0.1", HttpPort = ports[0], TlsOriginPort = ports[1], HealthPort = ports[2], AdminPort = ports[3],
+                BindAddress = "127.0.0.1",
+                HttpPort = ports[0],
+                TlsOriginPort = ports[1],
+                HealthPort = ports[2],
+                AdminPort = ports[3],
                 Tls = spec.Listeners.Tls is { } tls ? tls with { Port = ports[4] } : null,
             },
             // The test machine allows 20,000 open files; 50,000 connections would need 100,000.
