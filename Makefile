@@ -55,7 +55,7 @@ $(AGENT_OUT)/%/haproxy-cluster-agent: $(AGENT_SOURCES)
 # proves each environment's bundle with haproxy -c on the nodes' HAProxy (3.0), at a node's paths.
 synth: node_modules/.package-lock.json app agent $(HAPROXY30_ROOT)/usr/sbin/rsyslogd
 	$(CDK) synth --quiet --output $(CDK_OUT) $(if $(ENV),-c env=$(ENV))
-	scripts/check-bundles.sh $(CDK_OUT)
+	dotnet local/bin/Debug/net10.0/HaproxyCluster.Local.dll check-bundles $(CDK_OUT) --root $(HAPROXY30_ROOT)
 	@ls $(CDK_OUT)/*.template.json
 
 # The nodes' Amazon Linux 2023 image is pinned per account and region in cdk.context.json, so no

@@ -37,7 +37,7 @@ public sealed partial class HaproxyCluster : Construct
         : base(scope, id)
     {
         ArgumentNullException.ThrowIfNull(props);
-        Bundle = Render(props);
+        (Bundle, props) = Render(props);
         var outdir = Stage.Of(this)!.Outdir;
         NodeFilesDirectory = Path.Combine(outdir, "node-files", props.EnvironmentName);
 
@@ -100,11 +100,19 @@ public sealed partial class HaproxyCluster : Construct
     /// <summary>The CloudWatch dashboard.</summary>
     public Dashboard? Dashboard { get; }
 
-    /// <summary>Checks the props and the spec together, and renders the spec: it is validated once.</summary>
-    private static ConfigBundle Render(HaproxyClusterProps props)
+    /// <summary>
+    /// Checks the props and the spec together, and renders the spec: it is validated once. Returns
+    /// the props the parts build from, whose spec has the nodes' TLS bind when <see cref="HaproxyClusterProps.NodeTls"/> asks for one.
+    /// </summary>
+    private static (ConfigBundle Bundle, HaproxyClusterProps Props) Render(HaproxyClusterProps props)
     {
         var problems = Check(props);
         ConfigBundle? bundle = null;
+        if (props.NodeTls is { } nodeTls && props.Haproxy is { } spec && spec.Listeners.Tls is null)
+        {
+            props = props with { Haproxy = spec with { Listeners = spec.Listeners with { Tls = nodeTls.Listener() } } };
+        }
+
         try
         {
             bundle = props.Haproxy is null ? null : ConfigRenderer.Render(props.Haproxy);
@@ -115,7 +123,7 @@ public sealed partial class HaproxyCluster : Construct
         }
 
         problems.ThrowIfAny(nameof(HaproxyClusterProps));
-        return bundle!;
+        return (bundle!, props);
     }
 
     private static Problems Check(HaproxyClusterProps props)
@@ -147,6 +155,11 @@ public sealed partial class HaproxyCluster : Construct
         problems[nameof(props.CertificateArn)].Require(props.CertificateArn is null || props.Haproxy?.Listeners.TlsOriginPort is not null,
             "a TLS listener needs Haproxy.Listeners.TlsOriginPort, the port its decrypted requests reach");
         problems[nameof(props.Haproxy)].Require(props.Haproxy is not null, "is null; give the HaproxySpec every node runs");
+        props.NodeTls?.Check(problems[nameof(props.NodeTls)]);
+        problems[nameof(props.NodeTls)].Require(props.NodeTls is null || props.CertificateArn is null,
+            "and CertificateArn both want the NLB's port 443; keep one: NodeTls to decrypt on the nodes, CertificateArn to decrypt at the NLB");
+        problems[nameof(props.Haproxy)]["Listeners"]["Tls"].Require(props.Haproxy?.Listeners.Tls is null,
+            "is set, but the nodes would have no certificates; set HaproxyClusterProps.NodeTls, which gives the nodes this bind and their certificates");
         var listeners = problems[nameof(props.Haproxy)]["Listeners"];
         listeners["BindAddress"].Require(props.Haproxy?.Listeners.BindAddress is "" or null,
             $"'{props.Haproxy?.Listeners.BindAddress}' would hide the node from the NLB; leave it empty (every address)");

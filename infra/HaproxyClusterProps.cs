@@ -111,6 +111,13 @@ public sealed record HaproxyClusterProps
     public string? CertificateArn { get; init; }
 
     /// <summary>
+    /// TLS on 443 terminated on the nodes (a TCP listener forwarding to them), with their certificates
+    /// from SSM Parameter Store and optional mutual TLS; instead of <see cref="CertificateArn"/>.
+    /// Default: null.
+    /// </summary>
+    public NodeTls? NodeTls { get; init; }
+
+    /// <summary>
     /// What the TLS listener offers clients in ALPN (with <see cref="CertificateArn"/>). Default:
     /// HTTP/2 preferred, HTTP/1.1 still accepted.
     /// </summary>

@@ -458,7 +458,16 @@ callgrindCommand.SetAction(async (parsed, cancellation) =>
     }
 });
 
-return await new RootCommand("Renders the local stand-in of an environment's cluster, and runs its EC2 and AppConfig stand-ins.") { nodesCommand, rulesCommand, benchCommand, benchReportCommand, ec2Command, appConfigCommand, rolloutCommand, countCommand, waitReadyCommand, waitSlotsCommand, listCommand, workersCommand, diffSummaryCommand, frontCommand, shiftCommand, sessionsCommand, throttleCommand, leftoversCommand, wrkCommand, rsyslogConfigCommand, fleetScaleCommand, imageCommand, imageRolloutCommand, callgrindCommand }.Parse(args).InvokeAsync();
+var cdkOut = new Argument<DirectoryInfo>("CDK_OUT") { Description = "The synthesized app (its node-files/ENV/etc/haproxy)." };
+var haproxyRoot = new Option<DirectoryInfo>("--root") { Description = "The Debian 13 root with the nodes' HAProxy (3.0) that make tools builds.", Required = true };
+var checkBundlesCommand = new Command("check-bundles", "make synth's last step: each environment's bundle, at a node's paths, passes haproxy -c 3.0 with no warning; exit 1 naming each that does not, with HAProxy's message (BundleCheck).")
+{
+    cdkOut, haproxyRoot,
+};
+checkBundlesCommand.SetAction(async (parsed, cancellation) =>
+    await BundleCheck.RunAsync(parsed.GetValue(cdkOut)!.FullName, parsed.GetValue(haproxyRoot)!.FullName, Console.Out, Console.Error, cancellation) ? 0 : 1);
+
+return await new RootCommand("Renders the local stand-in of an environment's cluster, and runs its EC2 and AppConfig stand-ins.") { nodesCommand, rulesCommand, benchCommand, benchReportCommand, ec2Command, appConfigCommand, rolloutCommand, countCommand, waitReadyCommand, waitSlotsCommand, listCommand, workersCommand, diffSummaryCommand, frontCommand, shiftCommand, sessionsCommand, throttleCommand, leftoversCommand, wrkCommand, rsyslogConfigCommand, fleetScaleCommand, imageCommand, imageRolloutCommand, callgrindCommand, checkBundlesCommand }.Parse(args).InvokeAsync();
 
 // The environment's spec, with the listeners and keepalive the command line overrides.
 HaproxySpec LocalSpec(ParseResult parsed)

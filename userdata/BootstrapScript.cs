@@ -96,6 +96,7 @@ public static partial class BootstrapScript
             LogGroup = settings.LogGroupName,
             Ec2CallsPerSecond = settings.Agent.Ec2CallsPerSecond,
             Bake = settings.Bake,
+            Tls = settings.Tls,
             AccessLog = NodeFiles.AccessLog,
             AgentLog = NodeFiles.AgentLog,
 

@@ -46,6 +46,9 @@ public sealed record BootstrapSettings
     /// <summary>The node agent: it installs the first rules version, then applies every later one, and fills discovered pools.</summary>
     public required NodeAgentSettings Agent { get; init; }
 
+    /// <summary>The certificates the node terminates TLS with, which its agent installs before HAProxy starts; null: TLS ends at the NLB.</summary>
+    public Node.NodeTlsSettings? Tls { get; init; }
+
     /// <summary>HAProxy's admin socket (<see cref="GlobalSettings.RuntimeSocketPath"/>), where the agent applies tables.</summary>
     public string RuntimeSocket { get; init; } = new GlobalSettings().RuntimeSocketPath;
 

@@ -13,13 +13,20 @@ public sealed record BundleFile(string Path, string Content);
 /// Everything a node needs under <c>/etc/haproxy</c>: haproxy.cfg and the maps and pages it
 /// references, sorted by path.
 /// </summary>
-public sealed record ConfigBundle(ValueList<BundleFile> Files)
+public sealed partial record ConfigBundle(ValueList<BundleFile> Files)
 {
     /// <summary>The file name of the main config.</summary>
     public const string ConfigFileName = "haproxy.cfg";
 
     /// <summary>The text of haproxy.cfg.</summary>
     public string Config => this[ConfigFileName];
+
+    /// <summary>
+    /// The files outside the bundle that haproxy.cfg loads: the certificates (with their keys) of
+    /// the node's TLS bind, which the node agent writes. A check of the bundle away from a node
+    /// stands a certificate of its own at each.
+    /// </summary>
+    public IReadOnlyList<string> CertificateFiles() => [.. CertificateFile().Matches(Config).Select(m => m.Groups[1].Value)];
 
     /// <summary>The text of the file at <paramref name="path"/>.</summary>
     public string this[string path] => Files.Single(f => f.Path == path).Content;
@@ -53,4 +60,7 @@ public sealed record ConfigBundle(ValueList<BundleFile> Files)
             File.WriteAllText(path, file.Content, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
         }
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex(" crt (/\\S+)")]
+    private static partial System.Text.RegularExpressions.Regex CertificateFile();
 }

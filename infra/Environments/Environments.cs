@@ -71,6 +71,19 @@ public static class Environments
             // A replaced node serves two minutes of real traffic before it signals; staging's traffic is thin.
             Bake = new NodeBake(TimeSpan.FromMinutes(2)) { MinimumRequests = 100, MaxOwnFailurePercent = 1 },
             TargetSessionsPerNode = 5_000,
+
+            // TLS decrypted on the nodes, so partners' client certificates reach them: a partner's
+            // request that brings one must bring a valid one; browsers bring none.
+            NodeTls = new NodeTls
+            {
+                Certificates = [new NodeCertificate("site", "/haproxy/staging/tls/site"), new NodeCertificate("api", "/haproxy/staging/tls/api")],
+                KmsKeyArn = "arn:aws:kms:eu-west-1:123456789012:key/00000000-0000-0000-0000-000000000000",
+                ClientCertificates = new ClientCertificates
+                {
+                    CaBundlePem = EnvironmentFiles.Certificate("staging-partners-ca.pem"),
+                    Mode = ClientCertificateMode.Optional,
+                },
+            },
             MaxCapacity = 6,
             Haproxy = new HaproxySpec
             {

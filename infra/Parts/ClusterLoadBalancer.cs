@@ -12,15 +12,16 @@ namespace HaproxyCluster.Infra;
 
 /// <summary>
 /// The Network Load Balancer with its access-log bucket, and, once the nodes exist, one listener
-/// and target group per listener port: TCP :80 to the HTTP bind, TLS :443 (terminated here) to
-/// the TLS-origin bind, both with PROXY protocol v2 and the node's health endpoint as the check.
+/// and target group per listener port: TCP :80 to the HTTP bind; on :443 either TLS (terminated
+/// here) to the TLS-origin bind, or TCP to the nodes' own TLS bind (<see cref="NodeTls"/>); all
+/// with PROXY protocol v2 and the node's health endpoint as the check.
 /// </summary>
 internal sealed class ClusterLoadBalancer
 {
     /// <summary>The NLB's plain-HTTP port.</summary>
     public const int HttpPort = 80;
 
-    /// <summary>The NLB's TLS port, with a certificate.</summary>
+    /// <summary>The NLB's HTTPS port: TLS with a certificate, or TCP to the nodes' TLS.</summary>
     public const int TlsPort = 443;
 
     private readonly Construct _scope;
@@ -62,17 +63,17 @@ internal sealed class ClusterLoadBalancer
     /// <summary>The target group behind TCP :80; set by <see cref="AddTargets"/>.</summary>
     public NetworkTargetGroup? HttpTargetGroup { get; private set; }
 
-    /// <summary>The target group behind TLS :443, when there is a certificate; set by <see cref="AddTargets"/>.</summary>
+    /// <summary>The target group behind :443, when there is HTTPS (at the NLB or on the nodes); set by <see cref="AddTargets"/>.</summary>
     public NetworkTargetGroup? TlsTargetGroup { get; private set; }
 
     /// <summary>
-    /// The ports the NLB listens on, and what they carry: 80 always, 443 with a certificate.
-    /// The security groups open exactly these.
+    /// The ports the NLB listens on, and what they carry: 80 always, 443 with a certificate or
+    /// with TLS on the nodes. The security groups open exactly these.
     /// </summary>
     public static IEnumerable<(int Port, string What)> ListenerPorts(HaproxyClusterProps props)
     {
         yield return (HttpPort, "HTTP");
-        if (props.CertificateArn is not null)
+        if (props.CertificateArn is not null || props.NodeTls is not null)
         {
             yield return (TlsPort, "HTTPS");
         }
@@ -86,6 +87,11 @@ internal sealed class ClusterLoadBalancer
         if (_props.CertificateArn is { } certificate)
         {
             TlsTargetGroup = Listen("Tls", TlsPort, listeners.TlsOriginPort!.Value, certificate, nodes);
+        }
+        else if (_props.NodeTls is { } nodeTls)
+        {
+            // The same ids as at-the-NLB TLS: it is the one HTTPS listener, whichever end decrypts.
+            TlsTargetGroup = Listen("Tls", TlsPort, nodeTls.NodePort, null, nodes);
         }
     }
 

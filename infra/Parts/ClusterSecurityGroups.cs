@@ -69,6 +69,11 @@ internal sealed class ClusterSecurityGroups
             yield return (listeners.TlsOriginPort!.Value, "decrypted HTTPS");
         }
 
+        if (props.NodeTls is { } nodeTls)
+        {
+            yield return (nodeTls.NodePort, "HTTPS, decrypted on the node");
+        }
+
         yield return (listeners.HealthPort, "health checks");
     }
 

@@ -37,6 +37,11 @@ internal sealed class NodeFleet
         var agentPath = NodeAgentBuild.PathFor(NodeAgentBuild.Folder(props.AgentDirectory), instanceType.Architecture);
         var agent = new Asset(scope, "Agent", new AssetProps { Path = agentPath });
         NodeRole = Role(scope, agent, observability.LogGroup, props.Haproxy);
+        if (props.NodeTls is { } nodeTls)
+        {
+            ReadCertificates(NodeRole, nodeTls);
+        }
+
         var role = NodeRole;
 
         var template = new LaunchTemplate(scope, "LaunchTemplate", new LaunchTemplateProps
@@ -91,6 +96,7 @@ internal sealed class NodeFleet
             TcpKeepAlive = props.Haproxy.Defaults.TcpKeepAlive,
             AdminPort = listeners.AdminPort,
             Bake = props.Bake,
+            Tls = props.NodeTls?.Settings(),
             Agent = new NodeAgentSettings
             {
                 Uri = (string)stack.Resolve(agent.S3ObjectUrl),
@@ -125,6 +131,43 @@ internal sealed class NodeFleet
             Resources = [configurationArn],
         }));
         AutoScalingGroup.Node.AddDependency(deployment);
+    }
+
+    /// <summary>
+    /// Lets the nodes read exactly the certificates' parameters, and decrypt with their key only
+    /// what SSM decrypts for those parameters (the key's use is tied to each parameter's ARN, which
+    /// SSM puts in the encryption context).
+    /// </summary>
+    private static void ReadCertificates(Role role, NodeTls tls)
+    {
+        var stack = Stack.Of(role);
+        var parameters = tls.Certificates.Select(c => stack.FormatArn(new ArnComponents
+        {
+            Service = "ssm",
+            Resource = "parameter",
+            ResourceName = c.Parameter.TrimStart('/'),
+            ArnFormat = ArnFormat.SLASH_RESOURCE_NAME,
+        })).ToArray();
+        role.AddToPolicy(new PolicyStatement(new PolicyStatementProps
+        {
+            Sid = "ReadCertificates",
+            Actions = ["ssm:GetParameter"],
+            Resources = parameters,
+        }));
+        role.AddToPolicy(new PolicyStatement(new PolicyStatementProps
+        {
+            Sid = "DecryptCertificates",
+            Actions = ["kms:Decrypt"],
+            Resources = [tls.KmsKeyArn],
+            Conditions = new Dictionary<string, object>
+            {
+                ["StringEquals"] = new Dictionary<string, object>
+                {
+                    ["kms:ViaService"] = $"ssm.{stack.Region}.amazonaws.com",
+                    ["kms:EncryptionContext:PARAMETER_ARN"] = parameters,
+                },
+            },
+        }));
     }
 
     private static Role Role(Construct scope, Asset agent, LogGroup logs, HaproxySpec spec)

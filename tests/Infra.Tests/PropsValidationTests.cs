@@ -13,8 +13,28 @@ public class PropsValidationTests
         AvailabilityZones = ["eu-west-1a", "eu-west-1b"],
     };
 
+    private static readonly NodeTls NodeTls = new()
+    {
+        Certificates = [new NodeCertificate("site", "/haproxy/test/tls/site")],
+        KmsKeyArn = "arn:aws:kms:eu-west-1:123456789012:key/00000000-0000-0000-0000-000000000000",
+    };
+
     public static TheoryData<string, HaproxyClusterProps, string, string> BadProps => new()
     {
+        {
+            "node tls and nlb tls", Valid with { NodeTls = NodeTls, CertificateArn = "arn:aws:acm:eu-west-1:123456789012:certificate/00000000-0000-0000-0000-000000000000" },
+            "NodeTls", "and CertificateArn both want the NLB's port 443; keep one"
+        },
+        {
+            "a tls bind with no certificates", Valid with { Haproxy = Valid.Haproxy with { Listeners = new Listeners { Tls = new TlsListener { Certificates = ["site"] } } } },
+            "Haproxy.Listeners.Tls", "is set, but the nodes would have no certificates; set HaproxyClusterProps.NodeTls"
+        },
+        { "node tls kms key", Valid with { NodeTls = NodeTls with { KmsKeyArn = "alias/haproxy" } }, "NodeTls.KmsKeyArn", "'alias/haproxy' is not a KMS key ARN" },
+        { "node tls parameter under /aws", Valid with { NodeTls = NodeTls with { Certificates = [new NodeCertificate("site", "/aws/reference/secretsmanager/x")] } }, "NodeTls.Certificates[0].Parameter", "is not an SSM parameter name" },
+        { "node tls parameter that is not a path", Valid with { NodeTls = NodeTls with { Certificates = [new NodeCertificate("site", "site-cert")] } }, "NodeTls.Certificates[0].Parameter", "'site-cert' is not an SSM parameter name" },
+        { "node tls name twice", Valid with { NodeTls = NodeTls with { Certificates = [.. NodeTls.Certificates, new NodeCertificate("site", "/haproxy/test/tls/other")] } }, "NodeTls.Certificates[1].Name", "'site' is not a new certificate name" },
+        { "node tls on the http port", Valid with { NodeTls = NodeTls with { NodePort = 80 } }, "Haproxy.Listeners.Tls.Port", "80 is also HttpPort" },
+        { "node tls refresh", Valid with { NodeTls = NodeTls with { Refresh = TimeSpan.FromSeconds(1) } }, "NodeTls.Refresh", "is not whole seconds from 10 s to 24 h" },
         { "max not above min", Valid with { MinCapacity = 3, MaxCapacity = 3 }, "MaxCapacity", "maxCapacity (3) should be > minCapacity (3)" },
         { "one zone", Valid with { AvailabilityZones = ["eu-west-1a"] }, "AvailabilityZones", "1 availability zone(s) given; use at least 2" },
         { "bad certificate", Valid with { CertificateArn = "arn:aws:iam::123456789012:server-certificate/x" }, "CertificateArn", "is not an ACM certificate ARN" },

@@ -54,11 +54,51 @@ internal static class HaproxyCheck
             : $"mount -t tmpfs state '{root}{System.IO.Path.GetDirectoryName(stateFile)}' && printf '1\\n' > '{root}{stateFile}' && ";
 
         var loop = CheckLoop(["/etc/haproxy/haproxy.cfg"]);
-        var failures = new List<string>();
-        failures.AddRange(Run("unshare", ["--mount", "--propagation", "private", "bash", "-c", $"{Prepare("")}mount --bind '{etcHaproxy}' /etc/haproxy && bash -c \"$0\"", loop]).Select(l => "2.6 " + l));
-        failures.AddRange(Run("unshare", ["--mount", "--propagation", "private", "bash", "-c",
-            $"{Prepare(Haproxy30Root)}mount --bind '{etcHaproxy}' '{Haproxy30Root}/etc/haproxy' && chroot '{Haproxy30Root}' bash -c \"$0\"", loop]).Select(l => "3.0 " + l));
-        return failures;
+        var certificates = System.IO.Directory.CreateTempSubdirectory("bundle-certificates-").FullName;
+        try
+        {
+            string Certificates(string root) => StandInCertificates(etcHaproxy, certificates, root);
+            var failures = new List<string>();
+            failures.AddRange(Run("unshare", ["--mount", "--propagation", "private", "bash", "-c", $"{Certificates("")}{Prepare("")}mount --bind '{etcHaproxy}' /etc/haproxy && bash -c \"$0\"", loop]).Select(l => "2.6 " + l));
+            failures.AddRange(Run("unshare", ["--mount", "--propagation", "private", "bash", "-c",
+                $"{Certificates(Haproxy30Root)}{Prepare(Haproxy30Root)}mount --bind '{etcHaproxy}' '{Haproxy30Root}/etc/haproxy' && chroot '{Haproxy30Root}' bash -c \"$0\"", loop]).Select(l => "3.0 " + l));
+            return failures;
+        }
+        finally
+        {
+            System.IO.Directory.Delete(certificates, recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// The shell steps that stand a throwaway certificate at each file the bundle's TLS bind loads
+    /// (which the node agent writes on a node): the root's /etc is overlaid with a scratch layer,
+    /// so the certificates' folder can be made without touching the real one, then mounted over.
+    /// </summary>
+    private static string StandInCertificates(string etcHaproxy, string scratch, string root)
+    {
+        var files = new Config.ConfigBundle([new Config.BundleFile(Config.ConfigBundle.ConfigFileName, File.ReadAllText(System.IO.Path.Combine(etcHaproxy, Config.ConfigBundle.ConfigFileName)))]).CertificateFiles();
+        if (files.Count == 0)
+        {
+            return "";
+        }
+
+        using var pki = new TestPki("bundle-check");
+        using var certificate = pki.Server("bundle-check.invalid");
+        var layer = System.IO.Directory.CreateDirectory(System.IO.Path.Combine(scratch, root.Length == 0 ? "host" : "root")).FullName;
+        var steps = $"mkdir -p '{layer}/upper' '{layer}/work' && mount -t overlay overlay -o 'lowerdir={root}/etc,upperdir={layer}/upper,workdir={layer}/work' '{root}/etc' && ";
+        foreach (var (folder, i) in files.GroupBy(System.IO.Path.GetDirectoryName, StringComparer.Ordinal).Select((f, i) => (f, i)))
+        {
+            var standIn = System.IO.Directory.CreateDirectory(System.IO.Path.Combine(layer, $"certificates{i}")).FullName;
+            foreach (var file in folder)
+            {
+                File.WriteAllText(System.IO.Path.Combine(standIn, System.IO.Path.GetFileName(file)), TestPki.PemWithKey(certificate));
+            }
+
+            steps += $"mkdir -p '{root}{folder.Key}' && mount --bind '{standIn}' '{root}{folder.Key}' && ";
+        }
+
+        return steps;
     }
 
     /// <summary>A shell loop printing one FAIL line per config that haproxy -c refuses or warns about.</summary>
