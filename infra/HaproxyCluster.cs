@@ -108,10 +108,7 @@ public sealed partial class HaproxyCluster : Construct
     {
         var problems = Check(props);
         ConfigBundle? bundle = null;
-        if (props.NodeTls is { } nodeTls && props.Haproxy is { } spec && spec.Listeners.Tls is null)
-        {
-            props = props with { Haproxy = spec with { Listeners = spec.Listeners with { Tls = nodeTls.Listener() } } };
-        }
+        props = props with { Haproxy = props.NodeSpec! };
 
         try
         {

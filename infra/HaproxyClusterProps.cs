@@ -117,6 +117,11 @@ public sealed record HaproxyClusterProps
     /// </summary>
     public NodeTls? NodeTls { get; init; }
 
+    /// <summary>The spec every node runs: <see cref="Haproxy"/>, with the TLS bind <see cref="NodeTls"/> asks for.</summary>
+    internal HaproxySpec? NodeSpec => NodeTls is { } tls && Haproxy is { Listeners.Tls: null } spec
+        ? spec with { Listeners = spec.Listeners with { Tls = tls.Listener() } }
+        : Haproxy;
+
     /// <summary>
     /// What the TLS listener offers clients in ALPN (with <see cref="CertificateArn"/>). Default:
     /// HTTP/2 preferred, HTTP/1.1 still accepted.

@@ -144,7 +144,8 @@ public static class LocalFront
         }
 
         Nodes("nodes", listeners.HttpPort);
-        if (listeners.TlsOriginPort is { } tls)
+        // HTTPS: to the TLS-origin bind (what the NLB decrypted), or, TCP end to end, to the nodes' own TLS bind.
+        if ((listeners.Tls?.Port ?? listeners.TlsOriginPort) is { } tls)
         {
             Nodes("nodes_tls", tls);
             config.Append(Lines($"frontend nlb_tls_443\n    bind 127.0.0.1:{TlsPort}\n    default_backend nodes_tls"));

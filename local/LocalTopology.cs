@@ -117,14 +117,15 @@ public static class LocalTopology
         ConfigRenderer.Render(NodeSpec(spec, backends, $"{NodeRoot}/run/admin.sock"), $"{NodeRoot}/haproxy");
 
     /// <summary>The ports of the stand-ins on the bridge, and the agents' pace, as local.sh runs them.</summary>
-    public sealed record StandIns(string BridgeAddress, int Ec2Port, int AppConfigPort, int EmfPort, int DiscoveryIntervalSeconds, int RulesPollSeconds);
+    public sealed record StandIns(string BridgeAddress, int Ec2Port, int AppConfigPort, int EmfPort, int DiscoveryIntervalSeconds, int RulesPollSeconds, int SsmPort);
 
     /// <summary>
     /// A local node's agent settings, as a node sees them (its folder on <see cref="NodeRoot"/>):
     /// the environment's health endpoint, the stand-ins for EC2, AppConfig and the CloudWatch agent,
     /// and a reload that signals the master whose pid local.sh keeps in <c>master.pid</c>.
     /// </summary>
-    public static NodeSettings AgentSettings(string env, Listeners listeners, StandIns standIns, NodeBake bake)
+    /// <remarks>With <paramref name="tls"/>, the agent reads the certificates from the Parameter Store stand-in as often as it polls the rules.</remarks>
+    public static NodeSettings AgentSettings(string env, Listeners listeners, StandIns standIns, NodeBake bake, NodeTls? tls = null)
     {
         var rules = new Uri(new RulesSource { Application = RulesDeployment.ApplicationName(env), Environment = env, Profile = RulesDeployment.ProfileName }.Url);
         return new NodeSettings
@@ -147,6 +148,13 @@ public static class LocalTopology
             AgentLog = $"{NodeRoot}/agent.log",
             MetricsNamespace = NodeAgentMetrics.Namespace(env),
             MetricsAddress = $"{standIns.BridgeAddress}:{standIns.EmfPort.ToString(CultureInfo.InvariantCulture)}",
+            Tls = tls is null ? null : new NodeTlsSettings
+            {
+                CertificateDirectory = LocalPki.CertificateDirectory,
+                Certificates = tls.Certificates,
+                RefreshSeconds = standIns.RulesPollSeconds,
+                SsmEndpoint = $"http://{standIns.BridgeAddress}:{standIns.SsmPort.ToString(CultureInfo.InvariantCulture)}/",
+            },
         };
     }
 
@@ -275,7 +283,9 @@ public static class LocalTopology
             NODE_ADDRESSES=({nodeAddresses})
             NODE_ZONES=({string.Join(' ', nodeZones)})
             NODE_HTTP_PORT={listeners.HttpPort}
-            NODE_TLS_PORT={listeners.TlsOriginPort}
+            NODE_TLS_PORT={listeners.Tls?.Port ?? listeners.TlsOriginPort}
+            TLS_CERTIFICATES='{string.Join(' ', listeners.Tls?.Certificates ?? [])}'
+            SSM_PORT={SsmPort}
             NODE_HEALTH_PORT={listeners.HealthPort}
             NODE_HEALTH_PATH='{listeners.HealthPath}'
             HEALTH_INTERVAL_SECONDS={NodeHealthCheck.IntervalSeconds}
@@ -295,6 +305,9 @@ public static class LocalTopology
     /// </summary>
     public static IReadOnlyList<string> NodeZones(HaproxyClusterProps props, int nodes) =>
         [.. Enumerable.Range(1, nodes).Select(node => LocalFront.Zone(props.AvailabilityZones ?? ["zone-a", "zone-b"], node))];
+
+    /// <summary>Where the Parameter Store stand-in listens on the bridge.</summary>
+    public const int SsmPort = 18502;
 
     /// <summary>A Host no rule names: what reaches the default pool when no route names one for it.</summary>
     public const string UnroutedHost = "unrouted.local.test";

@@ -38,12 +38,18 @@ var nodesCommand = new Command("nodes", "Each node's bundle (OUT/node<i>/haproxy
 };
 nodesCommand.SetAction(parsed =>
 {
-    var spec = LocalSpec(parsed);
-    var standIns = new LocalTopology.StandIns(parsed.GetValue(backendAddress)!, parsed.GetValue(ec2Port), parsed.GetValue(appConfigPort), parsed.GetValue(emfPortOnBridge), parsed.GetValue(agentInterval), parsed.GetValue(rulesPoll));
-    var bake = Environments.Select(parsed.GetValue(env))[0].Cluster.Bake;
-    var agentSettings = LocalTopology.AgentSettings(parsed.GetValue(env)!, spec.Listeners, standIns,
-        parsed.GetValue(bakeSeconds) is { } seconds ? bake with { Duration = TimeSpan.FromSeconds(seconds) } : bake).ToJson();
     var folder = parsed.GetValue(output)!.FullName;
+    var cluster = Environments.Select(parsed.GetValue(env))[0].Cluster;
+    if (cluster.NodeTls is { } tls)
+    {
+        LocalPki.Write(folder, tls, parsed.GetValue(nodes));
+    }
+
+    var spec = LocalSpec(parsed, folder);
+    var standIns = new LocalTopology.StandIns(parsed.GetValue(backendAddress)!, parsed.GetValue(ec2Port), parsed.GetValue(appConfigPort), parsed.GetValue(emfPortOnBridge), parsed.GetValue(agentInterval), parsed.GetValue(rulesPoll), LocalTopology.SsmPort);
+    var bake = cluster.Bake;
+    var agentSettings = LocalTopology.AgentSettings(parsed.GetValue(env)!, spec.Listeners, standIns,
+        parsed.GetValue(bakeSeconds) is { } seconds ? bake with { Duration = TimeSpan.FromSeconds(seconds) } : bake, cluster.NodeTls).ToJson();
     var backends = LocalTopology.Backends(spec, parsed.GetValue(backendAddress)!, parsed.GetValue(firstPort));
     var bundle = LocalTopology.NodeBundle(spec, backends);
     for (var node = 1; node <= parsed.GetValue(nodes); node++)
@@ -67,13 +73,14 @@ var tenants = new Option<int>("--tenants") { Description = "Rows to add to the f
 var rulesVersion = new Option<string?>("--rules-version") { Description = "Adds the request header X-Rules-Version with this value (a rule change)." };
 var fault = new Option<string?>("--fault") { Description = "Breaks the bundle on purpose: check (haproxy -c refuses it) or health (it runs, but its health check fails)." };
 var strategyOf = new Option<string?>("--strategy-of") { Description = "Use this environment's deployment strategy instead of ENV's." };
+var clusterDir = new Option<DirectoryInfo>("--local-dir") { Description = "The local cluster's folder (its CA, for an environment with NodeTls).", Required = true };
 var rulesCommand = new Command("rules", "The working tree's rules of ENV as the local nodes run them, as one rules version (an AppConfig payload) in RULES; prints the stand-in's deployment query for the strategy in local time (steps=…&step-seconds=…&bake-seconds=…), a space, and the bundle's sha256.")
 {
-    env, rulesFile, backendAddress, firstPort, httpPort, healthPort, healthPath, keepAlive, minutesAsSeconds, tenants, rulesVersion, fault, strategyOf,
+    env, rulesFile, backendAddress, firstPort, httpPort, healthPort, healthPath, keepAlive, minutesAsSeconds, tenants, rulesVersion, fault, strategyOf, clusterDir,
 };
 rulesCommand.SetAction(parsed =>
 {
-    var spec = LocalTopology.Changed(LocalSpec(parsed), parsed.GetValue(tenants), parsed.GetValue(rulesVersion));
+    var spec = LocalTopology.Changed(LocalSpec(parsed, parsed.GetValue(clusterDir)!.FullName), parsed.GetValue(tenants), parsed.GetValue(rulesVersion));
     var bundle = LocalTopology.NodeBundle(spec, LocalTopology.Backends(spec, parsed.GetValue(backendAddress)!, parsed.GetValue(firstPort)));
     var archive = (parsed.GetValue(fault) is { } broken ? LocalTopology.Faulty(bundle, broken) : bundle).Archive();
     File.WriteAllText(parsed.GetValue(rulesFile)!.FullName, RulesPayload.Encode(archive));
@@ -116,6 +123,40 @@ ec2Command.SetAction(async (parsed, cancellation) =>
     {
         Console.WriteLine($"ec2: stopped after {standIn.Requests} calls");
     }
+});
+
+var parametersDir = new Option<DirectoryInfo>("--parameters") { Description = "The parameters' folder: each parameter a file at its path.", Required = true };
+var ssmCommand = new Command("ssm", "The Parameter Store stand-in on the bridge's PORT, answering GetParameter from PARAMETERS until stopped (SsmStandIn).")
+{
+    listenAddress, port, parametersDir,
+};
+ssmCommand.SetAction(async (parsed, cancellation) =>
+{
+    using var standIn = new SsmStandIn(parsed.GetValue(port), parsed.GetValue(parametersDir)!.FullName, parsed.GetValue(listenAddress)!);
+    Console.WriteLine($"ssm: answering on {standIn.Endpoint}");
+    try
+    {
+        await Task.Delay(Timeout.Infinite, cancellation);
+    }
+    catch (OperationCanceledException)
+    {
+        Console.WriteLine($"ssm: stopped after {standIn.Requests} calls");
+    }
+});
+
+var rotateSeconds = new Option<int>("--seconds") { Description = "How long every node has to serve each new certificate.", DefaultValueFactory = _ => 30 };
+var rotateSummary = new Option<FileInfo>("--summary") { Description = "Where to write the outcome, one line.", Required = true };
+var rotateCommand = new Command("rotate-certificates", "Replaces each of ENV's node certificates in the Parameter Store stand-in and waits until every node serves the new one (SNI, straight to the node), its worker the same: a line a node and certificate; the outcome in SUMMARY; exit 1 when a node did not within SECONDS or reloaded (CertificateRotation).")
+{
+    env, clusterDir, nodes, backendAddress, rotateSeconds, rotateSummary,
+};
+rotateCommand.SetAction(async (parsed, cancellation) =>
+{
+    var cluster = Environments.Select(parsed.GetValue(env))[0].Cluster;
+    var rotation = new CertificateRotation(parsed.GetValue(clusterDir)!.FullName, cluster.NodeTls!, parsed.GetValue(nodes), parsed.GetValue(backendAddress)!);
+    var (passed, outcome) = await rotation.RunAsync(TimeSpan.FromSeconds(parsed.GetValue(rotateSeconds)), Console.Out, cancellation);
+    await File.WriteAllTextAsync(parsed.GetValue(rotateSummary)!.FullName, outcome + "\n", cancellation);
+    return passed ? 0 : 1;
 });
 
 var sha = new Option<string>("--sha") { Description = "The rules version's bundle SHA-256.", Required = true };
@@ -399,7 +440,7 @@ var imageCommand = new Command("image", "Writes a node image into OUT (NodeImage
 };
 imageCommand.SetAction(parsed =>
 {
-    var keep = LocalSpec(parsed).Defaults.TcpKeepAlive;
+    var keep = LocalSpec(parsed, null).Defaults.TcpKeepAlive;
     var folder = parsed.GetValue(output)!.FullName;
     if (parsed.GetValue(imageFaulty))
     {
@@ -467,15 +508,17 @@ var checkBundlesCommand = new Command("check-bundles", "make synth's last step: 
 checkBundlesCommand.SetAction(async (parsed, cancellation) =>
     await BundleCheck.RunAsync(parsed.GetValue(cdkOut)!.FullName, parsed.GetValue(haproxyRoot)!.FullName, Console.Out, Console.Error, cancellation) ? 0 : 1);
 
-return await new RootCommand("Renders the local stand-in of an environment's cluster, and runs its EC2 and AppConfig stand-ins.") { nodesCommand, rulesCommand, benchCommand, benchReportCommand, ec2Command, appConfigCommand, rolloutCommand, countCommand, waitReadyCommand, waitSlotsCommand, listCommand, workersCommand, diffSummaryCommand, frontCommand, shiftCommand, sessionsCommand, throttleCommand, leftoversCommand, wrkCommand, rsyslogConfigCommand, fleetScaleCommand, imageCommand, imageRolloutCommand, callgrindCommand, checkBundlesCommand }.Parse(args).InvokeAsync();
+return await new RootCommand("Renders the local stand-in of an environment's cluster, and runs its EC2 and AppConfig stand-ins.") { nodesCommand, rulesCommand, benchCommand, benchReportCommand, ec2Command, appConfigCommand, rolloutCommand, countCommand, waitReadyCommand, waitSlotsCommand, listCommand, workersCommand, diffSummaryCommand, frontCommand, shiftCommand, sessionsCommand, throttleCommand, leftoversCommand, wrkCommand, rsyslogConfigCommand, fleetScaleCommand, imageCommand, imageRolloutCommand, callgrindCommand, checkBundlesCommand, ssmCommand, rotateCommand }.Parse(args).InvokeAsync();
 
-// The environment's spec, with the listeners and keepalive the command line overrides.
-HaproxySpec LocalSpec(ParseResult parsed)
+// The environment's spec as its nodes run it, with the listeners and keepalive the command line
+// overrides; with NodeTls, the certificates and client CA of the local cluster in LOCAL_DIR.
+HaproxySpec LocalSpec(ParseResult parsed, string? localDirectory)
 {
     var environment = Environments.Select(parsed.GetValue(env))[0];
-    var listeners = environment.Haproxy.Listeners;
-    var defaults = environment.Haproxy.Defaults;
-    return environment.Haproxy with
+    var spec = localDirectory is null ? environment.Haproxy : LocalPki.Local(environment.Cluster.NodeSpec!, localDirectory);
+    var listeners = spec.Listeners;
+    var defaults = spec.Defaults;
+    return spec with
     {
         Defaults = parsed.GetValue(keepAlive) is { } seconds
             ? defaults with { TcpKeepAlive = defaults.TcpKeepAlive with { Idle = TimeSpan.FromSeconds(seconds), Interval = TimeSpan.FromSeconds(seconds) } }

@@ -22,11 +22,11 @@ public sealed class SsmStandIn : IDisposable
     private readonly Dictionary<string, (string Value, long Version)> _served = new(StringComparer.Ordinal);
     private int _requests;
 
-    /// <summary>Listens on 127.0.0.1:<paramref name="port"/>, serving the parameters under <paramref name="folder"/>.</summary>
-    public SsmStandIn(int port, string folder)
+    /// <summary>Listens on <paramref name="address"/>:<paramref name="port"/> (default: loopback), serving the parameters under <paramref name="folder"/>.</summary>
+    public SsmStandIn(int port, string folder, string address = "127.0.0.1")
     {
         _folder = folder;
-        Endpoint = new Uri(string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{port}/"));
+        Endpoint = new Uri(string.Create(CultureInfo.InvariantCulture, $"http://{address}:{port}/"));
         _listener.Prefixes.Add(Endpoint.ToString());
         _listener.Start();
         _ = Task.Run(() => StandInListener.ServeAsync(_listener, RespondAsync));

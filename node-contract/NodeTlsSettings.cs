@@ -44,9 +44,9 @@ public sealed record NodeTlsSettings
             }
         }
 
-        if (RefreshSeconds is < 10 or > 86_400)
+        if (RefreshSeconds is < 1 or > 86_400)
         {
-            yield return $"refreshSeconds: {RefreshSeconds} is out of range; use 10 to 86400";
+            yield return $"refreshSeconds: {RefreshSeconds} is out of range; use 1 to 86400";
         }
 
         if (SsmEndpoint is not null && !(Uri.TryCreate(SsmEndpoint, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"))

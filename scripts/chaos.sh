@@ -27,10 +27,10 @@ trap down EXIT
 up "$ENVIRONMENT"
 over_budget=0 total_sent=0 total_failed=0
 
-load() { # load <phase> [host] [seconds]: wrk through the front, in the background (pid in LOAD_PID)
+load() { # load <phase> [host] [seconds] [url]: wrk through the front, in the background (pid in LOAD_PID)
   local seconds=${3:-$PHASE_SECONDS}
   timeout $((seconds + 30)) wrk -t2 -c"$CONNECTIONS" -d"${seconds}s" --timeout 5s \
-    -H "Host: ${2:-$DEFAULT_HOST}" -H "Connection: close" "http://127.0.0.1:$FRONT_HTTP/" > "$LOCAL_DIR/wrk-$1.txt" 2>&1 &
+    -H "Host: ${2:-$DEFAULT_HOST}" -H "Connection: close" "${4:-http://127.0.0.1:$FRONT_HTTP/}" > "$LOCAL_DIR/wrk-$1.txt" 2>&1 &
   LOAD_PID=$!
 }
 
@@ -265,6 +265,17 @@ image_phase image-good EveryNode --keepalive-seconds 75
 image_phase image-bad RolledBack --keepalive-seconds 75 --faulty
 # 20. image-back: once the bad image is gone, 0 failed.
 load image-back; finish image-back "$LOAD_PID" 0
+
+# 21. cert-rotation: each node certificate gets a new version in Parameter Store under HTTPS load
+# (a TLS handshake a request, no SNI: the default certificate). Every node serves it within 10 s
+# (the agents read every RULES_POLL s), by the same worker: a swap through the Runtime API. 0 failed.
+if [ -n "$TLS_CERTIFICATES" ]; then
+  load cert-rotation "$DEFAULT_HOST" "$PHASE_SECONDS" "https://127.0.0.1:$FRONT_TLS/"
+  mid_phase
+  local_cluster rotate-certificates --env "$ENVIRONMENT" --local-dir "$LOCAL_DIR" --nodes "$NODES" --backend-address "$BRIDGE_ADDRESS" \
+    --seconds 10 --summary "$LOCAL_DIR/rotation.txt" | sed 's/^/chaos: /' || over_budget=1
+  finish cert-rotation "$LOAD_PID" 0 "($(cat "$LOCAL_DIR/rotation.txt"))"
+fi
 
 echo "chaos: $total_sent requests, $total_failed failed"
 exit "$over_budget"

@@ -82,12 +82,13 @@ open_tunnel() {
   [[ $TUNNEL_STATUS == "HTTP/1.1 101 "* ]]
 }
 
-start_appconfig() {
-  dotnet "$LOCAL_CLUSTER" appconfig --address "$BRIDGE_ADDRESS" --port "$APPCONFIG_PORT" \
-    --emf-port "$EMF_PORT" > "$LOCAL_DIR/appconfig.log" 2>&1 &
-  echo $! > "$LOCAL_DIR/appconfig.pid"
-  wait_until 20 grep -q answering "$LOCAL_DIR/appconfig.log"
+# start_daemon <stand-in> [options]: an AWS stand-in of the local/ command line on the bridge, until down (its .pid, .log).
+start_daemon() {
+  dotnet "$LOCAL_CLUSTER" "$1" --address "$BRIDGE_ADDRESS" "${@:2}" > "$LOCAL_DIR/$1.log" 2>&1 &
+  echo $! > "$LOCAL_DIR/$1.pid"
+  wait_until 20 grep -q answering "$LOCAL_DIR/$1.log"
 }
+start_appconfig() { start_daemon appconfig --port "$APPCONFIG_PORT" --emf-port "$EMF_PORT"; }
 
 # deploy <payload file> [<strategy query>]: starts a deployment of that rules version (default: all at once).
 deploy() {
@@ -100,7 +101,7 @@ render_rules() {
   local file=$1 options=()
   shift
   mapfile -t options < "$LOCAL_DIR/render-options"
-  local_cluster rules --env "$(cat "$LOCAL_DIR/env")" --rules "$file" \
+  local_cluster rules --env "$(cat "$LOCAL_DIR/env")" --rules "$file" --local-dir "$LOCAL_DIR" \
     --backend-address "$BRIDGE_ADDRESS" --first-port "$FIRST_BACKEND_PORT" "${options[@]}" "$@"
 }
 
@@ -125,10 +126,7 @@ set_instances() { local_cluster list-instances --local-dir "$LOCAL_DIR" --pool "
 
 start_ec2() {
   cut -f1 "$LOCAL_DIR/instances.tsv" | sort -u | while read -r pool; do set_instances "$pool" 2; done
-  dotnet "$LOCAL_CLUSTER" ec2 --address "$BRIDGE_ADDRESS" --port "$EC2_PORT" \
-    --instances "$LOCAL_DIR/ec2-instances.tsv" > "$LOCAL_DIR/ec2.log" 2>&1 &
-  echo $! > "$LOCAL_DIR/ec2.pid"
-  wait_until 20 grep -q answering "$LOCAL_DIR/ec2.log"
+  start_daemon ec2 --port "$EC2_PORT" --instances "$LOCAL_DIR/ec2-instances.tsv"
 }
 
 reload_node() { kill -USR2 "$(cat "$LOCAL_DIR/node$1/master.pid")"; }
@@ -196,6 +194,7 @@ up() { # up <env> [renderer options]
   while IFS=$'\t' read -r pool index _ _; do start_backend "$pool" "$index"; done < "$LOCAL_DIR/backends.tsv"
   start_upgrade_echo
   if [ -s "$LOCAL_DIR/instances.tsv" ]; then start_ec2; fi
+  if [ -n "$TLS_CERTIFICATES" ]; then start_daemon ssm --port "$SSM_PORT" --parameters "$LOCAL_DIR/parameters"; fi
   # The rules the nodes boot on are the deployed version, as on AWS.
   start_appconfig
   deploy "$LOCAL_DIR/rules.json" > /dev/null
@@ -218,7 +217,7 @@ up() { # up <env> [renderer options]
 down() {
   # The echo's per-connection children first: each serves a tunnel that may still be open.
   if [ -f "$LOCAL_DIR/upgrade-echo.pid" ]; then pkill -P "$(cat "$LOCAL_DIR/upgrade-echo.pid")" 2> /dev/null || true; fi
-  for pidfile in "$LOCAL_DIR"/upgrade-echo.pid "$LOCAL_DIR"/front.pid "$LOCAL_DIR"/ec2.pid "$LOCAL_DIR"/appconfig.pid "$LOCAL_DIR"/backends/*.pid "$LOCAL_DIR"/node*/agent.pid "$LOCAL_DIR"/node*/master.pid; do
+  for pidfile in "$LOCAL_DIR"/upgrade-echo.pid "$LOCAL_DIR"/front.pid "$LOCAL_DIR"/ec2.pid "$LOCAL_DIR"/ssm.pid "$LOCAL_DIR"/appconfig.pid "$LOCAL_DIR"/backends/*.pid "$LOCAL_DIR"/node*/agent.pid "$LOCAL_DIR"/node*/master.pid; do
     if [ -f "$pidfile" ]; then kill "$(cat "$pidfile")" 2> /dev/null || true; fi
   done
   for n in $(seq 1 $NODES); do

@@ -9,7 +9,7 @@ public static class Environments
     /// <summary>AWS's documentation account id; replace it with yours before deploying.</summary>
     private const string PlaceholderAccount = "123456789012";
 
-    /// <summary>Developers' playground: two small nodes; the API pool follows its auto-scaling group.</summary>
+    /// <summary>Developers' playground: two small nodes; the API pool follows its auto-scaling group; HTTPS decrypted on the nodes.</summary>
     public static ClusterEnvironment Dev { get; } = new()
     {
         Account = PlaceholderAccount,
@@ -32,6 +32,14 @@ public static class Environments
             DrainOnScaleIn = ["dev-api"],
             // A rules change reaches every dev node at once; the alarms are watched for two minutes.
             Rollout = RulesRollout.AllAtOnce(TimeSpan.FromMinutes(2)),
+
+            // HTTPS decrypted on the nodes, with one certificate that its parameter's next version replaces within a minute.
+            NodeTls = new NodeTls
+            {
+                Certificates = [new NodeCertificate("site", "/haproxy/dev/tls/site")],
+                KmsKeyArn = "arn:aws:kms:eu-west-1:123456789012:key/11111111-1111-1111-1111-111111111111",
+                Refresh = TimeSpan.FromMinutes(1),
+            },
             Haproxy = new HaproxySpec
             {
                 Pools =

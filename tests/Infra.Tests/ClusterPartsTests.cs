@@ -17,6 +17,7 @@ public class ClusterPartsTests
     {
         EnvironmentName = "parts",
         CertificateArn = "arn:aws:acm:eu-west-1:123456789012:certificate/00000000-0000-0000-0000-000000000000",
+        NodeTls = null,
         Haproxy = Environments.Dev.Haproxy with
         {
             Listeners = Environments.Dev.Haproxy.Listeners with { HttpPort = 8080, HealthPort = 9090, HealthPath = "/ready" },

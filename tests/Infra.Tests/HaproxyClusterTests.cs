@@ -73,7 +73,7 @@ public class HaproxyClusterTests(SynthesizedApp app) : IClassFixture<Synthesized
     }
 
     [Fact]
-    public void Tcp_listener_on_80_and_tls_listener_on_443_with_a_modern_policy_only_when_a_certificate_is_set()
+    public void Tcp_listener_on_80_and_on_443_a_tls_listener_with_a_modern_policy_where_a_certificate_is_set_else_tcp_to_the_nodes_tls()
     {
         var prod = app.Templates["prod"];
         var dev = app.Templates["dev"];
@@ -85,7 +85,8 @@ public class HaproxyClusterTests(SynthesizedApp app) : IClassFixture<Synthesized
             ("SslPolicy", "ELBSecurityPolicy-TLS13-1-2-2021-06"),
             ("AlpnPolicy", new[] { "HTTP2Preferred" }),
             ("Certificates", new object[] { Props(("CertificateArn", Environments.Prod.Cluster.CertificateArn!)) })));
-        dev.ResourceCountIs("AWS::ElasticLoadBalancingV2::Listener", 1);
+        dev.ResourceCountIs("AWS::ElasticLoadBalancingV2::Listener", 2);
+        dev.HasResourceProperties("AWS::ElasticLoadBalancingV2::Listener", Props(("Port", 443), ("Protocol", "TCP"), ("Certificates", CdkMatch.Absent()), ("SslPolicy", CdkMatch.Absent())));
     }
 
     [Fact]
