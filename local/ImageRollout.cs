@@ -17,6 +17,9 @@ namespace HaproxyCluster.Local;
 /// <param name="output">Where a line a node goes.</param>
 public sealed class ImageRollout(string localDir, string netnsPrefix, string agent, TextWriter output)
 {
+    /// <summary>What a node's agent installs on a new instance: the rules bundle and the TLS certificates.</summary>
+    private static readonly string[] InstalledFolders = ["haproxy", "tls"];
+
     /// <summary>
     /// What the rollout did: each replaced node's verdict (<c>node1:passed</c>), the node that went
     /// back to its previous image (or null), the failed requests its bake may cause (the requests the
@@ -102,10 +105,11 @@ public sealed class ImageRollout(string localDir, string netnsPrefix, string age
             await LocalProcess.RunAsync(["kill", "-9", pid], cancellation);
         }
 
-        // A new instance: no config yet, an empty server state (as the bootstrap lays down), a log of its own.
-        if (Directory.Exists(Path.Combine(dir, "haproxy")))
+        // A new instance: no config and no certificates yet (its agent installs both from the
+        // stand-ins, as on a node), an empty server state (as the bootstrap lays down), a log of its own.
+        foreach (var installed in InstalledFolders.Select(folder => Path.Combine(dir, folder)).Where(Directory.Exists))
         {
-            Directory.Delete(Path.Combine(dir, "haproxy"), recursive: true);
+            Directory.Delete(installed, recursive: true);
         }
 
         File.WriteAllText(Path.Combine(dir, "run", "server-state"), "1\n");
