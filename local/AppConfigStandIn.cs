@@ -37,16 +37,9 @@ public sealed class AppConfigStandIn : IDisposable
     public AppConfigStandIn(int port, string address = "127.0.0.1", int? emfPort = null, TimeProvider? clock = null)
     {
         _clock = clock ?? TimeProvider.System;
+        // On loopback, the node agent asks for http://localhost:PORT/…, as on a node.
+        _listener = StandInListener.Start(address, port, RespondAsync, alsoLocalhost: address == "127.0.0.1");
         Endpoint = new Uri(string.Create(CultureInfo.InvariantCulture, $"http://{address}:{port}/"));
-        _listener.Prefixes.Add(Endpoint.ToString());
-        if (address == "127.0.0.1")
-        {
-            // The node agent asks for http://localhost:PORT/…, as on a node.
-            _listener.Prefixes.Add(string.Create(CultureInfo.InvariantCulture, $"http://localhost:{port}/"));
-        }
-
-        _listener.Start();
-        _ = Task.Run(() => StandInListener.ServeAsync(_listener, RespondAsync));
         if (emfPort is { } udp)
         {
             _alarms = new UdpClient(new IPEndPoint(IPAddress.Parse(address), udp));

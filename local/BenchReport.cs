@@ -62,6 +62,11 @@ public sealed class BenchReport(IReadOnlyList<BenchReport.Run> runs, IReadOnlyLi
             Line($"bench: JWT: Rule.RequireJwt verifying an RS256 token (2048-bit key, one forwarded claim) costs {jwt} instructions a request; measured, {LocalBench.WithJwt} took {Median(LocalBench.WithJwt, r => r.HaproxyUs):0.0} us of HAProxy's CPU a request against {haproxyUs:0.0} us without it, of which about {tokenUs:0.0} us is the bench's rule that sets the token");
         }
 
+        if (runs.Any(r => r.Config == LocalBench.WithNodeTls) && counts.Any(c => c.Config == LocalBench.WithNodeTls))
+        {
+            Line($"bench: TLS: decrypting on the node (TLS 1.3, ECDSA P-256, keep-alive: a handshake a connection) costs {Instructions(LocalBench.WithNodeTls) - full} instructions a request; measured, {LocalBench.WithNodeTls} took {Median(LocalBench.WithNodeTls, r => r.HaproxyUs):0.0} us of HAProxy's CPU a request against {haproxyUs:0.0} us in clear");
+        }
+
         var us = Median(Generated, r => r.CpuUs);
         Line($"bench: capacity: {environment} carries about {(int)(1e6 / us)} requests/s per vCPU ({us:0} us of CPU a request), adding {Median(Generated, r => r.P50) - Median(Minimal, r => r.P50):0.00} ms at p50 and {Median(Generated, r => r.P99) - Median(Minimal, r => r.P99):0.00} ms at p99 to a bare proxy");
         if (peak is null)

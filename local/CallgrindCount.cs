@@ -13,8 +13,8 @@ namespace HaproxyCluster.Local;
 /// </summary>
 public static partial class CallgrindCount
 {
-    /// <summary>Counts <paramref name="config"/> (a bench config) in <paramref name="folder"/>, loading it on <paramref name="port"/> with <paramref name="host"/> for <paramref name="seconds"/>; throws with what went wrong.</summary>
-    public static async Task<long> RunAsync(string config, string folder, int port, string host, int seconds, CancellationToken cancellation)
+    /// <summary>Counts <paramref name="config"/> (a bench config) in <paramref name="folder"/>, loading it at <paramref name="url"/> (over https, trusting <paramref name="caFile"/>) with <paramref name="host"/> for <paramref name="seconds"/>; throws with what went wrong.</summary>
+    public static async Task<long> RunAsync(string config, string folder, Uri url, string host, int seconds, CancellationToken cancellation, string? caFile = null)
     {
         Directory.CreateDirectory(folder);
         var socket = Path.Combine(folder, "stats.sock");
@@ -30,8 +30,7 @@ public static partial class CallgrindCount
         })!;
         try
         {
-            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-            var url = new Uri(string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{port}/"));
+            using var http = new HttpClient(Handler(caFile)) { Timeout = TimeSpan.FromSeconds(5) };
             for (var attempt = 0; attempt < 120 && !await AnswersAsync(http, url, host, cancellation); attempt++)
             {
                 await Task.Delay(500, cancellation);
@@ -58,6 +57,24 @@ public static partial class CallgrindCount
             valgrind.Kill(entireProcessTree: true);
             await valgrind.WaitForExitAsync(CancellationToken.None);
         }
+    }
+
+    /// <summary>A client that trusts <paramref name="caFile"/> alone, when given (the bench's TLS config).</summary>
+    private static SocketsHttpHandler Handler(string? caFile)
+    {
+        var handler = new SocketsHttpHandler();
+        if (caFile is not null)
+        {
+            var chain = new System.Security.Cryptography.X509Certificates.X509ChainPolicy
+            {
+                TrustMode = System.Security.Cryptography.X509Certificates.X509ChainTrustMode.CustomRootTrust,
+                RevocationMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck,
+            };
+            chain.CustomTrustStore.Add(System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(File.ReadAllText(caFile)));
+            handler.SslOptions.CertificateChainPolicy = chain;
+        }
+
+        return handler;
     }
 
     private static async Task<bool> AnswersAsync(HttpClient http, Uri url, string host, CancellationToken cancellation)

@@ -23,7 +23,7 @@ namespace HaproxyCluster.Local;
 public sealed class Ec2StandIn : IDisposable
 {
     private static readonly XNamespace Ec2 = "http://ec2.amazonaws.com/doc/2016-11-15/";
-    private readonly HttpListener _listener = new();
+    private readonly HttpListener _listener;
     private readonly string _instancesFile;
     private readonly int _pageSize;
     private int _requests;
@@ -33,10 +33,8 @@ public sealed class Ec2StandIn : IDisposable
     {
         _instancesFile = instancesFile;
         _pageSize = pageSize;
-        Endpoint = new Uri(string.Create(CultureInfo.InvariantCulture, $"http://{address}:{port}/"));
-        _listener.Prefixes.Add(Endpoint.ToString());
-        _listener.Start();
-        _ = Task.Run(() => StandInListener.ServeAsync(_listener, RespondAsync));
+        _listener = StandInListener.Start(address, port, RespondAsync);
+        Endpoint = new Uri(_listener.Prefixes.First());
     }
 
     /// <summary>Where the SDK's ServiceURL points.</summary>

@@ -18,12 +18,18 @@ public static class LocalBench
     /// <summary>The large table, to see what 10,000 hosts cost.</summary>
     public const int ManyHosts = 10_000;
 
-    /// <summary>One config of the bench: where it is, where to send load and with which Host, and whether it logs.</summary>
-    public sealed record BenchConfig(string Name, string Config, int Port, string Host, bool Logs, bool Timed)
+    /// <summary>One config of the bench: where it is, where to send load (a URL) and with which Host, and whether it logs.</summary>
+    public sealed record BenchConfig(string Name, string Config, string Url, string Host, bool Logs, bool Timed)
     {
         /// <summary>One line of configs.tsv, which bench.sh reads.</summary>
-        public string Line => string.Create(CultureInfo.InvariantCulture, $"{Name}\t{Config}\t{Port}\t{Host}\t{(Logs ? 1 : 0)}\t{(Timed ? 1 : 0)}");
+        public string Line => string.Create(CultureInfo.InvariantCulture, $"{Name}\t{Config}\t{Url}\t{Host}\t{(Logs ? 1 : 0)}\t{(Timed ? 1 : 0)}");
     }
+
+    /// <summary>The full config with its load over TLS, decrypted by the node (<see cref="TlsListener"/>), to price TLS.</summary>
+    public const string WithNodeTls = "with-node-tls";
+
+    /// <summary>The bench's CA certificate (PEM), which signs the TLS config's certificate for 127.0.0.1.</summary>
+    public static string CaFile(string folder) => Path.Combine(folder, "tls", "ca.pem");
 
     /// <summary>
     /// The elements bench prices: each takes one behaviour out of the spec. An element the
@@ -120,7 +126,8 @@ public static class LocalBench
         {
             ConfigRenderer.Render(spec, Path.Combine(folder, name)).WriteTo(Path.Combine(folder, name));
             File.WriteAllText(spec.Global.ServerStateFile, "1\n"); // as the bootstrap lays it down: empty, version 1
-            return new BenchConfig(name, Path.Combine(folder, name, ConfigBundle.ConfigFileName), spec.Listeners.TlsOriginPort!.Value, LocalTopology.BenchHost(hosts - 1), Logs: true, timed);
+            var url = spec.Listeners.Tls is { } tls ? $"https://127.0.0.1:{tls.Port}/" : $"http://127.0.0.1:{spec.Listeners.TlsOriginPort}/";
+            return new BenchConfig(name, Path.Combine(folder, name, ConfigBundle.ConfigFileName), string.Create(CultureInfo.InvariantCulture, $"{url}"), LocalTopology.BenchHost(hosts - 1), Logs: true, timed);
         }
 
         var full = Render("generated-10-hosts", Node("generated-10-hosts", Hosts, firstPort + 10), Hosts, timed: true);
@@ -141,6 +148,16 @@ public static class LocalBench
                 Console.Error.WriteLine($"bench: {name}: the environment has no such element; not priced");
             }
         }
+
+        // What decrypting TLS costs on a node (NodeTls): the full config with the load over TLS 1.3 on
+        // its own TLS bind, keep-alive as the other runs (a handshake a connection), against the same
+        // config in clear. Not an element: no spec option turns TLS off, so it is added, not removed.
+        var certificates = BenchCertificate.Write(folder);
+        var node = Node(WithNodeTls, Hosts, port);
+        configs.Add(Render(WithNodeTls, node with
+        {
+            Listeners = node.Listeners with { Tls = new TlsListener { Port = port + 4, Certificates = [BenchCertificate.Name], CertificateDirectory = certificates } },
+        }, Hosts, timed: true));
 
         File.WriteAllLines(Path.Combine(folder, "configs.tsv"), configs.Select(c => c.Line));
         return configs;
@@ -172,10 +189,35 @@ public static class LocalBench
             backend web
 
             """) + string.Concat(servers.Select(s => string.Create(CultureInfo.InvariantCulture, $"    server s{s.Index} {s.Address}:{s.Port}\n"))));
-        return new BenchConfig("minimal", config, port, LocalTopology.BenchHost(Hosts - 1), Logs: false, Timed: true);
+        return new BenchConfig("minimal", config, string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{port}/"), LocalTopology.BenchHost(Hosts - 1), Logs: false, Timed: true);
     }
 
     /// <summary>A bench backend: answers 200 "ok" to everything, at once.</summary>
     private static string OkBackendConfig(LocalTopology.LocalBackend backend) =>
         LocalTopology.BackendHead(backend) + "    http-request return status 200 content-type text/plain string ok\n";
+
+    /// <summary>The TLS config's certificate: ECDSA P-256 for 127.0.0.1, signed by a CA made for this run (<see cref="CaFile"/>).</summary>
+    private static class BenchCertificate
+    {
+        public const string Name = "bench";
+
+        /// <summary>Writes the CA and <c>tls/bench.pem</c> (chain and key) under <paramref name="folder"/>; returns the certificates' folder.</summary>
+        public static string Write(string folder)
+        {
+            var tls = Directory.CreateDirectory(Path.Combine(folder, "tls")).FullName;
+            using var caKey = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+            var caRequest = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=bench CA", caKey, System.Security.Cryptography.HashAlgorithmName.SHA256);
+            caRequest.CertificateExtensions.Add(new System.Security.Cryptography.X509Certificates.X509BasicConstraintsExtension(true, false, 0, true));
+            using var ca = caRequest.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(2));
+            using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+            var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=127.0.0.1", key, System.Security.Cryptography.HashAlgorithmName.SHA256);
+            var names = new System.Security.Cryptography.X509Certificates.SubjectAlternativeNameBuilder();
+            names.AddIpAddress(System.Net.IPAddress.Loopback);
+            request.CertificateExtensions.Add(names.Build());
+            using var issued = request.Create(ca, DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddDays(1), [1, 2, 3, 4]);
+            File.WriteAllText(Path.Combine(tls, "ca.pem"), ca.ExportCertificatePem() + "\n");
+            File.WriteAllText(Path.Combine(tls, $"{Name}.pem"), issued.ExportCertificatePem() + "\n" + key.ExportPkcs8PrivateKeyPem() + "\n");
+            return tls;
+        }
+    }
 }

@@ -480,16 +480,18 @@ imageRolloutCommand.SetAction(async (parsed, cancellation) =>
 var callgrindConfig = new Option<FileInfo>("--config") { Description = "The bench config to count.", Required = true };
 var callgrindHost = new Option<string>("--host") { Description = "The Host header of the load.", Required = true };
 var callgrindSeconds = new Option<int>("--seconds") { Description = "The load's length.", DefaultValueFactory = _ => 3 };
-var callgrindCommand = new Command("callgrind", "Instructions per request through CONFIG, counted by callgrind over SECONDS of load on PORT with HOST, its files in OUT (CallgrindCount); printed. Exit 1 with what went wrong.")
+var callgrindUrl = new Option<string>("--url") { Description = "Where to send the load: http://127.0.0.1:PORT/, or https://… with --ca.", Required = true };
+var callgrindCa = new Option<FileInfo?>("--ca") { Description = "The CA the https load's server certificate is checked against." };
+var callgrindCommand = new Command("callgrind", "Instructions per request through CONFIG, counted by callgrind over SECONDS of load on URL with HOST, its files in OUT (CallgrindCount); printed. Exit 1 with what went wrong.")
 {
-    callgrindConfig, output, port, callgrindHost, callgrindSeconds,
+    callgrindConfig, output, callgrindUrl, callgrindCa, callgrindHost, callgrindSeconds,
 };
 callgrindCommand.SetAction(async (parsed, cancellation) =>
 {
     try
     {
-        Console.WriteLine(await CallgrindCount.RunAsync(parsed.GetValue(callgrindConfig)!.FullName, parsed.GetValue(output)!.FullName, parsed.GetValue(port),
-            parsed.GetValue(callgrindHost)!, parsed.GetValue(callgrindSeconds), cancellation));
+        Console.WriteLine(await CallgrindCount.RunAsync(parsed.GetValue(callgrindConfig)!.FullName, parsed.GetValue(output)!.FullName, new Uri(parsed.GetValue(callgrindUrl)!),
+            parsed.GetValue(callgrindHost)!, parsed.GetValue(callgrindSeconds), cancellation, parsed.GetValue(callgrindCa)?.FullName));
         return 0;
     }
     catch (InvalidOperationException e)

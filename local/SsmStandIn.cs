@@ -17,7 +17,7 @@ namespace HaproxyCluster.Local;
 /// </summary>
 public sealed class SsmStandIn : IDisposable
 {
-    private readonly HttpListener _listener = new();
+    private readonly HttpListener _listener;
     private readonly string _folder;
     private readonly Dictionary<string, (string Value, long Version)> _served = new(StringComparer.Ordinal);
     private int _requests;
@@ -26,10 +26,8 @@ public sealed class SsmStandIn : IDisposable
     public SsmStandIn(int port, string folder, string address = "127.0.0.1")
     {
         _folder = folder;
-        Endpoint = new Uri(string.Create(CultureInfo.InvariantCulture, $"http://{address}:{port}/"));
-        _listener.Prefixes.Add(Endpoint.ToString());
-        _listener.Start();
-        _ = Task.Run(() => StandInListener.ServeAsync(_listener, RespondAsync));
+        _listener = StandInListener.Start(address, port, RespondAsync);
+        Endpoint = new Uri(_listener.Prefixes.First());
     }
 
     /// <summary>Where the SDK's ServiceURL points.</summary>

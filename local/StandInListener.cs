@@ -7,6 +7,25 @@ namespace HaproxyCluster.Local;
 /// <summary>The request loop the AWS stand-ins share: one request at a time, until the listener closes.</summary>
 internal static class StandInListener
 {
+    /// <summary>
+    /// A listener on <c>http://ADDRESS:PORT/</c> (and <paramref name="alsoLocalhost"/>: on
+    /// <c>localhost</c> too, as agents ask a node's own services), serving <paramref name="answer"/>
+    /// in the background until it is closed; its first prefix is the stand-in's endpoint.
+    /// </summary>
+    public static HttpListener Start(string address, int port, Func<HttpListenerContext, Task> answer, bool alsoLocalhost = false)
+    {
+        var listener = new HttpListener();
+        listener.Prefixes.Add(string.Create(CultureInfo.InvariantCulture, $"http://{address}:{port}/"));
+        if (alsoLocalhost)
+        {
+            listener.Prefixes.Add(string.Create(CultureInfo.InvariantCulture, $"http://localhost:{port}/"));
+        }
+
+        listener.Start();
+        _ = Task.Run(() => ServeAsync(listener, answer));
+        return listener;
+    }
+
     /// <summary>Hands each request <paramref name="listener"/> takes to <paramref name="answer"/>, which must close its response.</summary>
     public static async Task ServeAsync(HttpListener listener, Func<HttpListenerContext, Task> answer)
     {

@@ -43,14 +43,14 @@ unshare --mount --propagation private bash -c 'mount --bind "$0" "$1/mnt" && exe
 pids+=($!)
 pid_of[rsyslog]=$!
 # Every config and backend, from the environment's spec (LocalBench); configs.tsv lists them:
-# name, config, load port, Host, whether it logs, whether it is timed (else only counted).
+# name, config, load URL, Host, whether it logs, whether it is timed (else only counted).
 local_cluster bench --env "$ENVIRONMENT" --out "$work" \
   --first-port "$FIRST_BACKEND_PORT" --config-port "$FIRST_CONFIG_PORT" --log-target "tcp@127.0.0.1:$SYSLOG_PORT"
-declare -A config_of port_of host_of logs_of
+declare -A config_of url_of host_of logs_of
 configs=() counted=()
-while IFS=$'\t' read -r name config port host logs timed; do
+while IFS=$'\t' read -r name config url host logs timed; do
   haproxy -c -q -f "$config"
-  config_of[$name]=$config port_of[$name]=$port host_of[$name]=$host logs_of[$name]=$logs
+  config_of[$name]=$config url_of[$name]=$url host_of[$name]=$host logs_of[$name]=$logs
   counted+=("$name")
   if [ "$timed" = 1 ]; then configs+=("$name"); fi
 done < "$work/configs.tsv"
@@ -70,7 +70,7 @@ run() { # run <round> <name>
   local haproxy_before receiver_before=0
   haproxy_before=$(ticks "${pid_of[$2]}")
   [ -z "$receiver" ] || receiver_before=$(ticks "$receiver")
-  timeout $((SECONDS_PER_RUN + 30)) wrk -t1 -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" --latency -H "Host: ${host_of[$2]}" "http://127.0.0.1:${port_of[$2]}/" > "$out"
+  timeout $((SECONDS_PER_RUN + 30)) wrk -t1 -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" --latency -H "Host: ${host_of[$2]}" "${url_of[$2]}" > "$out"
   # rsyslog writes the run's last lines just after it: let it finish before counting.
   sleep 0.5
   local haproxy_used receiver_used=0
@@ -87,7 +87,7 @@ logged=0
 
 # Every config must reach a backend (200), not answer itself (a redirect, a deny), or it measures nothing.
 for config in "${configs[@]}"; do
-  status=$(curl -s -o /dev/null -w '%{http_code}' -H "Host: ${host_of[$config]}" "http://127.0.0.1:${port_of[$config]}/")
+  status=$(curl -s --cacert "$work/tls/ca.pem" -o /dev/null -w '%{http_code}' -H "Host: ${host_of[$config]}" "${url_of[$config]}")
   [ "$status" = 200 ] || { echo "bench: $config answers $status, not 200 from a backend" >&2; exit 1; }
 done
 echo "round,config,requests_per_s,p50_ms,p99_ms,cpu_us_per_request,haproxy_us_per_request,rsyslog_us_per_request" > "$results/bench.csv"
@@ -99,7 +99,8 @@ done
 # second of CPU here moves by 10 to 30 % from run to run. Instructions are not time: the estimate in
 # µs scales them by the full config's measured HAProxy CPU per instruction.
 instructions() { # instructions <config>: callgrind's instructions per request through it
-  local_cluster callgrind --config "${config_of[$1]}" --out "$work/callgrind/$1" --port "${port_of[$1]}" --host "${host_of[$1]}" --seconds "$SECONDS_PER_RUN"
+  local_cluster callgrind --config "${config_of[$1]}" --out "$work/callgrind/$1" --url "${url_of[$1]}" --ca "$work/tls/ca.pem" \
+    --host "${host_of[$1]}" --seconds "$SECONDS_PER_RUN"
 }
 for config in "${configs[@]}"; do
   kill "${pid_of[$config]}"

@@ -18,9 +18,9 @@ public sealed class LocalBenchTests : IDisposable
         // WHEN dev's bench is rendered
         var configs = LocalBench.Write(Environments.Select("dev")[0].Haproxy, _folder, firstPort: 28100, firstBackendPort: 29500, logTarget: "tcp@127.0.0.1:28099");
 
-        // THEN the three timed configs come first (the JWT variant is timed too), each config has ports of its own, and HAProxy 2.6 and 3.0 accept every one
-        Assert.Equal(["minimal", "generated-10-hosts", "generated-10000-hosts", "with-jwt"], configs.Where(c => c.Timed).Select(c => c.Name));
-        Assert.Equal(configs.Count, configs.Select(c => c.Port).Distinct().Count());
+        // THEN the three timed configs come first (the JWT and TLS variants are timed too), each config has ports of its own, and HAProxy 2.6 and 3.0 accept every one
+        Assert.Equal(["minimal", "generated-10-hosts", "generated-10000-hosts", "with-jwt", "with-node-tls"], configs.Where(c => c.Timed).Select(c => c.Name));
+        Assert.Equal(configs.Count, configs.Select(c => c.Url).Distinct().Count());
         Assert.Empty(HaproxyCheck.Failures([.. configs.Select(c => c.Config)]));
         // AND each element's config lacks what the full one has
         string Config(string name) => File.ReadAllText(configs.Single(c => c.Name == name).Config);
@@ -40,6 +40,11 @@ public sealed class LocalBenchTests : IDisposable
             Assert.DoesNotContain(line, Config(name), StringComparison.Ordinal);
         }
 
+        // AND the TLS variant is the full config with its load over https to a TLS bind of its own
+        var tls = configs.Single(c => c.Name == LocalBench.WithNodeTls);
+        Assert.StartsWith("https://127.0.0.1:", tls.Url, StringComparison.Ordinal);
+        Assert.Contains($"bind 127.0.0.1:{new Uri(tls.Url).Port} name tls ssl crt ", Config(LocalBench.WithNodeTls), StringComparison.Ordinal);
+        Assert.True(File.Exists(LocalBench.CaFile(_folder)));
         Assert.Equal(File.ReadAllLines(Path.Combine(_folder, "configs.tsv")), configs.Select(c => c.Line));
     }
 
