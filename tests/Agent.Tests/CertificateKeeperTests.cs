@@ -89,7 +89,7 @@ public sealed class CertificateKeeperTests : IDisposable
         AssertNoKeyInEvents(site);
 
         // AND HAProxy starts on it and serves it
-        _haproxy = new MasterWorkerHaproxy(_folder, _spec.Global.RuntimeSocketPath);
+        await StartHaproxyAsync();
         Assert.Equal(site.SerialNumber, await ServedSerialAsync());
     }
 
@@ -190,8 +190,30 @@ public sealed class CertificateKeeperTests : IDisposable
         var first = _ca.Server("www.example.test");
         SsmStandIn.Put(Parameters, Parameter, TestPki.PemWithKey(first));
         Assert.True(await Keeper().RefreshAsync(CancellationToken.None), _events.ToString());
-        _haproxy = new MasterWorkerHaproxy(_folder, _spec.Global.RuntimeSocketPath);
+        await StartHaproxyAsync();
         return first;
+    }
+
+    /// <summary>
+    /// Starts HAProxy and waits until its TLS bind completes a handshake: its admin socket exists
+    /// before its worker serves, and on a busy machine a handshake in between can be reset.
+    /// </summary>
+    private async Task StartHaproxyAsync()
+    {
+        _haproxy = new MasterWorkerHaproxy(_folder, _spec.Global.RuntimeSocketPath);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                await ServedSerialAsync();
+                return;
+            }
+            catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException && clock.Elapsed < TimeSpan.FromSeconds(10))
+            {
+                await Task.Delay(100);
+            }
+        }
     }
 
     private X509Certificate2 ExpiredServer()

@@ -124,13 +124,26 @@ public sealed class PoolTlsBehaviourTests : IAsyncLifetime, IDisposable
         return backend;
     }
 
-    /// <summary>Each pool's last check status (<c>show stat</c>'s check_status), once <paramref name="done"/> holds or 20 s passed.</summary>
+    /// <summary>
+    /// Each pool's last check status (<c>show stat</c>'s check_status), once <paramref name="done"/>
+    /// holds or 20 s passed. A busy machine can refuse a connection to the admin socket now and then: asked again.
+    /// </summary>
     private static async Task<Dictionary<string, string>> CheckStatusesAsync(RunningHaproxy haproxy, Func<Dictionary<string, string>, bool> done)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         while (true)
         {
-            var stat = (await haproxy.RuntimeAsync("show stat")).Split('\n');
+            string[] stat;
+            try
+            {
+                stat = (await haproxy.RuntimeAsync("show stat")).Split('\n');
+            }
+            catch (System.Net.Sockets.SocketException) when (clock.Elapsed < TimeSpan.FromSeconds(20))
+            {
+                await Task.Delay(100);
+                continue;
+            }
+
             var columns = stat[0].TrimStart('#', ' ').Split(',');
             var check = Array.IndexOf(columns, "check_status");
             var status = stat.Skip(1).Select(l => l.Split(',')).Where(f => f.Length > check && f[1] == "s1")
