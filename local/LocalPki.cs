@@ -123,7 +123,7 @@ public static class LocalPki
             using var ca = X509Certificate2.CreateFromPem(caPem);
             var chain = new X509ChainPolicy { TrustMode = X509ChainTrustMode.CustomRootTrust, RevocationMode = X509RevocationMode.NoCheck };
             chain.CustomTrustStore.Add(ca);
-            await stream.AuthenticateAsClientAsync(new System.Net.Security.SslClientAuthenticationOptions { TargetHost = host, CertificateChainPolicy = chain }, timeout.Token);
+            await stream.AuthenticateAsClientAsync(new System.Net.Security.SslClientAuthenticationOptions { TargetHost = host, CertificateChainPolicy = chain, AllowTlsResume = false }, timeout.Token);
             using var served = new X509Certificate2(stream.RemoteCertificate!);
             return served.SerialNumber;
         }

@@ -101,6 +101,8 @@ internal static class ProxiedHttp
             ClientCertificates = clientCertificate is null ? null : [clientCertificate],
             ApplicationProtocols = alpn,
             CertificateChainPolicy = chain,
+            // A full handshake each time: a resumed session reports the certificate it began with, not the one served now.
+            AllowTlsResume = false,
             RemoteCertificateValidationCallback = (_, _, _, errors) => (errors & ~SslPolicyErrors.RemoteCertificateNameMismatch) == SslPolicyErrors.None,
         };
     }
