@@ -34,13 +34,19 @@ local_cluster wait-slots --local-dir "$LOCAL_DIR" --pool "$DISCOVERED_POOL" --st
 burst=$("$top/scripts/local.sh" burst 4000) && echo "$burst"
 [[ $burst == *" x 429"* && $burst == *" x 200"* ]] || fail "make burst met no rate limit"
 
-# HTTP/2 and HTTP/1.1 on the TLS-origin port, each recorded with its protocol in the access log.
-for protocol in --http2-prior-knowledge --http1.1; do
-  version=$(curl -fsS --max-time 5 -o /dev/null -w '%{http_version}' "$protocol" -H "Host: $DEFAULT_HOST" "http://127.0.0.1:$FRONT_TLS/h2-check$protocol")
-  echo "local-test: curl $protocol through the front's TLS-origin port: HTTP/$version 200"
+# HTTP/2 and HTTP/1.1 on the front's HTTPS port, each recorded with its protocol in the access log:
+# TLS to the nodes' own bind with NodeTls (dev's: the local CA's certificate), else the clear TLS-origin bind.
+https=() url="http://127.0.0.1:$FRONT_TLS" protocols=(--http2-prior-knowledge --http1.1)
+if [ -n "$TLS_CERTIFICATES" ]; then
+  site="${TLS_CERTIFICATES%% *}.local.test" protocols=(--http2 --http1.1)
+  url="https://$site:$FRONT_TLS" https=(--cacert "$LOCAL_DIR/tls/ca.pem" --resolve "$site:$FRONT_TLS:127.0.0.1")
+fi
+for protocol in "${protocols[@]}"; do
+  version=$(curl -fsS --max-time 5 -o /dev/null -w '%{http_version}' "${https[@]}" "$protocol" -H "Host: $DEFAULT_HOST" "$url/h2-check$protocol")
+  echo "local-test: curl $protocol through the front's HTTPS port ($url): HTTP/$version 200"
 done
 logged() { wait_until 5 grep -qE "$1" "$LOCAL_DIR"/node*/haproxy.log || fail "no access log line matches $1"; }
-logged '"protocol":"HTTP/2.0","uri":"[^"]*/h2-check--http2-prior-knowledge"'
+logged "\"protocol\":\"HTTP/2.0\",\"uri\":\"[^\"]*/h2-check${protocols[0]}\""
 logged '"protocol":"HTTP/1.1","uri":"[^"]*/h2-check--http1.1"'
 echo "local-test: the access log records HTTP/2.0 and HTTP/1.1"
 
