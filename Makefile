@@ -175,7 +175,7 @@ diff-test: node_modules/.package-lock.json
 # Ends by failing if a process the tests started is still running, whether they passed or not.
 test: tools build check-determinism nag format-check scripts-check workflows-check diff-test local-test chaos-short bench-smoke fleet-scale-smoke
 	status=0; env $(TEST_MARK) MSBUILDDISABLENODEREUSE=1 \
-	  dotnet test HaproxyCluster.sln --nologo --no-build -v quiet || status=$$?; \
+	  dotnet test HaproxyCluster.sln --nologo --no-build -v quiet --logger "console;verbosity=minimal" || status=$$?; \
 	dotnet local/bin/Debug/net10.0/HaproxyCluster.Local.dll leftovers $(TEST_MARK) || status=1; \
 	exit $$status
 

@@ -99,15 +99,7 @@ internal sealed class RunningHaproxy : IDisposable
     public Task<Reply> HealthAsync() => ProxiedHttp.SendAsync(Spec.Listeners.HealthPort, Spec.Listeners.HealthPath, "health");
 
     /// <summary>The Runtime API's answer to <paramref name="command"/>.</summary>
-    public async Task<string> RuntimeAsync(string command)
-    {
-        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        await socket.ConnectAsync(new UnixDomainSocketEndPoint(Spec.Global.RuntimeSocketPath));
-        await socket.SendAsync(Encoding.ASCII.GetBytes(command + "\n"));
-        using var stream = new NetworkStream(socket, ownsSocket: false);
-        using var reader = new StreamReader(stream, Encoding.ASCII);
-        return await reader.ReadToEndAsync();
-    }
+    public Task<string> RuntimeAsync(string command) => RuntimeSocket.SendAsync(Spec.Global.RuntimeSocketPath, command);
 
     public void Dispose()
     {
