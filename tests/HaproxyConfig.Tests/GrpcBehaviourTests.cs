@@ -71,7 +71,7 @@ public class GrpcBehaviourTests(GrpcBehaviourTests.Cluster cluster) : IClassFixt
     public sealed class Cluster : IAsyncLifetime, IDisposable
     {
         private readonly Backend _web = new("web");
-        private readonly List<H2cBackend> _h2c = [];
+        private readonly List<KestrelBackend> _h2c = [];
         private readonly Dictionary<string, RunningHaproxy> _haproxy = [];
 
         internal RunningHaproxy Haproxy(string version) => _haproxy[version];

@@ -14,7 +14,7 @@ public sealed class PoolTlsBehaviourTests : IAsyncLifetime, IDisposable
     private const string Name = "api.internal.test";
     private readonly TestPki _ca = new("pool-tls-test-ca");
     private readonly TestPki _otherCa = new("someone-elses-ca");
-    private readonly List<TlsBackend> _backends = [];
+    private readonly List<KestrelBackend> _backends = [];
     private RunningHaproxy _haproxy26 = null!;
     private RunningHaproxy _haproxy30 = null!;
 
@@ -117,7 +117,7 @@ public sealed class PoolTlsBehaviourTests : IAsyncLifetime, IDisposable
         Tls = new PoolTls { CaBundlePem = _ca.CertificatePem, ServerName = Name },
     };
 
-    private async Task<TlsBackend> Start(string name, System.Security.Cryptography.X509Certificates.X509Certificate2 certificate, HttpProtocols protocols = HttpProtocols.Http1AndHttp2)
+    private async Task<KestrelBackend> Start(string name, System.Security.Cryptography.X509Certificates.X509Certificate2 certificate, HttpProtocols protocols = HttpProtocols.Http1AndHttp2)
     {
         var backend = await TlsBackend.StartAsync(name, certificate, protocols);
         _backends.Add(backend);
