@@ -18,6 +18,15 @@ internal static class Acl
     /// <summary>The client certificate's subject, RFC 2253 (which escapes what would break a header).</summary>
     public const string ClientSubject = "ssl_c_s_dn(,0,rfc2253)";
 
+    /// <summary>The SHA-256 of the client certificate's DER, in upper-case hex.</summary>
+    public const string ClientSha256 = "ssl_c_der,digest(sha256),hex";
+
+    /// <summary>
+    /// A client certificate came over the node's TLS bind and verified. The bind lets every
+    /// verification error through (<c>ca-ignore-err all crt-ignore-err all</c>), so both are asked.
+    /// </summary>
+    public static readonly IReadOnlyList<string> VerifiedClientCertificate = [CameOverNodeTls, "{ ssl_c_used }", "{ ssl_c_verify 0 }"];
+
     /// <summary>
     /// The path is not in normal form (<see cref="NormalPath.NotNormal"/>), which servers decode.
     /// HAProxy's normalize-uri is experimental on 2.6 and 3.0.

@@ -177,9 +177,9 @@ internal sealed class Planner(HaproxySpec spec, string configDirectory)
             yield return new DenyDirective(clients.DenyStatus, overTls.And("!{ ssl_c_used }"));
         }
 
-        var verified = overTls.And("{ ssl_c_used }").And("{ ssl_c_verify 0 }");
+        var verified = Condition.From(Match.ClientCertificate());
         yield return new SetHeaderFromDirective(clients.SubjectHeader, Acl.ClientSubject, verified.And($"{{ {Acl.ClientSubject} -m reg {Cfg.Word("^[\x20-\x7e]+$")} }}"));
-        yield return new SetHeaderFromDirective(clients.FingerprintHeader, "ssl_c_der,digest(sha256),hex", verified);
+        yield return new SetHeaderFromDirective(clients.FingerprintHeader, Acl.ClientSha256, verified);
     }
 
     /// <summary>

@@ -57,6 +57,27 @@ public abstract record Match
     /// </summary>
     public static Match Source(params string[] cidrs) => new SourceIn(cidrs.ToValueList());
 
+    /// <summary>
+    /// The request came over the node's TLS bind with a client certificate that verified against
+    /// <see cref="ClientCertificates.CaBundlePem"/>. With <see cref="ClientCertificateMode.Optional"/>,
+    /// this lets a rule decide: <c>Rule.Deny(Match.PathPrefix("/partners/") &amp; !Match.ClientCertificate(), status: 401)</c>.
+    /// </summary>
+    public static Match ClientCertificate() => new ClientCertificateIs(null, null);
+
+    /// <summary>
+    /// A verified client certificate (<see cref="ClientCertificate"/>) whose subject, in RFC 2253 form
+    /// (most specific first, as <see cref="ClientCertificates.SubjectHeader"/> carries it), equals
+    /// <paramref name="subject"/>: <c>CN=alice,O=Example</c>.
+    /// </summary>
+    public static Match ClientCertificateSubject(string subject) => new ClientCertificateIs(subject, null);
+
+    /// <summary>
+    /// A verified client certificate (<see cref="ClientCertificate"/>) whose SHA-256 fingerprint is
+    /// <paramref name="sha256"/>: 64 hex digits, with or without colons, as
+    /// <c>openssl x509 -noout -fingerprint -sha256</c> prints it. Pins one certificate.
+    /// </summary>
+    public static Match ClientCertificateSha256(string sha256) => new ClientCertificateIs(null, sha256);
+
     /// <summary>Both conditions hold.</summary>
     public static Match operator &(Match left, Match right) => new AllOf([.. Flatten<AllOf>(left), .. Flatten<AllOf>(right)]);
 
@@ -79,10 +100,11 @@ public abstract record Match
     internal abstract void Check(Problems at);
 
     /// <summary>
-    /// Reports each path this match compares with that <see cref="DefaultSettings.RejectNonNormalPaths"/>
-    /// makes dead (<see cref="NormalPath"/>): every request it could match is answered 400 first.
+    /// Reports what the rest of the spec makes this match unable to hold: a path that
+    /// <see cref="DefaultSettings.RejectNonNormalPaths"/> answers 400 first (<see cref="NormalPath"/>),
+    /// a client certificate no bind asks for.
     /// </summary>
-    internal virtual void CheckReachable(Problems at)
+    internal virtual void CheckReachable(Problems at, HaproxySpec spec)
     {
     }
 
@@ -94,7 +116,11 @@ public abstract record Match
     internal abstract Terms Terms(bool negate);
 
     /// <summary>The terms of one ACL: a single term holding it, negated when asked.</summary>
-    private protected static Terms Single(string acl, bool negate) => [[(negate ? "!" : "") + "{ " + acl + " }"]];
+    private protected static Terms Single(string acl, bool negate) => Every(["{ " + acl + " }"], negate);
+
+    /// <summary>The terms of written ACLs that must all hold: one term, or, negated, one term for each ACL that fails.</summary>
+    private protected static Terms Every(IReadOnlyList<string> acls, bool negate) =>
+        negate ? [.. acls.Select(acl => (IReadOnlyList<string>)["!" + acl])] : [acls];
 
     /// <summary>Checks <paramref name="match"/>, which the user may have left null.</summary>
     internal static void CheckOne(Problems at, Match? match)
@@ -108,13 +134,16 @@ public abstract record Match
         match.Check(at);
     }
 
-    private protected static void CheckEachReachable(Problems at, ValueList<Match> matches)
+    private protected static void CheckEachReachable(Problems at, HaproxySpec spec, ValueList<Match> matches)
     {
         for (var i = 0; i < matches.Count; i++)
         {
-            matches[i]?.CheckReachable(at["Matches"][i]);
+            matches[i]?.CheckReachable(at["Matches"][i], spec);
         }
     }
+
+    /// <summary>Whether the spec answers non-normal paths 400 before any rule (<see cref="DefaultSettings.RejectNonNormalPaths"/>).</summary>
+    private protected static bool RejectsNonNormal(HaproxySpec spec) => spec.Defaults?.RejectNonNormalPaths ?? false;
 
     private protected static void CheckEach(Problems at, ValueList<Match> matches)
     {
@@ -156,7 +185,7 @@ public sealed record PathIs(string Value) : Match
 {
     internal override void Check(Problems at) => at["Value"].Add(Syntax.Path(Value));
 
-    internal override void CheckReachable(Problems at) => at["Value"].Add(Syntax.Path(Value) is null ? NormalPath.Exact(Value) : null);
+    internal override void CheckReachable(Problems at, HaproxySpec spec) => at["Value"].Add(RejectsNonNormal(spec) && Syntax.Path(Value) is null ? NormalPath.Exact(Value) : null);
 
     internal override Terms Terms(bool negate) => Single($"path -m str {Cfg.Pattern(Value)}", negate);
 }
@@ -166,7 +195,7 @@ public sealed record PathStartsWith(string Prefix) : Match
 {
     internal override void Check(Problems at) => at["Prefix"].Add(Syntax.Path(Prefix));
 
-    internal override void CheckReachable(Problems at) => at["Prefix"].Add(Syntax.Path(Prefix) is null ? NormalPath.Prefix(Prefix) : null);
+    internal override void CheckReachable(Problems at, HaproxySpec spec) => at["Prefix"].Add(RejectsNonNormal(spec) && Syntax.Path(Prefix) is null ? NormalPath.Prefix(Prefix) : null);
 
     internal override Terms Terms(bool negate) => Single($"path -m beg {Cfg.Pattern(Prefix)}", negate);
 }
@@ -251,12 +280,35 @@ public sealed record SourceIn(ValueList<string> Cidrs) : Match
     internal override Terms Terms(bool negate) => [[(negate ? "!" : "") + Acl.Source(Cidrs)]];
 }
 
+/// <summary>A verified client certificate came with the request, with a subject or fingerprint when given.</summary>
+public sealed record ClientCertificateIs(string? Subject, string? Sha256) : Match
+{
+    internal override void Check(Problems at)
+    {
+        at["Subject"].Add(Subject is null ? null : Syntax.CertificateSubject(Subject));
+        at["Sha256"].Add(Sha256 is null ? null : Syntax.Sha256Fingerprint(Sha256));
+    }
+
+    internal override void CheckReachable(Problems at, HaproxySpec spec) => at.Require(
+        spec.Listeners?.Tls?.ClientCertificates is not null,
+        "matches a client certificate, but no bind asks for one (Listeners.Tls.ClientCertificates is not set), so it can never hold; set ClientCertificates (NodeTls.ClientCertificates in the construct) or drop the match");
+
+    /// <summary>Verified, then the subject and fingerprint compared as the identity headers carry them.</summary>
+    internal override Terms Terms(bool negate) => Every(
+        [
+            .. Acl.VerifiedClientCertificate,
+            .. Subject is null ? [] : new[] { $"{{ {Acl.ClientSubject} -m str {Cfg.Pattern(Subject)} }}" },
+            .. Sha256 is null ? [] : new[] { $"{{ {Acl.ClientSha256} -m str {Syntax.Sha256Hex(Sha256)} }}" },
+        ],
+        negate);
+}
+
 /// <summary>Every condition holds.</summary>
 public sealed record AllOf(ValueList<Match> Matches) : Match
 {
     internal override void Check(Problems at) => CheckEach(at, Matches);
 
-    internal override void CheckReachable(Problems at) => CheckEachReachable(at, Matches);
+    internal override void CheckReachable(Problems at, HaproxySpec spec) => CheckEachReachable(at, spec, Matches);
 
     internal override Terms Terms(bool negate) => negate ? Config.Terms.Union(Matches, negate) : Config.Terms.Product(Matches, negate);
 }
@@ -266,7 +318,7 @@ public sealed record AnyOf(ValueList<Match> Matches) : Match
 {
     internal override void Check(Problems at) => CheckEach(at, Matches);
 
-    internal override void CheckReachable(Problems at) => CheckEachReachable(at, Matches);
+    internal override void CheckReachable(Problems at, HaproxySpec spec) => CheckEachReachable(at, spec, Matches);
 
     internal override Terms Terms(bool negate) => negate ? Config.Terms.Product(Matches, negate) : Config.Terms.Union(Matches, negate);
 }
@@ -276,7 +328,7 @@ public sealed record NotMatch(Match Inner) : Match
 {
     internal override void Check(Problems at) => CheckOne(at["Inner"], Inner);
 
-    internal override void CheckReachable(Problems at) => Inner?.CheckReachable(at["Inner"]);
+    internal override void CheckReachable(Problems at, HaproxySpec spec) => Inner?.CheckReachable(at["Inner"], spec);
 
     internal override Terms Terms(bool negate) => Inner.Terms(!negate);
 }

@@ -138,14 +138,8 @@ internal sealed class SpecValidator
         }
     }
 
-    /// <summary>A path match that refused non-normal paths make dead is a mistake (<see cref="NormalPath"/>).</summary>
-    private void CheckReachable(Problems at, Match match)
-    {
-        if (_spec.Defaults?.RejectNonNormalPaths ?? false)
-        {
-            match.CheckReachable(at);
-        }
-    }
+    /// <summary>A match the rest of the spec keeps from ever holding is a mistake.</summary>
+    private void CheckReachable(Problems at, Match match) => match.CheckReachable(at, _spec);
 
     private void ResponseHeaders()
     {

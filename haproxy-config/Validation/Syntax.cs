@@ -193,6 +193,19 @@ internal static partial class Syntax
         HeaderValue(value) ?? (value!.Trim(' ', '\t') == value ? null
             : $"{Show(value)} has spaces at its ends, which HTTP strips from every header value, so it could never match; remove them");
 
+    /// <summary>A certificate subject as HAProxy's RFC 2253 form prints it: printable ASCII, as the subject header carries it.</summary>
+    public static string? CertificateSubject(string? value) =>
+        Printable(value, "a certificate subject in RFC 2253 form, most specific first: CN=alice,O=Example") ?? AclPattern(value);
+
+    /// <summary>A SHA-256 fingerprint: 64 hex digits, in pairs separated by colons or not.</summary>
+    public static string? Sha256Fingerprint(string? value) =>
+        value is not null && Sha256Pattern().IsMatch(value)
+            ? null
+            : $"{Show(value)} is not a SHA-256 fingerprint; give 64 hex digits, with or without colons, as 'openssl x509 -noout -fingerprint -sha256' prints them";
+
+    /// <summary>A checked <see cref="Sha256Fingerprint"/> as HAProxy's <c>hex</c> converter writes it: upper case, no colons.</summary>
+    public static string Sha256Hex(string fingerprint) => fingerprint.Replace(":", "", StringComparison.Ordinal).ToUpperInvariant();
+
     /// <summary>Text that has a UTF-8 form: no lone half of a UTF-16 surrogate pair.</summary>
     public static string? Utf8(string? value)
     {
@@ -225,6 +238,9 @@ internal static partial class Syntax
             ? null
             : $"{Show(value)} holds a character outside printable ASCII (such as a newline, tab or non-ASCII letter); {what} may hold only printable ASCII";
     }
+
+    [GeneratedRegex("^(?:[0-9A-Fa-f]{64}|[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){31})\\z")]
+    private static partial Regex Sha256Pattern();
 
     [GeneratedRegex("^[A-Za-z][A-Za-z0-9_.-]{0,63}\\z")]
     private static partial Regex PoolNamePattern();

@@ -80,8 +80,9 @@ public static class Environments
             Bake = new NodeBake(TimeSpan.FromMinutes(2)) { MinimumRequests = 100, MaxOwnFailurePercent = 1 },
             TargetSessionsPerNode = 5_000,
 
-            // TLS decrypted on the nodes, so partners' client certificates reach them: a partner's
-            // request that brings one must bring a valid one; browsers bring none.
+            // TLS decrypted on the nodes, so partners' client certificates reach them: a request
+            // that brings one must bring a valid one; browsers bring none, and only /partners/
+            // needs one (the rule below).
             NodeTls = new NodeTls
             {
                 Certificates = [new NodeCertificate("site", "/haproxy/staging/tls/site"), new NodeCertificate("api", "/haproxy/staging/tls/api")],
@@ -102,7 +103,12 @@ public static class Environments
                     new Pool { Name = "api", Discovery = new DnsDiscovery("api.staging.internal", 8080) },
                 ],
                 DefaultPool = "web",
-                RequestRules = [.. SharedRules.Baseline("10.20.0.0/16", requestsPer10Seconds: 500), Rule.SetHeader("X-Environment", "staging")],
+                RequestRules =
+                [
+                    .. SharedRules.Baseline("10.20.0.0/16", requestsPer10Seconds: 500),
+                    Rule.Deny(Match.PathPrefix("/partners/") & !Match.ClientCertificate(), status: 401),
+                    Rule.SetHeader("X-Environment", "staging"),
+                ],
                 ResponseHeaders = SharedRules.ResponseHeaders,
                 Routes =
                 [

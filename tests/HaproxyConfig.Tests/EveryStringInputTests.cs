@@ -62,6 +62,8 @@ public class EveryStringInputTests(ITestOutputHelper output)
     private static HaproxySpec WithTls(Func<TlsListener, TlsListener> change) =>
         Base with { Listeners = Base.Listeners with { Tls = change(new TlsListener { Certificates = ["site"], CertificateDirectory = TlsFolder }) } };
 
+    private static HaproxySpec WithClientCertificates() => WithTls(tls => tls with { ClientCertificates = new ClientCertificates { CaBundlePem = CaPem } });
+
     /// <summary>The server-state file an EC2-discovered pool needs; it exists, so haproxy -c has nothing to warn about.</summary>
     private static readonly string StateFile = CreateStateFile();
 
@@ -132,6 +134,8 @@ public class EveryStringInputTests(ITestOutputHelper output)
         Setting("Resolvers.Nameservers[0]", "169.254.169.253:53", v => Base with { Pools = [Base.Pools[0] with { Discovery = new DnsDiscovery("web.internal", 8080) }, Base.Pools[1]], Resolvers = new Resolvers { Nameservers = [v!] } }),
         Setting("Global.RuntimeSocketPath", "/run/haproxy/admin.sock", v => Base with { Global = Base.Global with { RuntimeSocketPath = v! } }),
         Setting("Global.LogTarget", "tcp@127.0.0.1:5140", v => Base with { Global = Base.Global with { LogTarget = v! } }, v => v[4..]),
+        Setting("Routes[0] (PoolRoute).When.Subject", "CN=alice,O=Example", v => WithClientCertificates() with { Routes = [Config.Route.To("api", Match.ClientCertificateSubject(v!))] }),
+        Setting("Routes[0] (PoolRoute).When.Sha256", new string('a', 64), v => WithClientCertificates() with { Routes = [Config.Route.To("api", Match.ClientCertificateSha256(v!))] }, Syntax.Sha256Hex),
         Setting("Global.User", "haproxy", v => Base with { Global = Base.Global with { User = v } }),
         Setting("Defaults.RetryOn", "conn-failure empty-response", v => Base with { Defaults = Base.Defaults with { RetryOn = v! } }, v => v.Split(' ')[^1]),
         Setting("Defaults.RequestIdHeader", "X-Request-ID", v => Base with { Defaults = Base.Defaults with { RequestIdHeader = v } }),

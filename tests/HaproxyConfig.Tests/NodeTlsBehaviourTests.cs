@@ -10,7 +10,8 @@ namespace HaproxyCluster.Config.Tests;
 /// <see cref="Listeners.Tls"/> through the real HAProxy 2.6 and 3.0, with a CA, server and client
 /// certificates this test issues: the certificate picked by SNI, TLS 1.2 and up, ALPN, mutual TLS
 /// required and optional (good, expired and foreign client certificates, and none), the identity
-/// headers no client can set, and a certificate replaced through the Runtime API with no reload.
+/// headers no client can set, rules that decide by the client certificate, and a certificate
+/// replaced through the Runtime API with no reload.
 /// </summary>
 public sealed class NodeTlsBehaviourTests : IAsyncLifetime, IDisposable
 {
@@ -138,6 +139,29 @@ public sealed class NodeTlsBehaviourTests : IAsyncLifetime, IDisposable
     }
 
     [Theory]
+    [InlineData(false, "none", "/partners/orders", 401)]
+    [InlineData(true, "none", "/partners/orders", 401)]
+    [InlineData(false, "clear", "/partners/orders", 401)]
+    [InlineData(true, "alice", "/partners/orders", 200)]
+    [InlineData(false, "bob", "/admin/users", 403)]
+    [InlineData(true, "alice", "/admin/users", 200)]
+    [InlineData(true, "bob", "/pinned/key", 403)]
+    [InlineData(false, "alice", "/pinned/key", 200)]
+    [InlineData(false, "none", "/", 200)]
+    public async Task With_optional_client_certificates_a_rule_decides_by_the_certificate_its_subject_or_its_fingerprint(bool haproxy30, string client, string path, int status)
+    {
+        var node = Node(haproxy30, ClientCertificateMode.Optional);
+        using var bob = _ca.Client("bob");
+
+        var reply = client == "clear"
+            ? await node.GetAsync(path)
+            : (await ProxiedHttp.SendTlsAsync(node.Spec.Listeners.Tls!.Port, path, "www.example.test", _ca.Certificate, client switch { "alice" => _alice, "bob" => bob, _ => null })).Reply!;
+
+        Assert.Equal(status, reply.Status);
+        Assert.Equal(status == 200, reply.Body.Contains("web", StringComparison.Ordinal));
+    }
+
+    [Theory]
     [InlineData(false)]
     [InlineData(true)]
     public async Task Identity_headers_sent_in_clear_are_dropped(bool haproxy30)
@@ -186,7 +210,17 @@ public sealed class NodeTlsBehaviourTests : IAsyncLifetime, IDisposable
                 ClientCertificates = new ClientCertificates { CaBundlePem = _ca.CertificatePem, Mode = mode },
             },
         },
+        RequestRules =
+        [
+            Rule.Deny(Match.PathPrefix("/partners/") & !Match.ClientCertificate(), status: 401),
+            Rule.Deny(Match.PathPrefix("/admin/") & !Match.ClientCertificateSubject("CN=alice"), status: 403),
+            Rule.Deny(Match.PathPrefix("/pinned/") & !Match.ClientCertificateSha256(ColonFingerprint(_alice)), status: 403),
+        ],
     };
+
+    /// <summary>The certificate's SHA-256 as <c>openssl x509 -fingerprint</c> prints it, in lower case: the form a user pastes.</summary>
+    private static string ColonFingerprint(X509Certificate2 certificate) =>
+        string.Join(':', Convert.ToHexString(SHA256.HashData(certificate.RawData)).Chunk(2).Select(pair => new string(pair))).ToLowerInvariant();
 
     private static string Pid(string info) => info.Split('\n').Single(l => l.StartsWith("Pid:", StringComparison.Ordinal));
 
