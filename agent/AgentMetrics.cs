@@ -36,6 +36,10 @@ internal sealed class AgentMetrics(IPEndPoint cloudWatchAgent, string metricsNam
     public Task PublishBakeAsync(int requests, int ownFailures, CancellationToken cancellation) =>
         SendAsync(Emf(null, [(NodeAgentMetrics.BakeRequests, requests), (NodeAgentMetrics.BakeOwnFailures, ownFailures)]), cancellation);
 
+    /// <summary>Reports the whole days left before the certificate <paramref name="name"/> the node serves expires (dimension <c>Certificate</c>).</summary>
+    public Task PublishCertificateAsync(string name, int daysLeft, CancellationToken cancellation) =>
+        SendAsync(Emf((NodeAgentMetrics.CertificateDimension, name), [(NodeAgentMetrics.CertificateDaysLeft, daysLeft)]), cancellation);
+
     /// <summary>The EMF object for one data point of <paramref name="values"/>, under one dimension or none.</summary>
     public string Emf((string Name, string Value)? dimension, IReadOnlyList<(string Name, int Value)> values)
     {

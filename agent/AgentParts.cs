@@ -54,7 +54,7 @@ internal sealed class AgentParts(NodeSettings settings, ILogger log, string? fle
 
     /// <summary>The keeper of the node's TLS certificates, or null when TLS ends at the NLB.</summary>
     public CertificateKeeper? Certificates() =>
-        settings.Tls is { } tls ? new CertificateKeeper(tls, _ssm!.GetAsync, new RuntimeApi(settings.RuntimeSocket), log, TimeProvider.System) : null;
+        settings.Tls is { } tls ? new CertificateKeeper(tls, _ssm!.GetAsync, new RuntimeApi(settings.RuntimeSocket), log, TimeProvider.System, Metrics) : null;
 
     /// <summary>A command of the settings (program and arguments, no shell), run to its end.</summary>
     public static Func<CancellationToken, Task> Run(IReadOnlyList<string> command) => async cancellation =>

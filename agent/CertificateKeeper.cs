@@ -16,12 +16,14 @@ namespace HaproxyCluster.Agent;
 /// <param name="haproxy">The Runtime API of the node's HAProxy.</param>
 /// <param name="log">Where the events go.</param>
 /// <param name="time">The clock a certificate's validity is judged by, and refreshes wait on.</param>
+/// <param name="metrics">Where each refresh reports the days each served certificate has left, when set.</param>
 internal sealed class CertificateKeeper(
     NodeTlsSettings tls,
     Func<string, CancellationToken, Task<(string Value, long Version)>> read,
     RuntimeApi haproxy,
     ILogger log,
-    TimeProvider time)
+    TimeProvider time,
+    AgentMetrics? metrics = null)
 {
     /// <summary>One refresh of every certificate; true when each is in place and current.</summary>
     public async Task<bool> RefreshAsync(CancellationToken cancellation)
@@ -31,6 +33,7 @@ internal sealed class CertificateKeeper(
         foreach (var certificate in tls.Certificates)
         {
             current &= await RefreshAsync(certificate, running, cancellation);
+            await PublishDaysLeftAsync(certificate.Name, cancellation);
         }
 
         return current;
@@ -105,6 +108,19 @@ internal sealed class CertificateKeeper(
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// Reports the days left on what the node serves: its file, whether or not this refresh changed
+    /// it, so a certificate nobody renews (or whose renewal the agent refused) sets off the alarm.
+    /// </summary>
+    private async Task PublishDaysLeftAsync(string name, CancellationToken cancellation)
+    {
+        var path = tls.PathOf(name);
+        if (metrics is not null && File.Exists(path) && ServedCertificate.ExpiryOf(await File.ReadAllTextAsync(path, cancellation)) is { } notAfter)
+        {
+            await metrics.PublishCertificateAsync(name, (int)Math.Floor((notAfter - time.GetUtcNow()).TotalDays), cancellation);
+        }
     }
 
     /// <summary>The running HAProxy serves <paramref name="served"/> from now on; false (an event) when it refused.</summary>

@@ -78,6 +78,20 @@ internal sealed record ServedCertificate(string Pem, string Subject, string Seri
         }
     }
 
+    /// <summary>When the leaf of <paramref name="pem"/> (a served file: the leaf first) expires, or null when it holds no certificate.</summary>
+    public static DateTimeOffset? ExpiryOf(string pem)
+    {
+        try
+        {
+            using var leaf = X509Certificate2.CreateFromPem(pem);
+            return leaf.NotAfter.ToUniversalTime();
+        }
+        catch (Exception e) when (e is CryptographicException or ArgumentException)
+        {
+            return null;
+        }
+    }
+
     private static string Export(AsymmetricAlgorithm key)
     {
         using (key)

@@ -41,6 +41,13 @@ public sealed record NodeTls
     /// <summary>How often each node reads the parameters again: a new version is served within this. Default: 5 minutes.</summary>
     public TimeSpan Refresh { get; init; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// How long before a served certificate expires its alarm fires: the nodes report the days each
+    /// has left at every refresh, so one nobody renewed, or whose renewal the agent refused, is
+    /// seen in time. Default: 21 days.
+    /// </summary>
+    public TimeSpan AlarmBeforeExpiry { get; init; } = TimeSpan.FromDays(21);
+
     /// <summary>The nodes' TLS bind.</summary>
     internal TlsListener Listener() => new()
     {
@@ -74,6 +81,8 @@ public sealed record NodeTls
         at["KmsKeyArn"].Require(KmsKeyArn is not null && System.Text.RegularExpressions.Regex.IsMatch(KmsKeyArn, "^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[0-9a-f-]{36}\\z"),
             $"{Syntax.Show(KmsKeyArn)} is not a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID); name the customer-managed key the parameters are encrypted with");
         at["NodePort"].Add(Syntax.Port(NodePort));
+        at["AlarmBeforeExpiry"].Require(AlarmBeforeExpiry.Ticks % TimeSpan.TicksPerDay == 0 && AlarmBeforeExpiry.TotalDays is >= 1 and <= 90,
+            $"{AlarmBeforeExpiry} is not whole days from 1 to 90");
         at["Refresh"].Require(Refresh.Ticks % TimeSpan.TicksPerSecond == 0 && Refresh.TotalSeconds is >= 10 and <= 86_400,
             $"{Refresh} is not whole seconds from 10 s to 24 h");
     }

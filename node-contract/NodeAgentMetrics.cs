@@ -24,6 +24,15 @@ public static class NodeAgentMetrics
     /// <summary>Of <see cref="BakeRequests"/>, those that failed through the node's own fault.</summary>
     public const string BakeOwnFailures = "BakeOwnFailures";
 
+    /// <summary>
+    /// Whole days until the certificate a node serves expires (negative once it has): the node's
+    /// file, so a new version the agent refused leaves the old one counting down.
+    /// </summary>
+    public const string CertificateDaysLeft = "CertificateDaysLeft";
+
+    /// <summary>The dimension that names the certificate (<c>NodeCertificate.Name</c>).</summary>
+    public const string CertificateDimension = "Certificate";
+
     /// <summary>The dimension that names the pool.</summary>
     public const string PoolDimension = "Pool";
 

@@ -123,8 +123,9 @@ internal sealed class ClusterObservability
             AlarmRule = AlarmRule.AnyOf(errors, unhealthy),
         });
         var unslotted = _props.Haproxy.Pools.Where(p => p.Discovery is Ec2Discovery).Select(p => UnslottedAlarm(p.Name));
+        var expiring = _props.NodeTls is { } tls ? tls.Certificates.Select(c => ExpiryAlarm(c.Name, tls)) : [];
         var action = new SnsAction(Alarms);
-        foreach (var alarm in new[] { unhealthy, fewHealthy, errors, failedApplies }.Concat(unslotted))
+        foreach (var alarm in new[] { unhealthy, fewHealthy, errors, failedApplies }.Concat(unslotted).Concat(expiring))
         {
             alarm.AddAlarmAction(action);
             alarm.AddOkAction(action);
@@ -188,13 +189,31 @@ internal sealed class ClusterObservability
         TreatMissingData = TreatMissingData.NOT_BREACHING,
     });
 
-    /// <summary>A metric the node agent sends (as EMF), per minute.</summary>
-    private Metric AgentMetric(string name, IDictionary<string, string> dimensions, string statistic = "Sum") => new(new MetricProps
+    /// <summary>
+    /// A certificate the nodes serve expires within <see cref="NodeTls.AlarmBeforeExpiry"/>: nobody
+    /// put a renewal in its parameter, or the agents refused it (their CertificateRefused events say
+    /// why). The nodes report at every refresh, so the period is the refresh, and a period with no
+    /// report keeps the alarm as it was.
+    /// </summary>
+    private Alarm ExpiryAlarm(string certificate, NodeTls tls) => new(_scope, $"CertificateExpiry-{certificate}", new AlarmProps
+    {
+        AlarmName = $"haproxy-cluster-{_props.EnvironmentName}-certificate-{certificate}-expiring",
+        AlarmDescription = $"Certificate {certificate} has less than {(int)tls.AlarmBeforeExpiry.TotalDays} days left on some node. Put a renewed chain and key in its parameter; the nodes swap it in with no reload.",
+        Metric = AgentMetric(NodeAgentMetrics.CertificateDaysLeft, new Dictionary<string, string> { [NodeAgentMetrics.CertificateDimension] = certificate }, "Minimum",
+            Duration.Minutes(Math.Ceiling(tls.Refresh.TotalMinutes))),
+        Threshold = tls.AlarmBeforeExpiry.TotalDays,
+        ComparisonOperator = ComparisonOperator.LESS_THAN_THRESHOLD,
+        EvaluationPeriods = 1,
+        TreatMissingData = TreatMissingData.IGNORE,
+    });
+
+    /// <summary>A metric the node agent sends (as EMF), per minute unless said.</summary>
+    private Metric AgentMetric(string name, IDictionary<string, string> dimensions, string statistic = "Sum", Duration? period = null) => new(new MetricProps
     {
         Namespace = NodeAgentMetrics.Namespace(_props.EnvironmentName),
         MetricName = name,
         DimensionsMap = dimensions,
         Statistic = statistic,
-        Period = Duration.Minutes(1),
+        Period = period ?? Duration.Minutes(1),
     });
 }

@@ -60,7 +60,7 @@ public sealed class CertificateKeeperTests : IDisposable
 
     private RuntimeApi Haproxy => new(_spec.Global.RuntimeSocketPath);
 
-    private CertificateKeeper Keeper() => new(_tls, _parameters.GetAsync, Haproxy, _events.Logger, TimeProvider.System);
+    private CertificateKeeper Keeper(AgentMetrics? metrics = null) => new(_tls, _parameters.GetAsync, Haproxy, _events.Logger, TimeProvider.System, metrics);
 
     public void Dispose()
     {
@@ -165,6 +165,35 @@ public sealed class CertificateKeeperTests : IDisposable
         Assert.Equal(before, File.ReadAllText(CertificateFile));
         Assert.Equal(first.SerialNumber, await ServedSerialAsync());
         Assert.DoesNotContain("PRIVATE KEY", _events.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Each_refresh_reports_the_days_the_served_certificate_has_left_and_a_refused_renewal_leaves_it_counting_down()
+    {
+        using var cloudWatchAgent = new System.Net.Sockets.UdpClient(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        using var metrics = new AgentMetrics((System.Net.IPEndPoint)cloudWatchAgent.Client.LocalEndPoint!, "HaproxyCluster/test", "/haproxy-cluster/test", TimeProvider.System);
+        using var site = _ca.Server("www.example.test"); // valid for 30 days from yesterday: 29 whole days left
+
+        // WHEN the keeper installs it  THEN the CloudWatch agent hears 29 days for 'site'
+        SsmStandIn.Put(Parameters, Parameter, TestPki.PemWithKey(site));
+        Assert.True(await Keeper(metrics).RefreshAsync(CancellationToken.None), _events.ToString());
+        Assert.Equal(("site", 29), await DaysLeftAsync(cloudWatchAgent));
+
+        // WHEN the renewal put in the parameter is refused (expired)  THEN the served one is still reported
+        using var expired = ExpiredServer();
+        SsmStandIn.Put(Parameters, Parameter, TestPki.PemWithKey(expired));
+        Assert.False(await Keeper(metrics).RefreshAsync(CancellationToken.None));
+        Assert.Equal(("site", 29), await DaysLeftAsync(cloudWatchAgent));
+    }
+
+    /// <summary>The certificate and days left of the next EMF data point the CloudWatch agent receives.</summary>
+    private static async Task<(string?, int)> DaysLeftAsync(System.Net.Sockets.UdpClient cloudWatchAgent)
+    {
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        var emf = System.Text.Json.JsonDocument.Parse((await cloudWatchAgent.ReceiveAsync(cancel.Token)).Buffer).RootElement;
+        var declared = emf.GetProperty("_aws").GetProperty("CloudWatchMetrics")[0];
+        Assert.Equal([NodeAgentMetrics.CertificateDimension], declared.GetProperty("Dimensions")[0].EnumerateArray().Select(d => d.GetString()));
+        return (emf.GetProperty(NodeAgentMetrics.CertificateDimension).GetString(), emf.GetProperty(NodeAgentMetrics.CertificateDaysLeft).GetInt32());
     }
 
     [Theory]

@@ -70,6 +70,28 @@ public class NodeTlsInfraTests(SynthesizedApp app) : IClassFixture<SynthesizedAp
     }
 
     [Fact]
+    public void Each_certificate_alarms_three_weeks_before_it_expires_over_a_period_of_one_refresh()
+    {
+        foreach (var (env, certificate, period) in new[] { (Staging, "site", 300), (Staging, "api", 300), ("dev", "site", 60) })
+        {
+            app.Templates[env].HasResourceProperties("AWS::CloudWatch::Alarm", Fields(
+                ("AlarmName", $"haproxy-cluster-{env}-certificate-{certificate}-expiring"),
+                ("Namespace", NodeAgentMetrics.Namespace(env)),
+                ("MetricName", NodeAgentMetrics.CertificateDaysLeft),
+                ("Dimensions", new[] { Fields(("Name", NodeAgentMetrics.CertificateDimension), ("Value", certificate)) }),
+                ("Statistic", "Minimum"),
+                ("Period", period),
+                ("Threshold", 21),
+                ("ComparisonOperator", "LessThanThreshold"),
+                ("TreatMissingData", "ignore"),
+                ("AlarmActions", CdkMatch.AnyValue())));
+        }
+
+        // AND the environment that decrypts at the NLB has no certificate of its own to watch
+        Assert.Empty(app.Templates["prod"].FindResources("AWS::CloudWatch::Alarm", Fields(("Properties", Fields(("MetricName", NodeAgentMetrics.CertificateDaysLeft))))));
+    }
+
+    [Fact]
     public void No_synthesized_file_holds_key_material()
     {
         var files = Directory.EnumerateFiles(app.Outdir, "*", SearchOption.AllDirectories)

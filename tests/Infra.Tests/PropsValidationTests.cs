@@ -35,6 +35,7 @@ public class PropsValidationTests
         { "node tls name twice", Valid with { NodeTls = NodeTls with { Certificates = [.. NodeTls.Certificates, new NodeCertificate("site", "/haproxy/test/tls/other")] } }, "NodeTls.Certificates[1].Name", "'site' is not a new certificate name" },
         { "node tls on the http port", Valid with { NodeTls = NodeTls with { NodePort = 80 } }, "Haproxy.Listeners.Tls.Port", "80 is also HttpPort" },
         { "node tls refresh", Valid with { NodeTls = NodeTls with { Refresh = TimeSpan.FromSeconds(1) } }, "NodeTls.Refresh", "is not whole seconds from 10 s to 24 h" },
+        { "node tls expiry alarm", Valid with { NodeTls = NodeTls with { AlarmBeforeExpiry = TimeSpan.FromHours(36) } }, "NodeTls.AlarmBeforeExpiry", "1.12:00:00 is not whole days from 1 to 90" },
         { "max not above min", Valid with { MinCapacity = 3, MaxCapacity = 3 }, "MaxCapacity", "maxCapacity (3) should be > minCapacity (3)" },
         { "one zone", Valid with { AvailabilityZones = ["eu-west-1a"] }, "AvailabilityZones", "1 availability zone(s) given; use at least 2" },
         { "bad certificate", Valid with { CertificateArn = "arn:aws:iam::123456789012:server-certificate/x" }, "CertificateArn", "is not an ACM certificate ARN" },
