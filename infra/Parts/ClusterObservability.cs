@@ -123,7 +123,7 @@ internal sealed class ClusterObservability
             AlarmRule = AlarmRule.AnyOf(errors, unhealthy),
         });
         var unslotted = _props.Haproxy.Pools.Where(p => p.Discovery is Ec2Discovery).Select(p => UnslottedAlarm(p.Name));
-        var expiring = _props.NodeTls is { } tls ? tls.Certificates.Select(c => ExpiryAlarm(c.Name, tls)) : [];
+        List<Alarm> expiring = _props.NodeTls is { } tls ? [.. tls.Certificates.Select(c => ExpiryAlarm(c.Name, tls))] : [];
         var action = new SnsAction(Alarms);
         foreach (var alarm in new[] { unhealthy, fewHealthy, errors, failedApplies }.Concat(unslotted).Concat(expiring))
         {
@@ -165,6 +165,16 @@ internal sealed class ClusterObservability
                 Width = 8,
             })]
             : [nodeCpu]);
+        if (_props.NodeTls is { } served)
+        {
+            Dashboard.AddWidgets(new GraphWidget(new GraphWidgetProps
+            {
+                Title = "Certificate days left (fewest on any node)",
+                Left = [.. served.Certificates.Select(c => DaysLeft(c.Name, served))],
+                LeftAnnotations = [new HorizontalAnnotation { Value = served.AlarmBeforeExpiry.TotalDays, Label = "alarm" }],
+                Width = 24,
+            }));
+        }
 
         var region = Stack.Of(_scope).Region;
         _ = new CfnOutput(_scope, "DashboardUrl", new CfnOutputProps
@@ -199,13 +209,17 @@ internal sealed class ClusterObservability
     {
         AlarmName = $"haproxy-cluster-{_props.EnvironmentName}-certificate-{certificate}-expiring",
         AlarmDescription = $"Certificate {certificate} has less than {(int)tls.AlarmBeforeExpiry.TotalDays} days left on some node. Put a renewed chain and key in its parameter; the nodes swap it in with no reload.",
-        Metric = AgentMetric(NodeAgentMetrics.CertificateDaysLeft, new Dictionary<string, string> { [NodeAgentMetrics.CertificateDimension] = certificate }, "Minimum",
-            Duration.Minutes(Math.Ceiling(tls.Refresh.TotalMinutes))),
+        Metric = DaysLeft(certificate, tls),
         Threshold = tls.AlarmBeforeExpiry.TotalDays,
         ComparisonOperator = ComparisonOperator.LESS_THAN_THRESHOLD,
         EvaluationPeriods = 1,
         TreatMissingData = TreatMissingData.IGNORE,
     });
+
+    /// <summary>The fewest days <paramref name="certificate"/> has left on any node, over one refresh (rounded up to a minute).</summary>
+    private Metric DaysLeft(string certificate, NodeTls tls) =>
+        AgentMetric(NodeAgentMetrics.CertificateDaysLeft, new Dictionary<string, string> { [NodeAgentMetrics.CertificateDimension] = certificate }, "Minimum",
+            Duration.Minutes(Math.Ceiling(tls.Refresh.TotalMinutes)));
 
     /// <summary>A metric the node agent sends (as EMF), per minute unless said.</summary>
     private Metric AgentMetric(string name, IDictionary<string, string> dimensions, string statistic = "Sum", Duration? period = null) => new(new MetricProps

@@ -70,7 +70,7 @@ public class NodeTlsInfraTests(SynthesizedApp app) : IClassFixture<SynthesizedAp
     }
 
     [Fact]
-    public void Each_certificate_alarms_three_weeks_before_it_expires_over_a_period_of_one_refresh()
+    public void Each_certificate_alarms_three_weeks_before_it_expires_over_a_period_of_one_refresh_and_is_graphed()
     {
         foreach (var (env, certificate, period) in new[] { (Staging, "site", 300), (Staging, "api", 300), ("dev", "site", 60) })
         {
@@ -86,6 +86,10 @@ public class NodeTlsInfraTests(SynthesizedApp app) : IClassFixture<SynthesizedAp
                 ("TreatMissingData", "ignore"),
                 ("AlarmActions", CdkMatch.AnyValue())));
         }
+
+        // AND the dashboard graphs the days left where the nodes decrypt, and only there
+        Assert.All(new[] { (Staging, true), ("dev", true), ("prod", false) }, each =>
+            Assert.Equal(each.Item2, JsonSerializer.Serialize(app.Templates[each.Item1].FindResources("AWS::CloudWatch::Dashboard").Single().Value).Contains(NodeAgentMetrics.CertificateDaysLeft, StringComparison.Ordinal)));
 
         // AND the environment that decrypts at the NLB has no certificate of its own to watch
         Assert.Empty(app.Templates["prod"].FindResources("AWS::CloudWatch::Alarm", Fields(("Properties", Fields(("MetricName", NodeAgentMetrics.CertificateDaysLeft))))));
