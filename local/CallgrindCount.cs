@@ -65,13 +65,7 @@ public static partial class CallgrindCount
         var handler = new SocketsHttpHandler();
         if (caFile is not null)
         {
-            var chain = new System.Security.Cryptography.X509Certificates.X509ChainPolicy
-            {
-                TrustMode = System.Security.Cryptography.X509Certificates.X509ChainTrustMode.CustomRootTrust,
-                RevocationMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck,
-            };
-            chain.CustomTrustStore.Add(System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(File.ReadAllText(caFile)));
-            handler.SslOptions.CertificateChainPolicy = chain;
+            handler.SslOptions.CertificateChainPolicy = LocalPki.Trusting(File.ReadAllText(caFile));
         }
 
         return handler;

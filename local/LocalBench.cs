@@ -28,7 +28,7 @@ public static class LocalBench
     /// <summary>The full config with its load over TLS, decrypted by the node (<see cref="TlsListener"/>), to price TLS.</summary>
     public const string WithNodeTls = "with-node-tls";
 
-    /// <summary>The bench's CA certificate (PEM), which signs the TLS config's certificate for 127.0.0.1.</summary>
+    /// <summary>The bench's CA certificate (PEM, <see cref="LocalPki.WriteCa"/>), which signs the TLS config's certificate for 127.0.0.1.</summary>
     public static string CaFile(string folder) => Path.Combine(folder, "tls", "ca.pem");
 
     /// <summary>
@@ -126,8 +126,10 @@ public static class LocalBench
         {
             ConfigRenderer.Render(spec, Path.Combine(folder, name)).WriteTo(Path.Combine(folder, name));
             File.WriteAllText(spec.Global.ServerStateFile, "1\n"); // as the bootstrap lays it down: empty, version 1
-            var url = spec.Listeners.Tls is { } tls ? $"https://127.0.0.1:{tls.Port}/" : $"http://127.0.0.1:{spec.Listeners.TlsOriginPort}/";
-            return new BenchConfig(name, Path.Combine(folder, name, ConfigBundle.ConfigFileName), string.Create(CultureInfo.InvariantCulture, $"{url}"), LocalTopology.BenchHost(hosts - 1), Logs: true, timed);
+            var url = spec.Listeners.Tls is { } tls
+                ? string.Create(CultureInfo.InvariantCulture, $"https://127.0.0.1:{tls.Port}/")
+                : string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{spec.Listeners.TlsOriginPort}/");
+            return new BenchConfig(name, Path.Combine(folder, name, ConfigBundle.ConfigFileName), url, LocalTopology.BenchHost(hosts - 1), Logs: true, timed);
         }
 
         var full = Render("generated-10-hosts", Node("generated-10-hosts", Hosts, firstPort + 10), Hosts, timed: true);
@@ -152,11 +154,12 @@ public static class LocalBench
         // What decrypting TLS costs on a node (NodeTls): the full config with the load over TLS 1.3 on
         // its own TLS bind, keep-alive as the other runs (a handshake a connection), against the same
         // config in clear. Not an element: no spec option turns TLS off, so it is added, not removed.
-        var certificates = BenchCertificate.Write(folder);
+        var certificates = LocalPki.WriteCa(folder);
+        File.WriteAllText(Path.Combine(certificates, "bench.pem"), LocalPki.ServerPem(folder, "127.0.0.1"));
         var node = Node(WithNodeTls, Hosts, port);
         configs.Add(Render(WithNodeTls, node with
         {
-            Listeners = node.Listeners with { Tls = new TlsListener { Port = port + 4, Certificates = [BenchCertificate.Name], CertificateDirectory = certificates } },
+            Listeners = node.Listeners with { Tls = new TlsListener { Port = port + 4, Certificates = ["bench"], CertificateDirectory = certificates } },
         }, Hosts, timed: true));
 
         File.WriteAllLines(Path.Combine(folder, "configs.tsv"), configs.Select(c => c.Line));
@@ -195,29 +198,4 @@ public static class LocalBench
     /// <summary>A bench backend: answers 200 "ok" to everything, at once.</summary>
     private static string OkBackendConfig(LocalTopology.LocalBackend backend) =>
         LocalTopology.BackendHead(backend) + "    http-request return status 200 content-type text/plain string ok\n";
-
-    /// <summary>The TLS config's certificate: ECDSA P-256 for 127.0.0.1, signed by a CA made for this run (<see cref="CaFile"/>).</summary>
-    private static class BenchCertificate
-    {
-        public const string Name = "bench";
-
-        /// <summary>Writes the CA and <c>tls/bench.pem</c> (chain and key) under <paramref name="folder"/>; returns the certificates' folder.</summary>
-        public static string Write(string folder)
-        {
-            var tls = Directory.CreateDirectory(Path.Combine(folder, "tls")).FullName;
-            using var caKey = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
-            var caRequest = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=bench CA", caKey, System.Security.Cryptography.HashAlgorithmName.SHA256);
-            caRequest.CertificateExtensions.Add(new System.Security.Cryptography.X509Certificates.X509BasicConstraintsExtension(true, false, 0, true));
-            using var ca = caRequest.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(2));
-            using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
-            var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=127.0.0.1", key, System.Security.Cryptography.HashAlgorithmName.SHA256);
-            var names = new System.Security.Cryptography.X509Certificates.SubjectAlternativeNameBuilder();
-            names.AddIpAddress(System.Net.IPAddress.Loopback);
-            request.CertificateExtensions.Add(names.Build());
-            using var issued = request.Create(ca, DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddDays(1), [1, 2, 3, 4]);
-            File.WriteAllText(Path.Combine(tls, "ca.pem"), ca.ExportCertificatePem() + "\n");
-            File.WriteAllText(Path.Combine(tls, $"{Name}.pem"), issued.ExportCertificatePem() + "\n" + key.ExportPkcs8PrivateKeyPem() + "\n");
-            return tls;
-        }
-    }
 }

@@ -35,14 +35,7 @@ public static class LocalPki
     /// </summary>
     public static void Write(string localDir, NodeTls tls, int nodes)
     {
-        var folder = Directory.CreateDirectory(Path.Combine(localDir, "tls")).FullName;
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest("CN=HaproxyCluster local CA", key, HashAlgorithmName.SHA256);
-        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
-        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign, true));
-        using var ca = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
-        File.WriteAllText(Path.Combine(folder, "ca.pem"), ca.ExportCertificatePem() + "\n");
-        File.WriteAllText(Path.Combine(folder, "ca-key.pem"), key.ExportPkcs8PrivateKeyPem() + "\n");
+        var folder = WriteCa(localDir);
         foreach (var certificate in tls.Certificates)
         {
             Rotate(localDir, tls, certificate.Name);
@@ -56,6 +49,35 @@ public static class LocalPki
         using var client = Issue(localDir, "CN=local-client", server: null);
         File.WriteAllText(Path.Combine(folder, "client.pem"), Pem(client));
     }
+
+    /// <summary>Makes a CA under <paramref name="localDir"/> (<c>tls/ca.pem</c>, its key beside it); returns that folder.</summary>
+    public static string WriteCa(string localDir)
+    {
+        var folder = Directory.CreateDirectory(Path.Combine(localDir, "tls")).FullName;
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=HaproxyCluster local CA", key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign, true));
+        using var ca = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
+        File.WriteAllText(Path.Combine(folder, "ca.pem"), ca.ExportCertificatePem() + "\n");
+        File.WriteAllText(Path.Combine(folder, "ca-key.pem"), key.ExportPkcs8PrivateKeyPem() + "\n");
+        return folder;
+    }
+
+    /// <summary>A server certificate for <paramref name="server"/> (a DNS name or an IP address) the CA of <paramref name="localDir"/> signs: the chain and key, in PEM.</summary>
+    public static string ServerPem(string localDir, string server)
+    {
+        using var certificate = Issue(localDir, $"CN={server}", server);
+        return Pem(certificate);
+    }
+
+    /// <summary>A chain policy that trusts <paramref name="caPem"/> alone: the local clients' view of the local CA.</summary>
+    public static X509ChainPolicy Trusting(string caPem) => new()
+    {
+        TrustMode = X509ChainTrustMode.CustomRootTrust,
+        RevocationMode = X509RevocationMode.NoCheck,
+        CustomTrustStore = { X509Certificate2.CreateFromPem(caPem) },
+    };
 
     /// <summary>A new certificate for <paramref name="name"/>, put in its parameter; returns its serial number.</summary>
     public static string Rotate(string localDir, NodeTls tls, string name)
@@ -92,7 +114,14 @@ public static class LocalPki
         if (server is not null)
         {
             var names = new SubjectAlternativeNameBuilder();
-            names.AddDnsName(server);
+            if (System.Net.IPAddress.TryParse(server, out var address))
+            {
+                names.AddIpAddress(address);
+            }
+            else
+            {
+                names.AddDnsName(server);
+            }
             request.CertificateExtensions.Add(names.Build());
         }
 
@@ -120,10 +149,7 @@ public static class LocalPki
             await tcp.ConnectAsync(address, port, timeout.Token);
             await tcp.GetStream().WriteAsync(ProxyV2Local, timeout.Token);
             using var stream = new System.Net.Security.SslStream(tcp.GetStream());
-            using var ca = X509Certificate2.CreateFromPem(caPem);
-            var chain = new X509ChainPolicy { TrustMode = X509ChainTrustMode.CustomRootTrust, RevocationMode = X509RevocationMode.NoCheck };
-            chain.CustomTrustStore.Add(ca);
-            await stream.AuthenticateAsClientAsync(new System.Net.Security.SslClientAuthenticationOptions { TargetHost = host, CertificateChainPolicy = chain, AllowTlsResume = false }, timeout.Token);
+            await stream.AuthenticateAsClientAsync(new System.Net.Security.SslClientAuthenticationOptions { TargetHost = host, CertificateChainPolicy = Trusting(caPem), AllowTlsResume = false }, timeout.Token);
             using var served = new X509Certificate2(stream.RemoteCertificate!);
             return served.SerialNumber;
         }
